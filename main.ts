@@ -1,0 +1,33 @@
+// Deno and Deno Deploy entry: `deno task start`. Thin: parse config, boot, serve.
+import { fileHost } from './host.ts';
+import { boot } from './src/boot.ts';
+import { parseConfig } from './src/config.ts';
+
+const parsed = parseConfig(Deno.env.toObject());
+if (!parsed.ok) {
+  console.error(parsed.message);
+  Deno.exit(1);
+}
+const { config } = parsed;
+let booted: Awaited<ReturnType<typeof boot>>;
+try {
+  booted = await boot(config, fileHost(config));
+} catch (err) {
+  console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  Deno.exit(1);
+}
+const server = Deno.serve(
+  {
+    port: config.port,
+    onListen: ({ port }) => console.log(`Listening on http://localhost:${port}`),
+  },
+  booted.app.fetch,
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await server.shutdown();
+    await booted.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,35 @@
+// Node entry: `npm start` (tsx node.ts). Thin: parse config, boot, serve, shut down.
+import { serve } from '@hono/node-server';
+import { fileHost } from './host.ts';
+import { boot } from './src/boot.ts';
+import { parseConfig } from './src/config.ts';
+
+const parsed = parseConfig(process.env);
+if (!parsed.ok) {
+  console.error(parsed.message);
+  process.exit(1);
+}
+const { config } = parsed;
+if (config.database.kind === 'pglite' && config.database.dataDir) {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(config.database.dataDir, { recursive: true });
+}
+const booted = await boot(config, fileHost(config)).catch((err: unknown) => {
+  console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
+const server = serve({ fetch: booted.app.fetch, port: config.port }, (info) => {
+  console.log(`Listening on http://localhost:${info.port}`);
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  booted.deps.log.info('process.stop', { signal });
+  server.close();
+  await booted.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,77 @@
+import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { PlaceholderPage } from '../../views/pages/placeholder.tsx';
+import type { AppEnv } from '../env.ts';
+import { requireAdminSession } from '../middleware/admin-session.ts';
+import { accountRoutes } from './account.tsx';
+import { auditRoutes } from './audit.tsx';
+import { instanceRoutes } from './instances.tsx';
+import { loginRoutes } from './login.tsx';
+import { renderer } from './renderer.tsx';
+import { settingsRoutes } from './settings.tsx';
+
+const COMING: {
+  path: string;
+  title: string;
+  active: 'scheduler' | 'cli-runs' | 'agents' | 'deliveries';
+  description: string;
+}[] = [
+  {
+    path: '/scheduler',
+    title: 'Scheduler',
+    active: 'scheduler',
+    description: 'Scheduled restarts and version rollouts will be planned and watched here.',
+  },
+  {
+    path: '/cli-runs',
+    title: 'CLI runs',
+    active: 'cli-runs',
+    description: 'CLI recovery runs inside instances will be started and followed here.',
+  },
+  {
+    path: '/agents',
+    title: 'Agents',
+    active: 'agents',
+    description: 'Agents and their cron triggers will be listed here.',
+  },
+  {
+    path: '/deliveries',
+    title: 'Deliveries',
+    active: 'deliveries',
+    description:
+      'Delayed callbacks (doorbells), the dead-letter queue and sweep runs will be shown here.',
+  },
+];
+
+/**
+ * The admin console under /admin: server-rendered pages and htmx fragments. Every unsafe
+ * request must come from our own origin (hono/csrf checks Origin and Sec-Fetch-Site; the
+ * session cookie is SameSite=Lax as well). Everything but sign-in needs a session.
+ */
+export function adminRoutes() {
+  const app = new Hono<AppEnv>();
+  app.use(
+    csrf({
+      origin: (origin, c) =>
+        origin === new URL(c.get('deps').config.publicUrl).origin ||
+        origin === new URL(c.req.url).origin,
+    }),
+  );
+  app.use(renderer);
+  app.route('/', loginRoutes());
+  app.use(requireAdminSession());
+  app.get('/', (c) => c.redirect('/admin/instances', 303));
+  app.route('/instances', instanceRoutes());
+  app.route('/audit', auditRoutes());
+  app.route('/settings', settingsRoutes());
+  app.route('/account', accountRoutes());
+  for (const page of COMING) {
+    app.get(page.path, (c) =>
+      c.render(<PlaceholderPage title={page.title} description={page.description} />, {
+        title: page.title,
+        active: page.active,
+      }),
+    );
+  }
+  return app;
+}

@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { InvalidCredentialsError, signIn, signOut } from '../../src/auth/sign-in.ts';
+import { TooManyRequestsError } from '../../src/lib/errors.ts';
+import { LoginPage } from '../../views/pages/login.tsx';
+import { type AppEnv, clientIp } from '../env.ts';
+import {
+  clearSessionCookie,
+  readSessionToken,
+  setSessionCookie,
+} from '../middleware/admin-session.ts';
+
+/** Only same-site console paths: never an open redirect. */
+export function safeNext(next: string | undefined | null): string {
+  return next && /^\/admin(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/admin';
+}
+
+const LoginForm = z.object({
+  email: z.string().trim().max(320),
+  password: z.string().max(1024),
+  next: z.string().max(2000).optional(),
+});
+
+/** Sign-in and sign-out. Public: the rest of /admin requires a session. */
+export function loginRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get('/login', (c) =>
+    c.html(<LoginPage assets={c.get('assets').urls} next={safeNext(c.req.query('next'))} />),
+  );
+
+  app.post('/login', async (c) => {
+    const deps = c.get('deps');
+    const parsed = LoginForm.safeParse(await c.req.parseBody());
+    const assets = c.get('assets').urls;
+    if (!parsed.success)
+      return c.html(<LoginPage assets={assets} error="Enter your email and password." />, 400);
+    const { email, password, next } = parsed.data;
+    try {
+      const { token } = await signIn(deps, {
+        email,
+        password,
+        ip: clientIp(c),
+        userAgent: c.req.header('user-agent') ?? null,
+        requestId: c.get('requestId'),
+      });
+      await setSessionCookie(c, deps, token);
+      return c.redirect(safeNext(next), 303);
+    } catch (err) {
+      if (err instanceof InvalidCredentialsError)
+        return c.html(
+          <LoginPage assets={assets} error={err.message} email={email} next={next} />,
+          401,
+        );
+      if (err instanceof TooManyRequestsError) {
+        c.header('Retry-After', String(err.retryAfterSeconds));
+        return c.html(
+          <LoginPage assets={assets} error={err.message} email={email} next={next} />,
+          429,
+        );
+      }
+      throw err;
+    }
+  });
+
+  app.post('/logout', async (c) => {
+    const deps = c.get('deps');
+    const token = await readSessionToken(c, deps);
+    if (token) await signOut(deps, { token, requestId: c.get('requestId') });
+    clearSessionCookie(c, deps);
+    return c.redirect('/admin/login', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,132 @@
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { createAdmin, disableAdmin, listAdmins } from '../../src/auth/admins.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../src/auth/api-keys.ts';
+import { AppError } from '../../src/lib/errors.ts';
+import { timeZones } from '../../views/format.ts';
+import {
+  AdminRow,
+  ApiKeyRow,
+  type RevealedSecret,
+  SettingsPage,
+} from '../../views/pages/settings.tsx';
+import { type AppEnv, ctxOf } from '../env.ts';
+import { htmlValidator } from './validate.ts';
+
+async function renderSettings(
+  c: Context<AppEnv>,
+  extra: { revealed?: RevealedSecret; error?: string } = {},
+  status: 200 | 201 | 422 = 200,
+) {
+  const { db } = c.get('deps');
+  const me = c.get('admin');
+  if (!me) throw new Error('settings rendered without an admin');
+  const [admins, adminTokens, platformKeys] = await Promise.all([
+    listAdmins(db),
+    listApiKeys(db, 'admin'),
+    listApiKeys(db, 'platform'),
+  ]);
+  c.status(status);
+  return c.render(
+    <SettingsPage
+      me={{ id: me.id, email: me.email, timeZone: me.timeZone }}
+      admins={admins}
+      adminTokens={adminTokens}
+      platformKeys={platformKeys}
+      zones={timeZones()}
+      zone={c.get('timeZone') ?? 'UTC'}
+      revealed={extra.revealed ?? null}
+      error={extra.error ?? null}
+    />,
+    { title: 'Settings', active: 'settings' },
+  );
+}
+
+const IdParam = z.object({ id: z.uuid() });
+
+/** Console: admins, admin API tokens and platform API keys. */
+export function settingsRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get('/', (c) => renderSettings(c));
+
+  // Secrets are rendered into this response only (never a redirect, cookie or log), once.
+  app.post(
+    '/api-keys',
+    htmlValidator(
+      'form',
+      z.object({
+        kind: z.enum(['admin', 'platform']),
+        label: z.string().trim().min(1, 'required').max(100),
+      }),
+    ),
+    async (c) => {
+      const input = c.req.valid('form');
+      const { key, apiKey } = await createApiKey({ ctx: ctxOf(c), input });
+      return renderSettings(
+        c,
+        {
+          revealed: {
+            title: `${apiKey.kind === 'admin' ? 'Admin API token' : 'Platform API key'} "${apiKey.label}" created`,
+            value: key,
+            note: 'Copy it now: it is shown only this once. Only a hash is stored.',
+          },
+        },
+        201,
+      );
+    },
+  );
+
+  app.post('/api-keys/:id/revoke', htmlValidator('param', IdParam), async (c) => {
+    const apiKey = await revokeApiKey({ ctx: ctxOf(c), input: c.req.valid('param') });
+    if (c.req.header('HX-Request'))
+      return c.html(<ApiKeyRow k={apiKey} zone={c.get('timeZone') ?? 'UTC'} />);
+    return c.redirect('/admin/settings', 303);
+  });
+
+  app.post(
+    '/admins',
+    htmlValidator(
+      'form',
+      z.object({
+        email: z.email('must be an email address'),
+        displayName: z.string().trim().max(100).optional(),
+      }),
+    ),
+    async (c) => {
+      const input = c.req.valid('form');
+      try {
+        const { admin, oneTimePassword } = await createAdmin({ ctx: ctxOf(c), input });
+        return renderSettings(
+          c,
+          {
+            revealed: {
+              title: `Admin ${admin.email} added`,
+              value: oneTimePassword,
+              note: 'Give them this one-time password. It is shown only this once; they choose their own at first sign-in.',
+            },
+          },
+          201,
+        );
+      } catch (err) {
+        if (err instanceof AppError && err.status === 409)
+          return renderSettings(c, { error: err.message }, 422);
+        throw err;
+      }
+    },
+  );
+
+  app.post('/admins/:id/disable', htmlValidator('param', IdParam), async (c) => {
+    const admin = await disableAdmin({
+      ctx: ctxOf(c),
+      input: { adminId: c.req.valid('param').id },
+    });
+    if (c.req.header('HX-Request'))
+      return c.html(
+        <AdminRow a={admin} zone={c.get('timeZone') ?? 'UTC'} meId={c.get('admin')?.id ?? ''} />,
+      );
+    return c.redirect('/admin/settings', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,15 @@
+import { requireApiKey } from '../../middleware/bearer.ts';
+import { apiApp } from '../app.ts';
+import { auditLogRoutes } from './audit-log.ts';
+import { instanceRoutes } from './instances.ts';
+import { meRoute } from './me.ts';
+
+/** /api/admin: automation acting as an admin, authenticated by admin API tokens. */
+export function adminApi() {
+  const app = apiApp();
+  app.use('*', requireApiKey('admin'));
+  app.route('/', meRoute());
+  app.route('/', instanceRoutes());
+  app.route('/', auditLogRoutes());
+  return app;
+}

@@ -1,0 +1,130 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  countInstances,
+  getInstance,
+  INSTANCE_SORTS,
+  listInstances,
+} from '../../../src/fleet/instances.ts';
+import { apiApp } from '../app.ts';
+import {
+  Cursor,
+  commonProblems,
+  Instance,
+  InstanceStatus,
+  InstanceSummary,
+  instanceSummaryJson,
+  Limit,
+  notFoundProblem,
+  pageOf,
+  Uuid,
+} from '../schemas.ts';
+
+const ListQuery = z.object({
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .openapi({ description: 'Substring of name, machine id, app, owner email or name.' }),
+  status: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const parsed = z.array(InstanceStatus).safeParse(v.split(','));
+      if (!parsed.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown status; use ${InstanceStatus.options.join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return parsed.data;
+    })
+    .openapi({ description: 'Comma-separated statuses, e.g. `running,stopped`.', type: 'string' }),
+  region: z.string().max(20).optional(),
+  imageTag: z.string().max(200).optional(),
+  hasPin: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
+  sort: z.enum(INSTANCE_SORTS).default('created'),
+  order: z
+    .enum(['asc', 'desc'])
+    .optional()
+    .openapi({ description: 'Default: desc for created, asc otherwise.' }),
+  cursor: Cursor,
+  limit: Limit,
+});
+
+const InstancePage = pageOf(InstanceSummary, 'InstancePage').extend({
+  total: z.number().int().openapi({ description: 'Instances matching the filters.' }),
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/instances',
+  tags: ['instances'],
+  summary: 'List instances (filters, sort, keyset pagination)',
+  security: [{ adminToken: [] }],
+  request: { query: ListQuery },
+  responses: {
+    200: {
+      description: 'A page of instances.',
+      content: { 'application/json': { schema: InstancePage } },
+    },
+    ...commonProblems,
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/instances/{id}',
+  tags: ['instances'],
+  summary: 'One instance',
+  security: [{ adminToken: [] }],
+  request: { params: z.object({ id: Uuid }) },
+  responses: {
+    200: { description: 'The instance.', content: { 'application/json': { schema: Instance } } },
+    ...commonProblems,
+    ...notFoundProblem,
+  },
+});
+
+export function instanceRoutes() {
+  return apiApp()
+    .openapi(list, async (c) => {
+      const { db } = c.get('deps');
+      const q = c.req.valid('query');
+      const filter = {
+        q: q.q,
+        status: q.status,
+        region: q.region,
+        imageTag: q.imageTag,
+        hasPin: q.hasPin,
+      };
+      const [page, total] = await Promise.all([
+        listInstances(db, {
+          ...filter,
+          sort: q.sort,
+          order: q.order,
+          cursor: q.cursor,
+          limit: q.limit,
+        }),
+        countInstances(db, filter),
+      ]);
+      return c.json(
+        {
+          items: page.items.map(instanceSummaryJson),
+          nextCursor: page.next,
+          prevCursor: page.prev,
+          total,
+        },
+        200,
+      );
+    })
+    .openapi(get, async (c) => {
+      const instance = await getInstance(c.get('deps').db, c.req.valid('param').id);
+      return c.json({ ...instanceSummaryJson(instance), volumeId: instance.volumeId }, 200);
+    });
+}

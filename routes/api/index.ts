@@ -1,0 +1,39 @@
+import { adminApi } from './admin/index.ts';
+import { apiApp } from './app.ts';
+import { DOCS_CSP, docsPage } from './docs.ts';
+import { platformApi } from './platform/index.ts';
+
+/**
+ * JSON API: /api/admin (admin API tokens), /api/platform (platform API keys), the OpenAPI
+ * 3.1 document at /api/openapi.json and a browsable reference at /api/docs.
+ */
+export function apiRoutes() {
+  const api = apiApp();
+  api.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Admin API token (`fwa_…`), created under Settings in the console.',
+  });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'platformKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Platform API key (`fwp_…`), created under Settings in the console.',
+  });
+  api.doc31('/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'fleetwarden API',
+      version: '1',
+      description:
+        'Control plane for per-user agent instances on Fly.io Machines. Errors are RFC 9457 problem details; times are ISO-8601 UTC.',
+    },
+    servers: [{ url: `${c.get('deps').config.publicUrl}/api` }],
+  }));
+  api.get('/docs', async (c) => {
+    c.header('Content-Security-Policy', DOCS_CSP);
+    return c.html(docsPage(c.get('assets').urls));
+  });
+  api.route('/admin', adminApi());
+  api.route('/platform', platformApi());
+  return api;
+}

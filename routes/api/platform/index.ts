@@ -1,0 +1,59 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { listInstances } from '../../../src/fleet/instances.ts';
+import { requireApiKey } from '../../middleware/bearer.ts';
+import { apiApp } from '../app.ts';
+import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
+
+const UserInstance = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    status: InstanceStatus,
+    region: z.string(),
+    imageTag: z.string().nullable(),
+    createdAt: Timestamp,
+  })
+  .openapi('UserInstance');
+
+const route = createRoute({
+  method: 'get',
+  path: '/users/{userId}/instances',
+  tags: ['platform'],
+  summary: "A user's instances, for the product's apps",
+  security: [{ platformKey: [] }],
+  request: { params: z.object({ userId: Uuid }) },
+  responses: {
+    200: {
+      description: "The user's instances (empty for an unknown user).",
+      content: { 'application/json': { schema: z.object({ items: z.array(UserInstance) }) } },
+    },
+    ...commonProblems,
+  },
+});
+
+/** /api/platform: the product's own apps, authenticated by platform API keys. */
+export function platformApi() {
+  const app = apiApp();
+  app.use('*', requireApiKey('platform'));
+  app.openapi(route, async (c) => {
+    const page = await listInstances(c.get('deps').db, {
+      userId: c.req.valid('param').userId,
+      sort: 'created',
+      limit: 200,
+    });
+    return c.json(
+      {
+        items: page.items.map((i) => ({
+          id: i.id,
+          name: i.name,
+          status: i.status,
+          region: i.region,
+          imageTag: i.imageTag,
+          createdAt: i.createdAt.toISOString(),
+        })),
+      },
+      200,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,124 @@
+import { z } from '@hono/zod-openapi';
+import { PROBLEM_CONTENT_TYPE } from '../problem.tsx';
+
+/** Shared JSON shapes for /api; the OpenAPI document is generated from these. */
+
+export const Problem = z
+  .object({
+    type: z.string().openapi({ example: '/problems/invalid-request' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem', { description: 'RFC 9457 problem details.' });
+
+const problem = (description: string) => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } },
+});
+
+/** Error responses every authenticated route can give; spread into `responses`. */
+export const commonProblems = {
+  400: problem('The request is malformed or fails validation; `errors` lists each field.'),
+  401: problem('Missing, invalid or revoked bearer token.'),
+  500: problem('Unexpected server error; quote `requestId` when reporting it.'),
+} as const;
+
+export const notFoundProblem = { 404: problem('No such resource.') } as const;
+export { problem };
+
+export const Timestamp = z.iso
+  .datetime({ offset: true })
+  .openapi({ example: '2026-11-22T14:05:09.123Z' });
+export const Uuid = z.uuid().openapi({ example: '0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11' });
+
+export const Cursor = z.string().max(1000).optional().openapi({
+  description: 'Opaque cursor from `nextCursor` or `prevCursor` of the previous page.',
+});
+
+export const Limit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(200)
+  .default(50)
+  .openapi({ description: 'Page size, 1–200.' });
+
+export const InstanceStatus = z
+  .enum([
+    'provisioning',
+    'running',
+    'stopped',
+    'restarting',
+    'recovering',
+    'destroying',
+    'destroyed',
+    'failed',
+  ])
+  .openapi('InstanceStatus');
+
+export const InstanceSummary = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    appName: z.string().openapi({ description: 'Fly app the machine belongs to.' }),
+    machineId: z.string().nullable().openapi({ description: 'Fly Machine id.' }),
+    region: z.string().openapi({ example: 'ams' }),
+    imageTag: z.string().nullable(),
+    status: InstanceStatus,
+    pinnedImageTag: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Version the instance is pinned to, if any.' }),
+    user: z.object({ id: Uuid, email: z.string(), displayName: z.string().nullable() }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('InstanceSummary');
+
+export const Instance = InstanceSummary.extend({
+  volumeId: z.string().nullable().openapi({ description: 'Fly Volume id mounted by the machine.' }),
+}).openapi('Instance');
+
+type InstanceLike = {
+  id: string;
+  name: string;
+  appName: string;
+  machineId: string | null;
+  region: string;
+  imageTag: string | null;
+  status: z.infer<typeof InstanceStatus>;
+  pinnedImageTag: string | null;
+  user: { id: string; email: string; displayName: string | null };
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export function instanceSummaryJson(i: InstanceLike): z.infer<typeof InstanceSummary> {
+  return {
+    id: i.id,
+    name: i.name,
+    appName: i.appName,
+    machineId: i.machineId,
+    region: i.region,
+    imageTag: i.imageTag,
+    status: i.status,
+    pinnedImageTag: i.pinnedImageTag,
+    user: i.user,
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable(),
+      prevCursor: z.string().nullable(),
+    })
+    .openapi(name);
+}

@@ -1,0 +1,51 @@
+import type { AdminView } from '../src/auth/admins.ts';
+import type { ApiKey } from '../src/auth/api-keys.ts';
+import type { Session } from '../src/auth/sessions.ts';
+import type { Actor, Ctx, Deps } from '../src/deps.ts';
+import type { AssetManifest } from './assets.ts';
+
+/** Hono's environment for every route: what middleware puts on `c.var`. */
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    deps: Deps;
+    /** Static asset URLs and files (fingerprinted at start-up). */
+    assets: AssetManifest;
+    /** Set by the admin-session middleware on console routes. */
+    admin?: AdminView;
+    session?: Session;
+    /** Set by the bearer middleware on API routes. */
+    apiKey?: ApiKey;
+    /** IANA zone the console renders times in. */
+    timeZone?: string;
+  };
+};
+
+type VarsContext = { get<K extends keyof AppEnv['Variables']>(key: K): AppEnv['Variables'][K] };
+
+/**
+ * The client's IP address: from the trusted proxy header when one is configured (its
+ * first entry, for X-Forwarded-For), else the connection's peer address.
+ */
+export function clientIp(
+  c: { env: unknown; req: { header(name: string): string | undefined } } & VarsContext,
+): string | null {
+  const deps = c.get('deps');
+  const header = deps.config.trustProxyHeader;
+  if (header) return c.req.header(header)?.split(',')[0]?.trim() || null;
+  return deps.peerAddress(c.env);
+}
+
+/** Who is acting in this request, for the audit log. */
+export function actorOf(c: VarsContext): Actor {
+  const admin = c.get('admin');
+  if (admin) return { type: 'admin', id: admin.id, label: admin.email };
+  const key = c.get('apiKey');
+  if (key) return { type: 'api_key', id: key.id, label: `${key.label} (${key.prefix}…)` };
+  return { type: 'system', id: null, label: 'system' };
+}
+
+/** The {@link Ctx} a domain verb receives for this request. */
+export function ctxOf(c: VarsContext): Ctx {
+  return { ...c.get('deps'), actor: actorOf(c), requestId: c.get('requestId') ?? null };
+}

@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import type { AppEnv } from './env.ts';
+
+/**
+ * Human-readable pages for the problem `type` URIs (`/problems/<code>`) our JSON errors
+ * carry, as RFC 9457 §3.1.1 suggests.
+ */
+export const PROBLEM_TYPES: Record<string, { title: string; description: string }> = {
+  'invalid-request': {
+    title: 'Invalid request',
+    description:
+      'A parameter or body field failed validation. `errors[]` lists each field (`path`) and what is wrong (`message`).',
+  },
+  'invalid-cursor': {
+    title: 'Invalid cursor',
+    description:
+      'The pagination cursor was altered, or made for another sort. Start again from the first page.',
+  },
+  unauthenticated: {
+    title: 'Authentication required',
+    description: 'Send a valid, unrevoked bearer token: `Authorization: Bearer <token>`.',
+  },
+  'invalid-authorization-header': {
+    title: 'Invalid Authorization header',
+    description: 'The header must be `Bearer <token>`.',
+  },
+  forbidden: {
+    title: 'Forbidden',
+    description: 'The request was refused, e.g. a cross-site form submission.',
+  },
+  'not-found': { title: 'Not found', description: 'The resource or route does not exist.' },
+  conflict: {
+    title: 'Conflict',
+    description: 'The request conflicts with the current state; the detail says which.',
+  },
+  unprocessable: {
+    title: 'Cannot process this request',
+    description: 'The request is well-formed but cannot be acted on; the detail says why.',
+  },
+  'too-many-requests': {
+    title: 'Too many requests',
+    description: 'Slow down; retry after the number of seconds in `Retry-After`.',
+  },
+  'payload-too-large': {
+    title: 'Payload too large',
+    description: 'The request body exceeds the limit.',
+  },
+  internal: {
+    title: 'Internal error',
+    description: 'An unexpected error on our side. It was logged with the `requestId`.',
+  },
+};
+
+export function problemRoutes() {
+  return new Hono<AppEnv>().get('/:code', (c) => {
+    const entry = PROBLEM_TYPES[c.req.param('code')];
+    if (!entry) return c.notFound();
+    return c.html(
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <title>{`${entry.title} · fleetwarden problem types`}</title>
+          <link rel="stylesheet" href={c.get('assets').urls.css} />
+        </head>
+        <body>
+          <main class="login">
+            <p class="muted">Problem type</p>
+            <h1>{entry.title}</h1>
+            <p>{entry.description}</p>
+          </main>
+        </body>
+      </html>,
+    );
+  });
+}

@@ -1,0 +1,101 @@
+import type { Database } from '../db/client.ts';
+import { connect } from '../db/client.ts';
+import { createApp } from './app.ts';
+import type { StaticAsset } from './assets.ts';
+import { registerConfiguredAdminToken } from './auth/api-keys.ts';
+import { ensureFirstAdmin } from './auth/bootstrap.ts';
+import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
+import type { Config } from './config.ts';
+import type { Deps } from './deps.ts';
+import { systemClock } from './lib/clock.ts';
+import { randomToken } from './lib/crypto.ts';
+import type { Logger } from './lib/log.ts';
+
+/** What a runtime gives start-up: the parts that differ between Node, Deno and Vercel. */
+export type Host = {
+  log: Logger;
+  /** Human-facing start-up lines (URL, first admin), printed as plain text. */
+  print(line: string): void;
+  /** Reads a secret file from the data folder, or null (embedded mode only). */
+  readSecret(name: string): Promise<string | null>;
+  writeSecret(name: string, value: string): Promise<void>;
+  /** htmx and Swagger UI files from node_modules; [] where there is no filesystem. */
+  vendorAssets(): Promise<StaticAsset[]>;
+  /** The TCP peer's address from the runtime's per-request `env` (see Deps). */
+  peerAddress(env: unknown): string | null;
+  /** Applies migrations; absent where they run as a separate step (Vercel). */
+  migrate?(database: Database): Promise<void>;
+};
+
+export type Booted = {
+  app: ReturnType<typeof createApp>;
+  deps: Deps;
+  database: Database;
+  close(): Promise<void>;
+};
+
+/** The session secret: configured, or generated once and kept in the data folder. */
+async function sessionSecret(config: Config, host: Host): Promise<string> {
+  if (config.sessionSecret) return config.sessionSecret;
+  const existing = await host.readSecret('session-secret');
+  if (existing) return existing;
+  const secret = randomToken(32);
+  await host.writeSecret('session-secret', secret);
+  return secret;
+}
+
+function describeDatabase(database: Config['database']): string {
+  if (database.kind === 'pglite')
+    return database.dataDir ? `PGlite at ${database.dataDir}` : 'PGlite in memory';
+  const url = new URL(database.url);
+  return `${database.kind === 'neon' ? 'Neon' : 'PostgreSQL'} at ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+}
+
+/**
+ * Start-up shared by every runtime: open the database, migrate (where the host can),
+ * build the deps and the app, create the first admin on an empty database (printing its
+ * one-time password once) and register `ADMIN_API_TOKEN`. Throws when any step fails.
+ */
+export async function boot(config: Config, host: Host): Promise<Booted> {
+  const database = await connect(config.database);
+  try {
+    if (host.migrate) await host.migrate(database);
+    const deps: Deps = {
+      config,
+      db: database.db,
+      clock: systemClock,
+      log: host.log,
+      peerAddress: host.peerAddress,
+      vendorAssets: await host.vendorAssets(),
+      security: {
+        pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
+        sessionSecret: await sessionSecret(config, host),
+      },
+    };
+    const app = createApp(deps);
+    const first = await ensureFirstAdmin(deps);
+    if (config.adminApiToken) {
+      const state = await registerConfiguredAdminToken(deps, config.adminApiToken);
+      if (state === 'revoked')
+        host.log.warn('config.admin_api_token_revoked', {
+          hint: 'ADMIN_API_TOKEN was revoked in the console and stays revoked',
+        });
+    }
+    host.print(`fleetwarden (${config.mode} mode) · ${describeDatabase(config.database)}`);
+    host.print(
+      `Admin console: ${config.publicUrl}/admin   API reference: ${config.publicUrl}/api/docs`,
+    );
+    if (first.created) {
+      host.print(`First admin: ${first.email}`);
+      if (first.generated)
+        host.print(
+          `One-time password: ${first.password}   (shown once; you choose your own at first sign-in)`,
+        );
+      else host.print('Password: the one in ADMIN_PASSWORD');
+    }
+    return { app, deps, database, close: () => database.close() };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+
+/**
+ * The environment fleetwarden reads, parsed once at start-up by the runtime entry and
+ * handed to everything else as a {@link Config}. Nothing reads the environment after this.
+ * Every default lives here.
+ */
+const Env = z.object({
+  FLEETWARDEN_MODE: z.enum(['embedded', 'production']).optional(),
+  NODE_ENV: z.string().optional(),
+  PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .default(8787),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_EMAIL: z.email('must be an email address').optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  ADMIN_API_TOKEN: z
+    .string()
+    .regex(/^fwa_[A-Za-z0-9]{40}$/, 'must be fwa_ followed by 40 letters or digits')
+    .optional(),
+  TRUST_PROXY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a header name, e.g. Fly-Client-IP')
+    .optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Mode = 'embedded' | 'production';
+
+export type DatabaseTarget =
+  | { kind: 'pglite'; dataDir: string | null } // null: in memory (`memory://`)
+  | { kind: 'postgres'; url: string }
+  | { kind: 'neon'; url: string };
+
+/** What the app knows about its environment. Built only by {@link parseConfig}. */
+export type Config = {
+  mode: Mode;
+  port: number;
+  /** Origin the app is reached at, without a trailing slash (used for cookies and callbacks). */
+  publicUrl: string;
+  database: DatabaseTarget;
+  /** Folder for embedded-mode state (PGlite files, the generated session secret). */
+  dataDir: string;
+  /** HMAC key for signed cookies; in embedded mode generated once and kept in `dataDir`. */
+  sessionSecret: string | null;
+  firstAdmin: { email: string; password: string | null } | null;
+  adminApiToken: string | null;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * Header a trusted proxy puts the client address in (`Fly-Client-IP` on Fly,
+   * `X-Forwarded-For` elsewhere); null: use the connection's peer address.
+   */
+  trustProxyHeader: string | null;
+};
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
+
+const DEFAULT_ADMIN_EMAIL = 'admin@fleetwarden.local';
+
+function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
+  if (!url) return { kind: 'pglite', dataDir: `${dataDir.replace(/\/$/, '')}/pglite` };
+  if (url === 'memory://') return { kind: 'pglite', dataDir: null };
+  if (url.startsWith('pglite://'))
+    return { kind: 'pglite', dataDir: url.slice('pglite://'.length) };
+  // Neon's serverless driver speaks WebSocket; a neon.tech host (or `neon://`) picks it.
+  if (url.startsWith('neon://'))
+    return { kind: 'neon', url: `postgres://${url.slice('neon://'.length)}` };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const host = new URL(url).hostname;
+    return host.endsWith('.neon.tech') ? { kind: 'neon', url } : { kind: 'postgres', url };
+  }
+  return { kind: 'pglite', dataDir: url };
+}
+
+/**
+ * Parses the process environment into a {@link Config}.
+ *
+ * Never throws: an invalid environment yields `{ ok: false, message }` where the message
+ * names every bad or missing variable on its own line, ready to print before exiting.
+ * Mode: `FLEETWARDEN_MODE`, else `production` when `NODE_ENV=production`, else `embedded`.
+ * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET` and `PUBLIC_URL`.
+ */
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  // An empty variable means "unset" (as in `FOO= npm start`), not an empty value.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = Env.safeParse(present);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      const got = typeof present[name] === 'string' && !/SECRET|PASSWORD|TOKEN/.test(name);
+      problems.push(`${name}: ${issue.message}${got ? ` (got "${present[name]}")` : ''}`);
+    }
+    return { ok: false, message: formatProblems(problems) };
+  }
+  const e = parsed.data;
+  const mode: Mode =
+    e.FLEETWARDEN_MODE ?? (e.NODE_ENV === 'production' ? 'production' : 'embedded');
+  const database = databaseTarget(e.DATABASE_URL, e.DATA_DIR);
+  if (mode === 'production') {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (a PostgreSQL URL)');
+    else if (database.kind === 'pglite')
+      problems.push('DATABASE_URL: production needs PostgreSQL (postgres:// or a Neon URL)');
+    if (!e.SESSION_SECRET)
+      problems.push('SESSION_SECRET: required in production (32+ random characters)');
+    if (!e.PUBLIC_URL)
+      problems.push('PUBLIC_URL: required in production (e.g. https://fleet.example.com)');
+  }
+  if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL && mode === 'production')
+    problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
+  if (problems.length > 0) return { ok: false, message: formatProblems(problems) };
+
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const wantsAdmin = mode === 'embedded' || e.ADMIN_EMAIL !== undefined;
+  return {
+    ok: true,
+    config: {
+      mode,
+      port: e.PORT,
+      publicUrl,
+      database,
+      dataDir: e.DATA_DIR,
+      sessionSecret: e.SESSION_SECRET ?? null,
+      firstAdmin: wantsAdmin
+        ? {
+            email: (e.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase(),
+            password: e.ADMIN_PASSWORD ?? null,
+          }
+        : null,
+      adminApiToken: e.ADMIN_API_TOKEN ?? null,
+      logLevel: e.LOG_LEVEL,
+      trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase() ?? null,
+    },
+  };
+}
+
+function formatProblems(problems: string[]): string {
+  return [
+    'fleetwarden cannot start: the configuration is invalid.',
+    ...problems.map((p) => `  - ${p}`),
+    'See the Configuration table in README.md.',
+  ].join('\n');
+}

@@ -1,0 +1,38 @@
+import type { Db } from '../db/client.ts';
+import type { StaticAsset } from './assets.ts';
+import type { Config } from './config.ts';
+import type { Clock } from './lib/clock.ts';
+import type { Logger } from './lib/log.ts';
+
+/**
+ * Everything a feature may use, built once by the runtime entry (or a test) and passed
+ * to `createApp`. External clients live here behind small interfaces so tests hand in
+ * fakes instead of mocking modules.
+ */
+export type Deps = {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  /** Third-party browser files (htmx, Swagger UI) read by the entry from node_modules. */
+  vendorAssets: StaticAsset[];
+  /** The TCP peer's address from the runtime's per-request `env` (c.env), or null. */
+  peerAddress(env: unknown): string | null;
+  security: {
+    /** PBKDF2-SHA-256 iterations for new password hashes (OWASP 2023: 600,000). */
+    pbkdf2Iterations: number;
+    /** HMAC key for signed cookies: `SESSION_SECRET`, or the one embedded mode generated. */
+    sessionSecret: string;
+  };
+};
+
+/** Who is acting, recorded in the audit log. */
+export type Actor =
+  | { type: 'admin'; id: string; label: string }
+  | { type: 'api_key'; id: string; label: string }
+  | { type: 'system'; id: null; label: string };
+
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, label: 'system' };
+
+/** What a domain verb receives besides its input: the deps, who acts, and the request id. */
+export type Ctx = Deps & { actor: Actor; requestId: string | null };

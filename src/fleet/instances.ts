@@ -1,0 +1,232 @@
+import { and, eq, inArray, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../db/client.ts';
+import {
+  INSTANCE_STATUSES,
+  type InstanceStatus,
+  imageCatalog,
+  instances,
+  users,
+  versionPins,
+} from '../../db/schema/index.ts';
+
+export { INSTANCE_STATUSES, type InstanceStatus };
+
+import { type Cursor, decodeCursor, encodeCursor, type Page } from '../lib/cursor.ts';
+import { AppError, NotFoundError } from '../lib/errors.ts';
+
+export const INSTANCE_SORTS = ['created', 'name', 'status', 'region', 'version'] as const;
+export type InstanceSort = (typeof INSTANCE_SORTS)[number];
+
+export type InstanceFilter = {
+  /** Case-insensitive substring of name, machine id, app, owner email or name. */
+  q?: string;
+  status?: InstanceStatus[];
+  region?: string;
+  imageTag?: string;
+  hasPin?: boolean;
+  userId?: string;
+};
+
+export type InstanceListQuery = InstanceFilter & {
+  sort?: InstanceSort;
+  order?: 'asc' | 'desc';
+  cursor?: string;
+  /** 1–200, default 50. */
+  limit?: number;
+};
+
+export type InstanceListItem = {
+  id: string;
+  name: string;
+  appName: string;
+  machineId: string | null;
+  region: string;
+  imageTag: string | null;
+  status: InstanceStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  user: { id: string; email: string; displayName: string | null };
+  pinnedImageTag: string | null;
+};
+
+// Each sort has a matching (expression, id) index; `id` breaks ties so pages never
+// overlap or skip rows.
+const SORT_COLUMN: Record<InstanceSort, SQL> = {
+  created: sql`${instances.createdAt}`,
+  name: sql`${instances.name}`,
+  status: sql`${instances.status}`,
+  region: sql`${instances.region}`,
+  version: sql`coalesce(${instances.imageTag}, '')`,
+};
+
+function filterSql(filter: InstanceFilter): SQL | undefined {
+  const where: (SQL | undefined)[] = [];
+  const q = filter.q?.trim().toLowerCase();
+  if (q) where.push(sql`${instances.searchText} like ${`%${q.replace(/[\\%_]/g, '\\$&')}%`}`);
+  if (filter.status?.length) where.push(inArray(instances.status, filter.status));
+  if (filter.region) where.push(eq(instances.region, filter.region));
+  if (filter.imageTag) where.push(eq(instances.imageTag, filter.imageTag));
+  if (filter.userId) where.push(eq(instances.userId, filter.userId));
+  if (filter.hasPin !== undefined)
+    where.push(filter.hasPin ? isNotNull(versionPins.instanceId) : isNull(versionPins.instanceId));
+  return where.length ? and(...where) : undefined;
+}
+
+const listColumns = {
+  id: instances.id,
+  name: instances.name,
+  appName: instances.appName,
+  machineId: instances.machineId,
+  region: instances.region,
+  imageTag: instances.imageTag,
+  status: instances.status,
+  createdAt: instances.createdAt,
+  updatedAt: instances.updatedAt,
+  userId: users.id,
+  userEmail: users.email,
+  userDisplayName: users.displayName,
+  pinnedImageTag: versionPins.imageTag,
+};
+
+type ListRow = { [K in keyof typeof listColumns]: (typeof listColumns)[K]['_']['data'] | null } & {
+  id: string;
+  name: string;
+};
+
+function sortKeyOf(row: InstanceListItem, sort: InstanceSort): string {
+  switch (sort) {
+    case 'created':
+      return row.createdAt.toISOString();
+    case 'name':
+      return row.name;
+    case 'status':
+      return row.status;
+    case 'region':
+      return row.region;
+    case 'version':
+      return row.imageTag ?? '';
+  }
+}
+
+function toItem(r: ListRow): InstanceListItem {
+  return {
+    id: r.id,
+    name: r.name,
+    appName: r.appName ?? '',
+    machineId: r.machineId ?? null,
+    region: r.region ?? '',
+    imageTag: r.imageTag ?? null,
+    status: (r.status ?? 'failed') as InstanceStatus,
+    createdAt: r.createdAt as Date,
+    updatedAt: r.updatedAt as Date,
+    user: { id: r.userId ?? '', email: r.userEmail ?? '', displayName: r.userDisplayName ?? null },
+    pinnedImageTag: r.pinnedImageTag ?? null,
+  };
+}
+
+/**
+ * One page of instances, keyset-paginated on (sort column, id) so any page costs the same
+ * at 100,000 rows. Default: newest first. Throws 400 on a malformed cursor, or one made
+ * for a different sort.
+ */
+export async function listInstances(
+  db: Db,
+  query: InstanceListQuery,
+): Promise<Page<InstanceListItem>> {
+  const sort = query.sort ?? 'created';
+  const order = query.order ?? (sort === 'created' ? 'desc' : 'asc');
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+  const cursor: Cursor | null = query.cursor ? decodeCursor(query.cursor) : null;
+  const column = SORT_COLUMN[sort];
+  if (cursor && typeof cursor.key !== 'string')
+    throw new AppError(
+      400,
+      'invalid-cursor',
+      'Invalid cursor',
+      'The pagination cursor does not match this sort.',
+    );
+
+  // Reading backwards (previous page) flips the comparison and the order.
+  const backwards = cursor?.dir === 'before';
+  const ascending = (order === 'asc') !== backwards;
+  let seek: SQL | undefined;
+  if (cursor) {
+    const key = sort === 'created' ? sql`${cursor.key}::timestamptz` : sql`${cursor.key}`;
+    seek = ascending
+      ? sql`(${column}, ${instances.id}) > (${key}, ${cursor.id}::uuid)`
+      : sql`(${column}, ${instances.id}) < (${key}, ${cursor.id}::uuid)`;
+  }
+  const dir = ascending ? sql`asc` : sql`desc`;
+  const rows = await db
+    .select(listColumns)
+    .from(instances)
+    .innerJoin(users, eq(users.id, instances.userId))
+    .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))
+    .where(and(filterSql(query), seek))
+    .orderBy(sql`${column} ${dir}`, sql`${instances.id} ${dir}`)
+    .limit(limit + 1);
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit).map((r) => toItem(r as ListRow));
+  if (backwards) items.reverse();
+  const first = items[0];
+  const last = items.at(-1);
+  const hasNext = backwards ? true : more;
+  const hasPrev = backwards ? more : cursor !== null;
+  return {
+    items,
+    next:
+      hasNext && last
+        ? encodeCursor({ key: sortKeyOf(last, sort), id: last.id, dir: 'after' })
+        : null,
+    prev:
+      hasPrev && first
+        ? encodeCursor({ key: sortKeyOf(first, sort), id: first.id, dir: 'before' })
+        : null,
+  };
+}
+
+/** How many instances match a filter (for "N instances" above the table). */
+export async function countInstances(db: Db, filter: InstanceFilter): Promise<number> {
+  const needsPins = filter.hasPin !== undefined;
+  const base = db.select({ n: sql<number>`count(*)::int` }).from(instances);
+  const rows = needsPins
+    ? await base
+        .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))
+        .where(filterSql(filter))
+    : await base.where(filterSql(filter));
+  return rows[0]?.n ?? 0;
+}
+
+export type InstanceDetail = InstanceListItem & { volumeId: string | null };
+
+export async function getInstance(db: Db, id: string): Promise<InstanceDetail> {
+  const [row] = await db
+    .select({ ...listColumns, volumeId: instances.volumeId })
+    .from(instances)
+    .innerJoin(users, eq(users.id, instances.userId))
+    .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))
+    .where(eq(instances.id, id));
+  if (!row) throw new NotFoundError('Instance', id);
+  return { ...toItem(row as ListRow), volumeId: row.volumeId };
+}
+
+/** Values for the console's filter drop-downs. */
+export async function instanceFacets(db: Db): Promise<{ regions: string[]; imageTags: string[] }> {
+  // A skip scan over the (region, id) index: one index probe per distinct region instead
+  // of reading every row.
+  const regions = await queryRows<{ region: string }>(
+    db,
+    sql`
+    with recursive r(region) as (
+      select min(region) from instances
+      union all
+      select (select min(region) from instances where region > r.region) from r where r.region is not null
+    )
+    select region from r where region is not null`,
+  );
+  const tags = await db
+    .select({ tag: imageCatalog.imageTag })
+    .from(imageCatalog)
+    .orderBy(sql`${imageCatalog.publishedAt} desc`);
+  return { regions: regions.map((r) => r.region), imageTags: tags.map((t) => t.tag) };
+}

@@ -1,0 +1,20 @@
+// `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one.
+// Prints one JSON object per figure (see report.ts); progress goes to stderr.
+import { instancesListBench } from './instances-list.ts';
+import { type Bench, emitter } from './report.ts';
+
+const BENCHES: Bench[] = [instancesListBench];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHES.some((b) => b.name === w));
+if (unknown.length) {
+  console.error(
+    `Unknown bench: ${unknown.join(', ')}. Available: ${BENCHES.map((b) => b.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+for (const bench of BENCHES) {
+  if (wanted.length && !wanted.includes(bench.name)) continue;
+  console.error(`# ${bench.name}: ${bench.description}`);
+  await bench.run(emitter(bench.name));
+}

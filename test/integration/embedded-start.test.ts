@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, run, startNode, waitForOutput } from '../helpers/process.ts';
+
+// The README's first command on a fresh clone: no environment at all, PGlite in a data
+// folder. Runs the real Node entry as a separate process.
+describe('first start on the embedded default', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'fleetwarden-embedded-'));
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const env = { PORT: String(port), DATA_DIR: dataDir };
+  let credentials: { email: string; password: string } | null = null;
+
+  async function signIn(email: string, password: string) {
+    return fetch(`${base}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { Origin: base, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email, password }),
+    });
+  }
+
+  it('starts with no environment, prints the URL and a one-time admin password', async () => {
+    const server = startNode(env);
+    try {
+      await waitForOutput(server, /Listening on/);
+      const out = server.output();
+      expect(out).toContain(`Admin console: ${base}/admin`);
+      const email = out.match(/First admin: (\S+)/)?.[1];
+      const password = out.match(/One-time password: (\S+)/)?.[1];
+      expect(email).toBe('admin@fleetwarden.local');
+      expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      credentials = { email: email ?? '', password: password ?? '' };
+
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(200);
+      const admin = await fetch(`${base}/admin`, { redirect: 'manual' });
+      expect(admin.status).toBe(303);
+      expect(admin.headers.get('location')).toMatch(/^\/admin\/login/);
+
+      const login = await signIn(credentials.email, credentials.password);
+      expect(login.status).toBe(303);
+      const cookie = login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      const console = await fetch(`${base}/admin/instances`, {
+        headers: { Cookie: cookie },
+        redirect: 'manual',
+      });
+      // A one-time password leads to choosing a new one first: still inside the console.
+      expect(console.headers.get('location')).toBe('/admin/account/password');
+      const page = await fetch(`${base}/admin/account/password`, { headers: { Cookie: cookie } });
+      expect(await page.text()).toContain('Choose your own to continue');
+      // Logs are JSON lines and never carry the password.
+      expect(
+        server
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{"at"')).length,
+      ).toBeGreaterThan(3);
+      expect(
+        server
+          .output()
+          .split('\n')
+          .filter((l) => l.includes(credentials?.password ?? '')).length,
+      ).toBe(1);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('keeps the data across a restart and prints no new password', async () => {
+    const server = startNode(env);
+    try {
+      await waitForOutput(server, /Listening on/);
+      expect(server.output()).not.toContain('One-time password');
+      expect(server.output()).not.toContain('First admin');
+      expect((await signIn(credentials?.email ?? '', credentials?.password ?? '')).status).toBe(
+        303,
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('exits with one readable message naming each bad variable', async () => {
+    const p = run(process.execPath, ['--import', 'tsx', 'node.ts'], {
+      FLEETWARDEN_MODE: 'production',
+      PORT: 'eighty',
+      SESSION_SECRET: 'too-short',
+      ADMIN_API_TOKEN: 'plain-token',
+    });
+    expect(await p.exited).toBe(1);
+    const out = p.output();
+    expect(out).toContain('fleetwarden cannot start: the configuration is invalid.');
+    for (const name of ['PORT', 'SESSION_SECRET', 'ADMIN_API_TOKEN'])
+      expect(out).toMatch(new RegExp(`- ${name}: `));
+    expect(out).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // no stack trace
+    expect(out).not.toContain('too-short');
+    expect(out).not.toContain('plain-token');
+  });
+});

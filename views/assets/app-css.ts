@@ -1,0 +1,68 @@
+/** The console's stylesheet, served fingerprinted at /assets/app-<hash>.css. */
+export const APP_CSS = `
+:root {
+  --bg: #f7f7f5; --panel: #fff; --text: #1d1d1b; --muted: #6b6b66; --line: #e2e2dc;
+  --accent: #3451b2; --accent-text: #fff; --danger: #b42318; --ok: #067647; --warn: #b54708;
+  --info: #175cd3; --radius: 6px; --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  color-scheme: light;
+}
+* { box-sizing: border-box; }
+html { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--text); }
+body { margin: 0; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+code, .mono { font-family: var(--mono); font-size: 12.5px; }
+h1 { font-size: 20px; margin: 0 0 16px; }
+h2 { font-size: 16px; margin: 24px 0 10px; }
+.shell { display: grid; grid-template-columns: 200px 1fr; min-height: 100vh; }
+.nav { background: #1f2330; color: #cfd3dc; padding: 16px 0; }
+.nav .brand { color: #fff; font-weight: 700; padding: 0 18px 14px; display: block; letter-spacing: .3px; }
+.nav a { display: block; color: #cfd3dc; padding: 7px 18px; }
+.nav a:hover { background: #2a3040; text-decoration: none; }
+.nav a[aria-current="page"] { background: #343b4f; color: #fff; border-left: 3px solid #8da2fb; padding-left: 15px; }
+.nav .who { margin-top: 24px; padding: 12px 18px; border-top: 1px solid #343b4f; font-size: 12px; }
+.nav .who form { margin-top: 6px; }
+.nav .who button { background: none; border: 0; color: #8da2fb; padding: 0; cursor: pointer; font: inherit; }
+main { padding: 24px 28px; max-width: 1400px; }
+.panel { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 16px; margin-bottom: 16px; }
+.toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 12px; }
+.toolbar label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 3px; }
+input, select, textarea { font: inherit; padding: 6px 8px; border: 1px solid #c9c9c2; border-radius: var(--radius); background: #fff; color: inherit; }
+input:focus, select:focus, textarea:focus, button:focus-visible { outline: 2px solid #8da2fb; outline-offset: 1px; }
+button, .button { font: inherit; padding: 6px 12px; border-radius: var(--radius); border: 1px solid var(--accent); background: var(--accent); color: var(--accent-text); cursor: pointer; display: inline-block; }
+button.secondary, .button.secondary { background: #fff; color: var(--accent); }
+button.danger { background: #fff; color: var(--danger); border-color: var(--danger); }
+button:disabled { opacity: .5; cursor: not-allowed; }
+table { width: 100%; border-collapse: collapse; background: var(--panel); }
+th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; white-space: nowrap; }
+th a { color: inherit; }
+tr:hover td { background: #fafaf7; }
+.table-wrap { border: 1px solid var(--line); border-radius: var(--radius); overflow-x: auto; }
+.muted { color: var(--muted); }
+.small { font-size: 12px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; border: 1px solid currentColor; white-space: nowrap; }
+.badge-ok { color: var(--ok); } .badge-warn { color: var(--warn); } .badge-danger { color: var(--danger); }
+.badge-info { color: var(--info); } .badge-muted { color: var(--muted); }
+.pager { display: flex; gap: 8px; align-items: center; justify-content: space-between; margin-top: 10px; }
+.empty { text-align: center; padding: 40px 16px; color: var(--muted); }
+.empty strong { display: block; color: var(--text); font-size: 15px; margin-bottom: 4px; }
+.flash { padding: 10px 12px; border-radius: var(--radius); margin-bottom: 12px; border: 1px solid; }
+.flash-error { background: #fef3f2; border-color: #fecdca; color: var(--danger); }
+.flash-ok { background: #ecfdf3; border-color: #abefc6; color: var(--ok); }
+.flash-warn { background: #fffaeb; border-color: #fedf89; color: var(--warn); }
+.secret { font-family: var(--mono); background: #f2f4f7; padding: 8px 10px; border-radius: var(--radius); word-break: break-all; user-select: all; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
+.login { max-width: 360px; margin: 12vh auto; }
+.login form { display: flex; flex-direction: column; gap: 12px; }
+.login label { display: flex; flex-direction: column; gap: 4px; }
+.stack { display: flex; flex-direction: column; gap: 10px; max-width: 420px; }
+.stack label { display: flex; flex-direction: column; gap: 4px; }
+.inline { display: inline; }
+.htmx-indicator { opacity: 0; transition: opacity 200ms; }
+.htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
+@media (max-width: 800px) { .shell { grid-template-columns: 1fr; } .nav { padding: 8px 0; } }
+`;

@@ -1,0 +1,19 @@
+const TONE: Record<string, string> = {
+  running: 'ok',
+  available: 'ok',
+  active: 'ok',
+  stopped: 'muted',
+  provisioning: 'info',
+  restarting: 'info',
+  recovering: 'warn',
+  destroying: 'warn',
+  destroyed: 'muted',
+  failed: 'danger',
+  disabled: 'muted',
+  revoked: 'muted',
+};
+
+/** A status word in a coloured pill; the tone comes from the status name. */
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge badge-${TONE[status] ?? 'muted'}`}>{status}</span>;
+}

@@ -1,0 +1,50 @@
+/**
+ * Time formatting for the console with the platform's Intl (no home-made date math).
+ * Every rendered time names its zone.
+ */
+const cache = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(
+  zone: string,
+  options: Intl.DateTimeFormatOptions,
+  key: string,
+): Intl.DateTimeFormat {
+  const id = `${zone}|${key}`;
+  let f = cache.get(id);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone: zone, ...options });
+    cache.set(id, f);
+  }
+  return f;
+}
+
+/** "22 Nov 2026, 14:05:09 CET" in `zone`. */
+export function formatDateTime(at: Date, zone: string): string {
+  return formatter(zone, { dateStyle: 'medium', timeStyle: 'long' }, 'dt').format(at);
+}
+
+/** "Europe/Berlin (CET)" — the zone's IANA name and its abbreviation at `at`. */
+export function zoneLabel(zone: string, at: Date = new Date()): string {
+  const part = formatter(zone, { timeZoneName: 'short' }, 'tzn')
+    .formatToParts(at)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  return part && part !== zone ? `${zone} (${part})` : zone;
+}
+
+/** "3 minutes ago" / "in 2 hours", relative to `now`. */
+export function formatRelative(at: Date, now: Date): string {
+  const seconds = Math.round((at.getTime() - now.getTime()) / 1000);
+  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return rtf.format(seconds, 'second');
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86400), 'day');
+}
+
+/** All IANA zones the runtime knows, for the zone picker. */
+export function timeZones(): string[] {
+  return typeof Intl.supportedValuesOf === 'function'
+    ? Intl.supportedValuesOf('timeZone')
+    : ['UTC'];
+}

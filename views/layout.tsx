@@ -1,0 +1,103 @@
+import type { Child } from 'hono/jsx';
+import { zoneLabel } from './format.ts';
+
+export type AssetUrls = { css: string; js: string; htmx: string };
+
+export type NavKey =
+  | 'instances'
+  | 'scheduler'
+  | 'cli-runs'
+  | 'agents'
+  | 'deliveries'
+  | 'audit'
+  | 'settings';
+
+const NAV: { key: NavKey; href: string; label: string }[] = [
+  { key: 'instances', href: '/admin/instances', label: 'Instances' },
+  { key: 'scheduler', href: '/admin/scheduler', label: 'Scheduler' },
+  { key: 'cli-runs', href: '/admin/cli-runs', label: 'CLI runs' },
+  { key: 'agents', href: '/admin/agents', label: 'Agents' },
+  { key: 'deliveries', href: '/admin/deliveries', label: 'Deliveries' },
+  { key: 'audit', href: '/admin/audit', label: 'Audit log' },
+  { key: 'settings', href: '/admin/settings', label: 'Settings' },
+];
+
+// htmx without eval, inline styles or script tags, so the CSP can forbid all three;
+// error responses are swapped too (our error fragments retarget themselves to #flash).
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '[45]..', swap: true, error: true },
+  ],
+});
+
+export function Head({ title, assets }: { title: string; assets: AssetUrls }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="htmx-config" content={HTMX_CONFIG} />
+      <title>{title} · fleetwarden</title>
+      <link rel="icon" href="data:," />
+      <link rel="stylesheet" href={assets.css} />
+      <script src={assets.htmx} defer />
+      <script src={assets.js} defer />
+    </head>
+  );
+}
+
+/** The console frame: navigation, the signed-in admin, the zone times are shown in. */
+export function Layout({
+  title,
+  active,
+  assets,
+  admin,
+  zone,
+  zoneSource,
+  children,
+}: {
+  title: string;
+  active?: NavKey;
+  assets: AssetUrls;
+  admin: { email: string };
+  zone: string;
+  zoneSource: 'admin' | 'browser';
+  children: Child;
+}) {
+  return (
+    <html lang="en">
+      <Head title={title} assets={assets} />
+      <body data-zone={zone} data-zone-source={zoneSource}>
+        <div class="shell">
+          <nav class="nav" aria-label="Main">
+            <a class="brand" href="/admin">
+              fleetwarden
+            </a>
+            {NAV.map((item) => (
+              <a href={item.href} aria-current={item.key === active ? 'page' : undefined}>
+                {item.label}
+              </a>
+            ))}
+            <div class="who">
+              <div>{admin.email}</div>
+              <div class="muted" title="Times on these pages are shown in this zone">
+                {zoneLabel(zone)}
+              </div>
+              <form method="post" action="/admin/logout">
+                <button type="submit">Sign out</button>
+              </form>
+            </div>
+          </nav>
+          <main>
+            <div id="flash" aria-live="polite" />
+            {children}
+          </main>
+        </div>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,170 @@
+import { EmptyState } from '../components/empty.tsx';
+import { Pager } from '../components/pager.tsx';
+import { Time } from '../components/time.tsx';
+
+export type AuditRowView = {
+  id: string;
+  at: Date;
+  actorType: string;
+  actorId: string | null;
+  actorLabel: string;
+  action: string;
+  subjectType: string | null;
+  subjectId: string | null;
+  payload: Record<string, unknown>;
+};
+
+export type AuditQuery = {
+  actor?: string | undefined;
+  action?: string | undefined;
+  subjectType?: string | undefined;
+  subjectId?: string | undefined;
+};
+
+function subjectHref(type: string | null, id: string | null): string | null {
+  if (!type || !id) return null;
+  if (type === 'instance') return `/admin/instances/${id}`;
+  return `/admin/audit?subjectType=${encodeURIComponent(type)}&subjectId=${encodeURIComponent(id)}`;
+}
+
+export function AuditTable({
+  rows,
+  zone,
+  empty,
+}: {
+  rows: AuditRowView[];
+  zone: string;
+  empty: string;
+}) {
+  if (rows.length === 0)
+    return (
+      <div class="table-wrap">
+        <EmptyState title="No audit entries">
+          <p>{empty}</p>
+        </EmptyState>
+      </div>
+    );
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Actor</th>
+            <th>Action</th>
+            <th>Subject</th>
+            <th>Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => {
+            const link = subjectHref(r.subjectType, r.subjectId);
+            return (
+              <tr>
+                <td>
+                  <Time at={r.at} zone={zone} />
+                </td>
+                <td>
+                  {r.actorLabel}
+                  <div class="muted small">{r.actorType}</div>
+                </td>
+                <td>
+                  <code>{r.action}</code>
+                </td>
+                <td>
+                  {r.subjectType ? (
+                    <>
+                      <span class="muted small">{r.subjectType}</span>{' '}
+                      {link ? (
+                        <a href={link}>
+                          <code>{r.subjectId}</code>
+                        </a>
+                      ) : (
+                        <code>{r.subjectId}</code>
+                      )}
+                    </>
+                  ) : (
+                    <span class="muted">—</span>
+                  )}
+                </td>
+                <td>
+                  {Object.keys(r.payload).length ? (
+                    <code class="small">{JSON.stringify(r.payload)}</code>
+                  ) : (
+                    <span class="muted">—</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function href(query: AuditQuery, cursor?: string): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...query, cursor })) if (v) params.set(k, v);
+  const s = params.toString();
+  return `/admin/audit${s ? `?${s}` : ''}`;
+}
+
+/** The audit log: newest first, filter by actor, action and subject. */
+export function AuditPage({
+  rows,
+  next,
+  prev,
+  query,
+  actions,
+  zone,
+}: {
+  rows: AuditRowView[];
+  next: string | null;
+  prev: string | null;
+  query: AuditQuery;
+  actions: string[];
+  zone: string;
+}) {
+  const filtered = Boolean(query.actor || query.action || query.subjectType || query.subjectId);
+  return (
+    <>
+      <h1>Audit log</h1>
+      <form class="toolbar" method="get" action="/admin/audit">
+        <label>
+          Actor (email, key or id)
+          <input type="search" name="actor" value={query.actor ?? ''} />
+        </label>
+        <label>
+          Action
+          <select name="action">
+            <option value="">Any</option>
+            {actions.map((a) => (
+              <option value={a} selected={query.action === a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Subject type
+          <input type="text" name="subjectType" value={query.subjectType ?? ''} size={10} />
+        </label>
+        <label>
+          Subject id
+          <input type="text" name="subjectId" value={query.subjectId ?? ''} size={36} />
+        </label>
+        <button type="submit" class="secondary">
+          Filter
+        </button>
+        {filtered ? <a href="/admin/audit">Clear</a> : null}
+      </form>
+      <AuditTable
+        rows={rows}
+        zone={zone}
+        empty={filtered ? 'Nothing matches these filters.' : 'Nothing has been recorded yet.'}
+      />
+      <Pager prev={prev} next={next} href={(cursor) => href(query, cursor)} />
+    </>
+  );
+}
