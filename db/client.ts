@@ -65,7 +65,8 @@ export async function connect(
   }
   if (options.neonWsProxy) {
     const proxy = options.neonWsProxy;
-    neonConfig.wsProxy = () => proxy.replace(/^wss?:\/\//, '');
+    const base = proxy.replace(/^wss?:\/\//, '');
+    neonConfig.wsProxy = (host, port) => `${base}?address=${host}:${port}`;
     neonConfig.useSecureWebSocket = proxy.startsWith('wss://');
     neonConfig.pipelineConnect = false;
     neonConfig.pipelineTLS = false;

@@ -1,4 +1,5 @@
 import { afterAll } from 'vitest';
+import { connect, type Db } from '../../db/client.ts';
 import { loadVendorAssets } from '../../host.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -6,6 +7,7 @@ import type { Deps } from '../../src/deps.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { startWsProxy } from './ws-proxy.ts';
 
 /** A clock tests can move. Starts at the real time so database `now()` agrees roughly. */
 export function testClock(
@@ -44,9 +46,27 @@ const vendor = loadVendorAssets();
  * Closes itself after the file's tests.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; clock?: ReturnType<typeof testClock> } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: ReturnType<typeof testClock>;
+    /** `neon`: talk to the same database through @neondatabase/serverless and a local WebSocket proxy. */
+    driver?: 'postgres' | 'neon';
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
+  let handle: Db = db.db;
+  if (options.driver === 'neon') {
+    const proxy = await startWsProxy();
+    const neon = await connect(
+      { kind: 'neon', url: db.url },
+      { neonWsProxy: proxy.url, maxConnections: 10 },
+    );
+    handle = neon.db;
+    afterAll(async () => {
+      await neon.close();
+      await proxy.close();
+    });
+  }
   const parsed = parseConfig({
     FLEETWARDEN_MODE: 'embedded',
     PUBLIC_URL: 'http://fleet.test',
@@ -56,8 +76,8 @@ export async function createTestApp(
   const logs: string[] = [];
   const clock = options.clock ?? testClock();
   const deps: Deps = {
-    config: { ...parsed.config, database: { kind: 'postgres', url: db.url } },
-    db: db.db,
+    config: { ...parsed.config, database: { kind: options.driver ?? 'postgres', url: db.url } },
+    db: handle,
     clock,
     log: jsonLogger({ level: 'debug', write: (line) => logs.push(line), now: clock.now }),
     vendorAssets: await vendor,
