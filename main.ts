@@ -19,7 +19,10 @@ try {
 const server = Deno.serve(
   {
     port: config.port,
-    onListen: ({ port }) => console.log(`Listening on http://localhost:${port}`),
+    onListen: ({ port }) => {
+      console.log(`Listening on http://localhost:${port}`);
+      void booted.started();
+    },
   },
   booted.app.fetch,
 );

@@ -20,6 +20,7 @@ const booted = await boot(config, fileHost(config)).catch((err: unknown) => {
 });
 const server = serve({ fetch: booted.app.fetch, port: config.port }, (info) => {
   console.log(`Listening on http://localhost:${info.port}`);
+  void booted.started();
 });
 
 let stopping = false;

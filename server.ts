@@ -8,4 +8,7 @@ const parsed = parseConfig(process.env);
 if (!parsed.ok) throw new Error(parsed.message);
 const booted = await boot(parsed.config, fileHost(parsed.config, { migrate: false }));
 
+// Vercel has no "listening" moment; the sweep schedule is upserted on the first cold start.
+void booted.started();
+
 export default booted.app;

@@ -16,6 +16,8 @@ export type AppEnv = {
     session?: Session;
     /** Set by the bearer middleware on API routes. */
     apiKey?: ApiKey;
+    /** Set by the QStash signature middleware on callback routes. */
+    callback?: { body: unknown; messageId: string | null; retried: number };
     /** IANA zone the console renders times in. */
     timeZone?: string;
   };

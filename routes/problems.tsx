@@ -16,6 +16,11 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     description:
       'The pagination cursor was altered, or made for another sort. Start again from the first page.',
   },
+  'invalid-signature': {
+    title: 'Invalid signature',
+    description:
+      'A callback without a valid Upstash-Signature for this exact URL and body. Only QStash may call /api/callbacks.',
+  },
   unauthenticated: {
     title: 'Authentication required',
     description: 'Send a valid, unrevoked bearer token: `Authorization: Bearer <token>`.',

@@ -4,6 +4,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from '../routes/admin/index.tsx';
 import { apiRoutes } from '../routes/api/index.ts';
 import { assetRoutes, buildAssetManifest } from '../routes/assets.ts';
+import { callbackRoutes } from '../routes/callbacks/index.ts';
 import type { AppEnv } from '../routes/env.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { requestLog } from '../routes/middleware/request-log.ts';
@@ -58,6 +59,9 @@ export function createApp(deps: Deps): App {
   app.route('/assets', assetRoutes(manifest));
   app.route('/problems', problemRoutes());
   app.route('/admin', adminRoutes());
+  app.route('/api/callbacks', callbackRoutes());
   app.route('/api', apiRoutes());
+  // Local stand-ins for QStash and Fly, served only in embedded mode and tests.
+  if (deps.dev) app.route('/__dev/qstash', deps.dev.qstash.app);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { connect } from '../db/client.ts';
+import { setupQueue } from './adapters/queue/setup.ts';
 import { createApp } from './app.ts';
 import type { StaticAsset } from './assets.ts';
 import { registerConfiguredAdminToken } from './auth/api-keys.ts';
@@ -7,6 +8,8 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
+import { SWEEP_SCHEDULE } from './doorbells/run.ts';
+import { SWEEPERS } from './doorbells/sweepers.ts';
 import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
@@ -31,6 +34,12 @@ export type Booted = {
   app: ReturnType<typeof createApp>;
   deps: Deps;
   database: Database;
+  /**
+   * Call once the server listens: starts the QStash emulator's delivery loop and creates
+   * (or updates) the sweep's every-minute schedule. A failure is logged, not fatal: the
+   * app serves, and the schedule is retried at the next start.
+   */
+  started(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -60,11 +69,17 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
   const database = await connect(config.database);
   try {
     if (host.migrate) await host.migrate(database);
+    const queue = setupQueue({ config, db: database.db, log: host.log });
     const deps: Deps = {
       config,
       db: database.db,
       clock: systemClock,
       log: host.log,
+      doorbells: queue.doorbells,
+      doorbellConsole: queue.doorbellConsole,
+      signatures: queue.signatures,
+      sweepers: SWEEPERS,
+      dev: queue.emulator ? { qstash: queue.emulator } : null,
       peerAddress: host.peerAddress,
       vendorAssets: await host.vendorAssets(),
       security: {
@@ -73,6 +88,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       },
     };
     const app = createApp(deps);
+    queue.attachApp(async (request) => app.fetch(request));
     const first = await ensureFirstAdmin(deps);
     if (config.adminApiToken) {
       const state = await registerConfiguredAdminToken(deps, config.adminApiToken);
@@ -93,7 +109,26 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
         );
       else host.print('Password: the one in ADMIN_PASSWORD');
     }
-    return { app, deps, database, close: () => database.close() };
+    return {
+      app,
+      deps,
+      database,
+      async started() {
+        deps.dev?.qstash.engine.start();
+        try {
+          await deps.doorbells.upsertSchedule(SWEEP_SCHEDULE);
+        } catch (err) {
+          host.log.error('sweep.schedule_failed', {
+            error: err,
+            hint: 'doorbells whose message was lost wait until the sweep schedule exists',
+          });
+        }
+      },
+      async close() {
+        await deps.dev?.qstash.engine.stop();
+        await database.close();
+      },
+    };
   } catch (err) {
     await database.close();
     throw err;

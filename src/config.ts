@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCAL_QSTASH } from './adapters/queue/local-credentials.ts';
 
 /**
  * The environment fleetwarden reads, parsed once at start-up by the runtime entry and
@@ -28,6 +29,10 @@ const Env = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name, e.g. Fly-Client-IP')
     .optional(),
+  QSTASH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  QSTASH_TOKEN: z.string().min(1).optional(),
+  QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
+  QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -57,6 +62,17 @@ export type Config = {
    * `X-Forwarded-For` elsewhere); null: use the connection's peer address.
    */
   trustProxyHeader: string | null;
+  /**
+   * QStash, for doorbells. `emulated`: the local emulator served by this process at
+   * `<public url>/__dev/qstash` with QStash's published local-development credentials.
+   */
+  qstash: {
+    baseUrl: string;
+    token: string;
+    currentSigningKey: string;
+    nextSigningKey: string;
+    emulated: boolean;
+  };
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -114,12 +130,31 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (!e.PUBLIC_URL)
       problems.push('PUBLIC_URL: required in production (e.g. https://fleet.example.com)');
   }
+  const qstashGiven = [e.QSTASH_TOKEN, e.QSTASH_CURRENT_SIGNING_KEY, e.QSTASH_NEXT_SIGNING_KEY];
+  if (mode === 'production' || qstashGiven.some(Boolean)) {
+    if (!e.QSTASH_TOKEN)
+      problems.push('QSTASH_TOKEN: required in production (Upstash console → QStash)');
+    if (!e.QSTASH_CURRENT_SIGNING_KEY)
+      problems.push('QSTASH_CURRENT_SIGNING_KEY: required with QSTASH_TOKEN');
+    if (!e.QSTASH_NEXT_SIGNING_KEY)
+      problems.push('QSTASH_NEXT_SIGNING_KEY: required with QSTASH_TOKEN');
+  }
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL && mode === 'production')
     problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (problems.length > 0) return { ok: false, message: formatProblems(problems) };
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const wantsAdmin = mode === 'embedded' || e.ADMIN_EMAIL !== undefined;
+  const qstash =
+    e.QSTASH_TOKEN && e.QSTASH_CURRENT_SIGNING_KEY && e.QSTASH_NEXT_SIGNING_KEY
+      ? {
+          baseUrl: (e.QSTASH_URL ?? 'https://qstash.upstash.io').replace(/\/+$/, ''),
+          token: e.QSTASH_TOKEN,
+          currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY,
+          nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY,
+          emulated: false,
+        }
+      : { baseUrl: `${publicUrl}/__dev/qstash`, ...LOCAL_QSTASH, emulated: true };
   return {
     ok: true,
     config: {
@@ -138,6 +173,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       adminApiToken: e.ADMIN_API_TOKEN ?? null,
       logLevel: e.LOG_LEVEL,
       trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase() ?? null,
+      qstash,
     },
   };
 }

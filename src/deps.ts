@@ -1,6 +1,10 @@
 import type { Db } from '../db/client.ts';
+import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
+import type { QStashEmulator } from './adapters/queue/emulator/index.ts';
+import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
 import type { Config } from './config.ts';
+import type { Sweeper } from './doorbells/sweeper.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
 
@@ -16,6 +20,16 @@ export type Deps = {
   log: Logger;
   /** Third-party browser files (htmx, Swagger UI) read by the entry from node_modules. */
   vendorAssets: StaticAsset[];
+  /** Delayed signed callbacks (QStash, or the emulator in embedded mode). */
+  doorbells: Doorbells;
+  /** Reads QStash's event log, DLQ and schedules for the Deliveries page. */
+  doorbellConsole: DoorbellConsole;
+  /** Verifies `Upstash-Signature` on callbacks. */
+  signatures: SignatureVerifier;
+  /** Every feature's part of the every-minute sweep. */
+  sweepers: Sweeper[];
+  /** Local stand-ins served by this process in embedded mode and tests; null in production. */
+  dev: { qstash: QStashEmulator } | null;
   /** The TCP peer's address from the runtime's per-request `env` (c.env), or null. */
   peerAddress(env: unknown): string | null;
   security: {

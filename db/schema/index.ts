@@ -1,4 +1,7 @@
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './fleet.ts';
+export * from './fly-simulator.ts';
+export * from './qstash-emulator.ts';
+export * from './sweep.ts';
 export * from './users.ts';

@@ -5,6 +5,7 @@ import type { AppEnv } from '../env.ts';
 import { requireAdminSession } from '../middleware/admin-session.ts';
 import { accountRoutes } from './account.tsx';
 import { auditRoutes } from './audit.tsx';
+import { deliveryRoutes } from './deliveries.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
 import { renderer } from './renderer.tsx';
@@ -13,7 +14,7 @@ import { settingsRoutes } from './settings.tsx';
 const COMING: {
   path: string;
   title: string;
-  active: 'scheduler' | 'cli-runs' | 'agents' | 'deliveries';
+  active: 'scheduler' | 'cli-runs' | 'agents';
   description: string;
 }[] = [
   {
@@ -33,13 +34,6 @@ const COMING: {
     title: 'Agents',
     active: 'agents',
     description: 'Agents and their cron triggers will be listed here.',
-  },
-  {
-    path: '/deliveries',
-    title: 'Deliveries',
-    active: 'deliveries',
-    description:
-      'Delayed callbacks (doorbells), the dead-letter queue and sweep runs will be shown here.',
   },
 ];
 
@@ -63,6 +57,7 @@ export function adminRoutes() {
   app.get('/', (c) => c.redirect('/admin/instances', 303));
   app.route('/instances', instanceRoutes());
   app.route('/audit', auditRoutes());
+  app.route('/deliveries', deliveryRoutes());
   app.route('/settings', settingsRoutes());
   app.route('/account', accountRoutes());
   for (const page of COMING) {

@@ -66,6 +66,11 @@ export const instancesListBench: Bench = {
       SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
       ADMIN_EMAIL: 'bench@example.com',
       ADMIN_PASSWORD: 'bench password 123',
+      // Doorbells are not exercised here; a closed local port fails fast.
+      QSTASH_URL: 'http://127.0.0.1:9',
+      QSTASH_TOKEN: 'bench',
+      QSTASH_CURRENT_SIGNING_KEY: 'sig_bench_current',
+      QSTASH_NEXT_SIGNING_KEY: 'sig_bench_next',
     });
     try {
       await waitForOutput(server, /Listening on/);

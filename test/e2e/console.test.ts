@@ -1,13 +1,12 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.ts';
-import { hasChromium, launchBrowser, serveTestApp } from '../helpers/browser.ts';
+import { hasChromium, launchBrowser } from '../helpers/browser.ts';
 import { makeAdmin, makeInstance, makeManyInstances, makeUser } from '../helpers/factories.ts';
 
 describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
-  const { t, base, server } = await serveTestApp((publicUrl) =>
-    createTestApp({ env: { PUBLIC_URL: publicUrl } }),
-  );
+  const t = await createTestApp({ serve: true });
+  const base = t.origin;
   const admin = await makeAdmin(t, { mustChangePassword: true });
   await makeManyInstances(t, 60);
   const owner = await makeUser(t, { email: 'zelda@example.test', displayName: 'Zelda' });
@@ -22,7 +21,6 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
   });
   afterAll(async () => {
     await browser?.close();
-    server.close();
   });
 
   it('signs in, replaces the one-time password, searches and pages through instances', async () => {

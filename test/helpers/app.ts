@@ -1,12 +1,17 @@
+import { type ServerType, serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
 import { connect, type Db } from '../../db/client.ts';
 import { loadVendorAssets } from '../../host.ts';
+import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
+import type { Sweeper } from '../../src/doorbells/sweeper.ts';
+import { SWEEPERS } from '../../src/doorbells/sweepers.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { freePort } from './process.ts';
 import { startWsProxy } from './ws-proxy.ts';
 
 /** A clock tests can move. Starts at the real time so database `now()` agrees roughly. */
@@ -35,24 +40,34 @@ export type TestApp = {
   /** Absolute URL for a path on the configured public origin. */
   url(path: string): string;
   origin: string;
+  /** Delivers every doorbell due now through the QStash emulator (and their retries due now). */
+  deliverDue(): Promise<number>;
 };
 
 const vendor = loadVendorAssets();
 
+export type TestAppOptions = {
+  env?: Record<string, string>;
+  clock?: ReturnType<typeof testClock>;
+  /** `neon`: talk to the same database through @neondatabase/serverless and a local WebSocket proxy. */
+  driver?: 'postgres' | 'neon';
+  /**
+   * Serve over real HTTP on 127.0.0.1 (the public URL then points there). Needed wherever
+   * doorbells are rung: the official QStash SDK reaches the emulator over HTTP.
+   */
+  serve?: boolean;
+  sweepers?: Sweeper[];
+  /** QStash emulator backoff multiplier (default 0.001: QStash's 12 s first retry takes 12 ms). */
+  queueTimeScale?: number;
+};
+
 /**
  * The real app on a fresh PostgreSQL database, with a controllable clock and captured
  * logs. Passwords hash with 1,000 PBKDF2 iterations here (the production default is
- * 600,000) so sign-ins stay fast; the code path is the same.
- * Closes itself after the file's tests.
+ * 600,000) so sign-ins stay fast; the code path is the same. The QStash emulator does not
+ * deliver on its own: tests call `deliverDue()`. Closes itself after the file's tests.
  */
-export async function createTestApp(
-  options: {
-    env?: Record<string, string>;
-    clock?: ReturnType<typeof testClock>;
-    /** `neon`: talk to the same database through @neondatabase/serverless and a local WebSocket proxy. */
-    driver?: 'postgres' | 'neon';
-  } = {},
-): Promise<TestApp> {
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   let handle: Db = db.db;
   if (options.driver === 'neon') {
@@ -67,25 +82,60 @@ export async function createTestApp(
       await proxy.close();
     });
   }
+  const port = options.serve ? await freePort() : null;
+  const publicUrl = port ? `http://127.0.0.1:${port}` : 'http://fleet.test';
   const parsed = parseConfig({
     FLEETWARDEN_MODE: 'embedded',
-    PUBLIC_URL: 'http://fleet.test',
+    PUBLIC_URL: publicUrl,
     ...options.env,
   });
   if (!parsed.ok) throw new Error(parsed.message);
+  const config = {
+    ...parsed.config,
+    database: { kind: options.driver ?? 'postgres', url: db.url },
+  } as const;
   const logs: string[] = [];
   const clock = options.clock ?? testClock();
+  const log = jsonLogger({ level: 'debug', write: (line) => logs.push(line), now: clock.now });
+  const queue = setupQueue({
+    config,
+    db: handle,
+    log,
+    now: clock.now,
+    timeScale: options.queueTimeScale ?? 0.001,
+  });
   const deps: Deps = {
-    config: { ...parsed.config, database: { kind: options.driver ?? 'postgres', url: db.url } },
+    config,
     db: handle,
     clock,
-    log: jsonLogger({ level: 'debug', write: (line) => logs.push(line), now: clock.now }),
+    log,
+    doorbells: queue.doorbells,
+    doorbellConsole: queue.doorbellConsole,
+    signatures: queue.signatures,
+    sweepers: options.sweepers ?? SWEEPERS,
+    dev: queue.emulator ? { qstash: queue.emulator } : null,
     vendorAssets: await vendor,
     peerAddress: () => '203.0.113.7',
     security: { pbkdf2Iterations: 1_000, sessionSecret: 'test-session-secret-0123456789abcdef' },
   };
   const app = createApp(deps);
-  afterAll(() => db.drop());
-  const origin = new URL(deps.config.publicUrl).origin;
-  return { app, deps, db, logs, clock, origin, url: (path) => `${origin}${path}` };
+  queue.attachApp(async (request) => app.fetch(request));
+  let server: ServerType | null = null;
+  if (port) server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+  afterAll(async () => {
+    await queue.emulator?.engine.stop();
+    if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await db.drop();
+  });
+  const origin = new URL(config.publicUrl).origin;
+  return {
+    app,
+    deps,
+    db,
+    logs,
+    clock,
+    origin,
+    url: (path) => `${origin}${path}`,
+    deliverDue: () => queue.emulator?.engine.drain() ?? Promise.resolve(0),
+  };
 }

@@ -1,8 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type ServerType, serve } from '@hono/node-server';
 import type { Browser } from 'playwright-core';
-import type { TestApp } from './app.ts';
-import { freePort } from './process.ts';
 
 /** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -25,15 +22,4 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
-}
-
-/** Serves a test app over real HTTP on localhost; the public URL must match the port. */
-export async function serveTestApp(
-  make: (publicUrl: string) => Promise<TestApp>,
-): Promise<{ t: TestApp; base: string; server: ServerType }> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const t = await make(base);
-  const server = serve({ fetch: t.app.fetch, port, hostname: '127.0.0.1' });
-  return { t, base, server };
 }

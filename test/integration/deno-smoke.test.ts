@@ -1,5 +1,9 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { freePort, run, waitForOutput } from '../helpers/process.ts';
 
@@ -12,6 +16,8 @@ describe.skipIf(!existsSync(deno))('Deno runtime smoke test', async () => {
   const port = await freePort();
   const base = `http://localhost:${port}`;
   const token = `fwa_${'D'.repeat(40)}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'fleetwarden-deno-'));
+  // Embedded mode on PostgreSQL: the QStash emulator runs inside Deno too.
   const server = run(
     deno,
     [
@@ -24,7 +30,8 @@ describe.skipIf(!existsSync(deno))('Deno runtime smoke test', async () => {
       'main.ts',
     ],
     {
-      FLEETWARDEN_MODE: 'production',
+      FLEETWARDEN_MODE: 'embedded',
+      DATA_DIR: dataDir,
       PORT: String(port),
       PUBLIC_URL: base,
       DATABASE_URL: db.url,
@@ -38,6 +45,7 @@ describe.skipIf(!existsSync(deno))('Deno runtime smoke test', async () => {
   afterAll(async () => {
     await server.stop();
     await db.drop();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('starts and answers /healthz and /readyz', async () => {
@@ -73,5 +81,15 @@ describe.skipIf(!existsSync(deno))('Deno runtime smoke test', async () => {
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ kind: 'admin_token', prefix: token.slice(0, 12) });
     expect((await fetch(`${base}/api/admin/instances`)).status).toBe(401);
+  });
+
+  it('runs the QStash emulator: the sweep schedule exists', async () => {
+    const res = await fetch(`${base}/__dev/qstash/v2/schedules/fleetwarden-sweep`, {
+      headers: { Authorization: `Bearer ${LOCAL_QSTASH.token}` },
+    });
+    expect(await res.json()).toMatchObject({
+      cron: '* * * * *',
+      destination: `${base}/api/callbacks/sweep`,
+    });
   });
 });

@@ -41,7 +41,11 @@ describe('every registered route needs credentials', async () => {
         headers: { Origin: t.origin, 'Content-Type': 'application/x-www-form-urlencoded' },
         ...(route.method === 'GET' || route.method === 'HEAD' ? {} : { body: '' }),
       });
-      if (route.path.startsWith('/api')) {
+      if (route.path.startsWith('/api/callbacks')) {
+        // Only QStash may call these: no valid Upstash-Signature, no entry.
+        expect(res.status).toBe(401);
+        expect(await res.json()).toMatchObject({ type: '/problems/invalid-signature' });
+      } else if (route.path.startsWith('/api')) {
         expect(res.status).toBe(401);
         expect(res.headers.get('content-type')).toContain('application/problem+json');
         expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);

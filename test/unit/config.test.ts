@@ -13,6 +13,7 @@ describe('parseConfig', () => {
       database: { kind: 'pglite', dataDir: './.data/pglite' },
       sessionSecret: null,
       firstAdmin: { email: 'admin@fleetwarden.local', password: null },
+      qstash: { baseUrl: 'http://localhost:8787/__dev/qstash', emulated: true },
     });
   });
 
@@ -34,7 +35,10 @@ describe('parseConfig', () => {
     expect(r.message).toContain('DATABASE_URL: required in production');
     expect(r.message).toContain('SESSION_SECRET: required in production');
     expect(r.message).toContain('PUBLIC_URL: required in production');
-    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+    expect(r.message).toContain('QSTASH_TOKEN: required in production');
+    expect(r.message).toContain('QSTASH_CURRENT_SIGNING_KEY');
+    expect(r.message).toContain('QSTASH_NEXT_SIGNING_KEY');
+    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(6);
   });
 
   it('lists every invalid variable at once and never echoes secrets', () => {
@@ -64,6 +68,9 @@ describe('parseConfig', () => {
       DATABASE_URL: 'memory://',
       SESSION_SECRET: 'x'.repeat(32),
       PUBLIC_URL: 'https://fleet.example.com',
+      QSTASH_TOKEN: 't',
+      QSTASH_CURRENT_SIGNING_KEY: 'a',
+      QSTASH_NEXT_SIGNING_KEY: 'b',
     });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toContain('production needs PostgreSQL');
@@ -77,11 +84,18 @@ describe('parseConfig', () => {
       PUBLIC_URL: 'https://fleet.example.com/',
       ADMIN_API_TOKEN: `fwa_${'A'.repeat(40)}`,
       TRUST_PROXY_HEADER: 'Fly-Client-IP',
+      QSTASH_TOKEN: 'token',
+      QSTASH_CURRENT_SIGNING_KEY: 'sig_current',
+      QSTASH_NEXT_SIGNING_KEY: 'sig_next',
     });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.publicUrl).toBe('https://fleet.example.com');
     expect(r.config.firstAdmin).toBeNull();
     expect(r.config.trustProxyHeader).toBe('fly-client-ip');
+    expect(r.config.qstash).toMatchObject({
+      baseUrl: 'https://qstash.upstash.io',
+      emulated: false,
+    });
   });
 });

@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import {
+  deleteDeadLetter,
+  deliveriesOverview,
+  retryDeadLetter,
+} from '../../src/doorbells/deliveries.ts';
+import { DeliveriesPage } from '../../views/pages/deliveries.tsx';
+import { type AppEnv, ctxOf } from '../env.ts';
+import { htmlValidator } from './validate.ts';
+
+const opt = (max: number) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().max(max).optional());
+const DlqParam = z.object({ id: z.string().min(1).max(100) });
+
+/** Console: doorbells, the dead-letter queue, schedules and sweep runs. */
+export function deliveryRoutes() {
+  const app = new Hono<AppEnv>();
+  const page = { title: 'Deliveries', active: 'deliveries' as const };
+
+  app.get(
+    '/',
+    htmlValidator('query', z.object({ path: opt(200), state: opt(20), notice: opt(40) })),
+    async (c) => {
+      const deps = c.get('deps');
+      const q = c.req.valid('query');
+      const overview = await deliveriesOverview(deps, q);
+      const notices: Record<string, string> = {
+        retried: 'The dead letter was published again.',
+        deleted: 'The dead letter was deleted.',
+      };
+      return c.render(
+        <DeliveriesPage
+          {...overview}
+          filter={{ path: q.path, state: q.state }}
+          emulated={deps.config.qstash.emulated}
+          zone={c.get('timeZone') ?? 'UTC'}
+          notice={q.notice ? (notices[q.notice] ?? null) : null}
+        />,
+        page,
+      );
+    },
+  );
+
+  app.post('/dlq/:id/retry', htmlValidator('param', DlqParam), async (c) => {
+    await retryDeadLetter({ ctx: ctxOf(c), input: { dlqId: c.req.valid('param').id } });
+    return c.redirect('/admin/deliveries?notice=retried', 303);
+  });
+
+  app.post('/dlq/:id/delete', htmlValidator('param', DlqParam), async (c) => {
+    await deleteDeadLetter({ ctx: ctxOf(c), input: { dlqId: c.req.valid('param').id } });
+    return c.redirect('/admin/deliveries?notice=deleted', 303);
+  });
+
+  return app;
+}

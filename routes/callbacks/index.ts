@@ -1,0 +1,12 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.ts';
+import { sweepRoute } from './sweep.ts';
+import { verifyQStashSignature } from './verify.ts';
+
+/** `/api/callbacks/*`: QStash-signed doorbells. Only a valid signature gets past the first middleware. */
+export function callbackRoutes() {
+  const app = new Hono<AppEnv>();
+  app.use('*', verifyQStashSignature());
+  app.route('/', sweepRoute());
+  return app;
+}

@@ -1,0 +1,146 @@
+import { Client, QstashError, Receiver } from '@upstash/qstash';
+import type { DoorbellConsole, Doorbells, Ring } from './doorbells.ts';
+
+export type QStashSettings = {
+  /** QStash API base (`https://qstash.upstash.io`, or the emulator's `<public url>/__dev/qstash`). */
+  baseUrl: string;
+  token: string;
+  currentSigningKey: string;
+  nextSigningKey: string;
+  /** Origin callbacks are delivered to, without a trailing slash. */
+  publicUrl: string;
+  /** Delivery retries per doorbell (QStash's default is 3). */
+  retries?: number;
+};
+
+const ms = (v: number | undefined | null) => (v ? new Date(v) : null);
+
+/**
+ * Doorbells on QStash through the official SDK (`Client.publishJSON` with
+ * `Upstash-Not-Before` in Unix seconds, rounded up so a doorbell never rings early).
+ * Source: upstash/docs `qstash/features/delay.mdx`, `qstash/api/publish`.
+ */
+export function createQStashDoorbells(settings: QStashSettings): {
+  doorbells: Doorbells;
+  console: DoorbellConsole;
+} {
+  const client = new Client({
+    baseUrl: settings.baseUrl,
+    token: settings.token,
+    enableTelemetry: false,
+    devMode: false,
+  });
+  const retries = settings.retries ?? 5;
+  const request = (item: Ring) => ({
+    url: `${settings.publicUrl}${item.path}`,
+    body: item.body,
+    retries,
+    ...(item.notBefore ? { notBefore: Math.ceil(item.notBefore.getTime() / 1000) } : {}),
+    ...(item.deduplicationId ? { deduplicationId: item.deduplicationId } : {}),
+  });
+
+  const doorbells: Doorbells = {
+    async ring(item) {
+      const res = await client.publishJSON(request(item));
+      return res.messageId;
+    },
+    async ringMany(items) {
+      if (items.length === 0) return [];
+      const res = await client.batchJSON(items.map(request));
+      return res.map((r) => ('messageId' in r ? r.messageId : ''));
+    },
+    async cancel(messageId) {
+      try {
+        await client.messages.cancel(messageId);
+      } catch (err) {
+        // Already delivered or cancelled: nothing left to stop.
+        if (!(err instanceof QstashError && err.status === 404)) throw err;
+      }
+    },
+    async upsertSchedule(s) {
+      await client.schedules.create({
+        scheduleId: s.id,
+        destination: `${settings.publicUrl}${s.path}`,
+        cron: s.cron,
+        body: JSON.stringify(s.body ?? {}),
+        headers: { 'Content-Type': 'application/json' },
+        retries: 0,
+      });
+    },
+  };
+
+  const console: DoorbellConsole = {
+    async recentEvents(count) {
+      const res = await client.logs({ count });
+      return res.logs.map((e) => ({
+        messageId: e.messageId,
+        url: e.url,
+        state: e.state,
+        time: new Date(e.time),
+        nextDeliveryTime: ms(e.nextDeliveryTime),
+        responseStatus: (e as { responseStatus?: number }).responseStatus ?? null,
+        error: e.error ?? null,
+      }));
+    },
+    async deadLetters() {
+      const res = await client.dlq.listMessages({ count: 100 });
+      return res.messages.map((m) => ({
+        dlqId: m.dlqId,
+        messageId: m.messageId,
+        url: m.url,
+        createdAt: new Date(m.createdAt),
+        responseStatus: m.responseStatus ?? null,
+        responseBody: m.responseBody ?? null,
+        body: m.body ?? null,
+      }));
+    },
+    async retryDeadLetter(dlqId) {
+      const res = await client.dlq.retry(dlqId);
+      return res.responses[0]?.messageId ?? '';
+    },
+    async deleteDeadLetter(dlqId) {
+      await client.dlq.delete(dlqId);
+    },
+    async schedules() {
+      const list = await client.schedules.list();
+      return list.map((s) => ({
+        scheduleId: s.scheduleId,
+        cron: s.cron,
+        destination: s.destination,
+        isPaused: s.isPaused,
+        lastScheduleTime: ms(s.lastScheduleTime),
+        nextScheduleTime: ms(s.nextScheduleTime),
+      }));
+    },
+  };
+
+  return { doorbells, console };
+}
+
+export type SignatureVerifier = {
+  /**
+   * Checks an `Upstash-Signature` JWT against the raw body and the exact callback URL,
+   * trying the current then the next signing key (the official `Receiver`). Resolves
+   * false on any failure instead of throwing.
+   */
+  verify(input: { signature: string; body: string; url: string }): Promise<boolean>;
+};
+
+/** Clock skew tolerated on `nbf`/`exp`, in seconds. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+export function createSignatureVerifier(keys: {
+  currentSigningKey: string;
+  nextSigningKey: string;
+}): SignatureVerifier {
+  const receiver = new Receiver(keys);
+  return {
+    async verify(input) {
+      try {
+        return await receiver.verify({ ...input, clockTolerance: CLOCK_TOLERANCE_SECONDS });
+      } catch {
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { Db } from '../../../db/client.ts';
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { DoorbellConsole, Doorbells } from './doorbells.ts';
+import { createQStashEmulator, type QStashEmulator } from './emulator/index.ts';
+import {
+  createQStashDoorbells,
+  createSignatureVerifier,
+  type SignatureVerifier,
+} from './qstash.ts';
+
+export type Queue = {
+  doorbells: Doorbells;
+  doorbellConsole: DoorbellConsole;
+  signatures: SignatureVerifier;
+  /** Set when the configuration asks for the local emulator. */
+  emulator: QStashEmulator | null;
+  /** Routes deliveries for our own origin straight into the app (no socket), once it exists. */
+  attachApp(fetch: (request: Request) => Promise<Response>): void;
+};
+
+/**
+ * Doorbells, the callback signature verifier and, in embedded mode and tests, the QStash
+ * emulator, from the configuration. The app always talks to QStash through the official
+ * SDK over HTTP; only the emulator's deliveries to our own origin skip the network.
+ */
+export function setupQueue(input: {
+  config: Config;
+  db: Db;
+  log: Logger;
+  now?: () => Date;
+  timeScale?: number;
+}): Queue {
+  const { config } = input;
+  const { doorbells, console } = createQStashDoorbells({
+    ...config.qstash,
+    publicUrl: config.publicUrl,
+  });
+  let appFetch: ((request: Request) => Promise<Response>) | null = null;
+  const origin = new URL(config.publicUrl).origin;
+  const emulator = config.qstash.emulated
+    ? createQStashEmulator({
+        db: input.db,
+        log: input.log,
+        ...(input.now ? { now: input.now } : {}),
+        ...(input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
+        token: config.qstash.token,
+        signingKeys: {
+          current: config.qstash.currentSigningKey,
+          next: config.qstash.nextSigningKey,
+        },
+        fetch: (request) =>
+          appFetch && new URL(request.url).origin === origin ? appFetch(request) : fetch(request),
+      })
+    : null;
+  return {
+    doorbells,
+    doorbellConsole: console,
+    signatures: createSignatureVerifier(config.qstash),
+    emulator,
+    attachApp(fetch) {
+      appFetch = fetch;
+    },
+  };
+}

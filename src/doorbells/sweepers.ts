@@ -1,0 +1,4 @@
+import type { Sweeper } from './sweeper.ts';
+
+/** Every feature's sweeper, run by the every-minute sweep. Features add theirs here. */
+export const SWEEPERS: Sweeper[] = [];
