@@ -32,13 +32,14 @@ export function problemBody(input: {
   errors?: { path: string; message: string }[];
   extra?: Record<string, unknown>;
 }): Problem {
+  // Extension members come first so they can never overwrite the standard ones.
   return {
+    ...(input.extra ?? {}),
     type: `/problems/${input.code}`,
     title: input.title,
     status: input.status,
     detail: input.detail,
     ...(input.errors ? { errors: input.errors } : {}),
-    ...(input.extra ?? {}),
     ...(input.requestId ? { requestId: input.requestId } : {}),
   };
 }

@@ -62,6 +62,8 @@ export function createApp(deps: Deps): App {
   app.route('/api/callbacks', callbackRoutes());
   app.route('/api', apiRoutes());
   // Local stand-ins for QStash and Fly, served only in embedded mode and tests.
-  if (deps.dev) app.route('/__dev/qstash', deps.dev.qstash.app);
+  const { qstash, fly } = deps.dev;
+  if (qstash) app.mount('/__dev/qstash', (request) => qstash.fetch(request));
+  if (fly) app.mount('/__dev/fly', (request) => fly.fetch(request));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { connect } from '../db/client.ts';
+import { setupFly } from './adapters/fly/setup.ts';
 import { setupQueue } from './adapters/queue/setup.ts';
 import { createApp } from './app.ts';
 import type { StaticAsset } from './assets.ts';
@@ -10,6 +11,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { SWEEP_SCHEDULE } from './doorbells/run.ts';
 import { SWEEPERS } from './doorbells/sweepers.ts';
+import { seedDemoFleet } from './fleet/seed.ts';
 import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
@@ -70,6 +72,13 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
   try {
     if (host.migrate) await host.migrate(database);
     const queue = setupQueue({ config, db: database.db, log: host.log });
+    // Against the local simulator, Fly's rate limits need not be waited out.
+    const fly = setupFly({
+      config,
+      db: database.db,
+      rateLimit: !config.fly.simulated,
+      timeScale: config.flySimulatorTimeScale,
+    });
     const deps: Deps = {
       config,
       db: database.db,
@@ -79,7 +88,9 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       doorbellConsole: queue.doorbellConsole,
       signatures: queue.signatures,
       sweepers: SWEEPERS,
-      dev: queue.emulator ? { qstash: queue.emulator } : null,
+      fly: fly.client,
+      gateway: fly.gateway,
+      dev: { qstash: queue.emulator, fly: fly.simulator },
       peerAddress: host.peerAddress,
       vendorAssets: await host.vendorAssets(),
       security: {
@@ -89,6 +100,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
     };
     const app = createApp(deps);
     queue.attachApp(async (request) => app.fetch(request));
+    fly.attachApp(async (request) => app.fetch(request));
     const first = await ensureFirstAdmin(deps);
     if (config.adminApiToken) {
       const state = await registerConfiguredAdminToken(deps, config.adminApiToken);
@@ -114,7 +126,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       deps,
       database,
       async started() {
-        deps.dev?.qstash.engine.start();
+        deps.dev.qstash?.engine.start();
         try {
           await deps.doorbells.upsertSchedule(SWEEP_SCHEDULE);
         } catch (err) {
@@ -123,9 +135,18 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
             hint: 'doorbells whose message was lost wait until the sweep schedule exists',
           });
         }
+        if (config.mode === 'embedded' && config.fly.simulated) {
+          try {
+            const seeded = await seedDemoFleet(deps);
+            if (seeded)
+              host.print(`Seeded a demo fleet: ${seeded} instances in the local Fly simulator.`);
+          } catch (err) {
+            host.log.error('seed.failed', { error: err });
+          }
+        }
       },
       async close() {
-        await deps.dev?.qstash.engine.stop();
+        await deps.dev.qstash?.engine.stop();
         await database.close();
       },
     };

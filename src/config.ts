@@ -29,6 +29,20 @@ const Env = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name, e.g. Fly-Client-IP')
     .optional(),
+  FLY_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  FLY_API_TOKEN: z.string().min(1).optional(),
+  FLY_APP_NAME: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9-]{1,61}$/,
+      'must be a Fly app name (lower-case letters, digits, dashes)',
+    )
+    .default('fleetwarden-agents'),
+  FLY_SIMULATOR_TIME_SCALE: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be above 0')
+    .max(100, 'must be at most 100')
+    .default(1),
   QSTASH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   QSTASH_TOKEN: z.string().min(1).optional(),
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
@@ -73,11 +87,20 @@ export type Config = {
     nextSigningKey: string;
     emulated: boolean;
   };
+  /**
+   * Fly Machines. `simulated`: the simulator served by this process at
+   * `<public url>/__dev/fly` (embedded mode without FLY_API_TOKEN).
+   */
+  fly: { apiUrl: string; token: string; appName: string; simulated: boolean };
+  /** Multiplies the simulator's machine timings (a start takes 2 s at 1). Embedded mode only. */
+  flySimulatorTimeScale: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
 const DEFAULT_ADMIN_EMAIL = 'admin@fleetwarden.local';
+/** The bearer token the local Fly simulator expects (not a secret: it only guards local state). */
+const SIMULATOR_TOKEN = 'fleetwarden-local-simulator';
 
 function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarget {
   if (!url) return { kind: 'pglite', dataDir: `${dataDir.replace(/\/$/, '')}/pglite` };
@@ -139,6 +162,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (!e.QSTASH_NEXT_SIGNING_KEY)
       problems.push('QSTASH_NEXT_SIGNING_KEY: required with QSTASH_TOKEN');
   }
+  if (mode === 'production' && !e.FLY_API_TOKEN)
+    problems.push('FLY_API_TOKEN: required in production (fly tokens create deploy -a <app>)');
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL && mode === 'production')
     problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (problems.length > 0) return { ok: false, message: formatProblems(problems) };
@@ -174,6 +199,20 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       logLevel: e.LOG_LEVEL,
       trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase() ?? null,
       qstash,
+      flySimulatorTimeScale: e.FLY_SIMULATOR_TIME_SCALE,
+      fly: e.FLY_API_TOKEN
+        ? {
+            apiUrl: (e.FLY_API_URL ?? 'https://api.machines.dev').replace(/\/+$/, ''),
+            token: e.FLY_API_TOKEN,
+            appName: e.FLY_APP_NAME,
+            simulated: false,
+          }
+        : {
+            apiUrl: `${publicUrl}/__dev/fly`,
+            token: SIMULATOR_TOKEN,
+            appName: e.FLY_APP_NAME,
+            simulated: true,
+          },
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { Db } from '../db/client.ts';
+import type { FlyClient } from './adapters/fly/api.ts';
+import type { Gateway } from './adapters/fly/gateway.ts';
 import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
 import type { QStashEmulator } from './adapters/queue/emulator/index.ts';
 import type { SignatureVerifier } from './adapters/queue/qstash.ts';
@@ -20,6 +22,10 @@ export type Deps = {
   log: Logger;
   /** Third-party browser files (htmx, Swagger UI) read by the entry from node_modules. */
   vendorAssets: StaticAsset[];
+  /** The Fly Machines API (or the simulator in embedded mode). */
+  fly: FlyClient;
+  /** Health probes through each machine's gateway. */
+  gateway: Gateway;
   /** Delayed signed callbacks (QStash, or the emulator in embedded mode). */
   doorbells: Doorbells;
   /** Reads QStash's event log, DLQ and schedules for the Deliveries page. */
@@ -29,7 +35,7 @@ export type Deps = {
   /** Every feature's part of the every-minute sweep. */
   sweepers: Sweeper[];
   /** Local stand-ins served by this process in embedded mode and tests; null in production. */
-  dev: { qstash: QStashEmulator } | null;
+  dev: { qstash: QStashEmulator | null; fly: DevServer | null };
   /** The TCP peer's address from the runtime's per-request `env` (c.env), or null. */
   peerAddress(env: unknown): string | null;
   security: {
@@ -39,6 +45,9 @@ export type Deps = {
     sessionSecret: string;
   };
 };
+
+/** A local stand-in for an external API, served by this process under `/__dev/…`. */
+export type DevServer = { fetch(request: Request): Response | Promise<Response> };
 
 /** Who is acting, recorded in the audit log. */
 export type Actor =

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { admins } from './auth.ts';
 import { tstz } from './columns.ts';
 import { users } from './users.ts';
@@ -55,7 +65,11 @@ export const instances = pgTable(
     volumeId: text(),
     region: text().notNull(),
     imageTag: text().references(() => imageCatalog.imageTag),
+    /** The Fly machine version (`instance_id`) the instance last ran healthy on. */
+    machineVersion: text(),
     status: text({ enum: INSTANCE_STATUSES }).notNull().default('provisioning'),
+    /** Why the last action on this instance failed, shown on its page; cleared on success. */
+    lastError: text(),
     searchText: text().notNull().default(''),
     createdAt: tstz().notNull().defaultNow(),
     updatedAt: tstz().notNull().defaultNow(),
@@ -87,3 +101,81 @@ export const versionPins = pgTable('version_pins', {
   reason: text(),
   createdAt: tstz().notNull().defaultNow(),
 });
+
+/** What happened to an instance, newest first on its page (a lifecycle timeline). */
+export const instanceEvents = pgTable(
+  'instance_events',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    instanceId: uuid()
+      .notNull()
+      .references(() => instances.id, { onDelete: 'cascade' }),
+    type: text().notNull(),
+    /** Who caused it, as shown at the time (admin email, token label, `system`). */
+    actorLabel: text().notNull().default('system'),
+    payload: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    at: tstz().notNull().defaultNow(),
+  },
+  (t) => [index('instance_events_instance_at_idx').on(t.instanceId, t.at.desc(), t.id.desc())],
+);
+
+export const OPERATION_KINDS = ['provision', 'restart', 'version_change', 'stop', 'start'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+export const OPERATION_STATUSES = ['pending', 'running', 'succeeded', 'failed'] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+/** `call`: make the Fly call; `settle`: wait for the machine state and version; `probe`: health check. */
+export const OPERATION_STEPS = ['call', 'settle', 'probe', 'done'] as const;
+export type OperationStep = (typeof OPERATION_STEPS)[number];
+
+/**
+ * An immediate action on one instance, carried out by doorbells (one step per callback, a
+ * claim with a lease before every Fly call). At most one active (pending or running)
+ * operation per instance, enforced by a partial unique index.
+ */
+export const instanceOperations = pgTable(
+  'instance_operations',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    instanceId: uuid()
+      .notNull()
+      .references(() => instances.id, { onDelete: 'cascade' }),
+    kind: text({ enum: OPERATION_KINDS }).notNull(),
+    status: text({ enum: OPERATION_STATUSES }).notNull().default('pending'),
+    step: text({ enum: OPERATION_STEPS }).notNull().default('call'),
+    fromImageTag: text(),
+    targetImageTag: text(),
+    /** The machine version (`instance_id`) the update returned: the one that must come up healthy. */
+    expectedVersion: text(),
+    /** The version before the Fly call, to recognise a silent revert. */
+    previousVersion: text(),
+    requestedBy: text().notNull(),
+    attempts: integer().notNull().default(0),
+    /** Consecutive unhealthy gateway probes in the `probe` step. */
+    probeFailures: integer().notNull().default(0),
+    /** Why the last step did not finish (a retry is coming); cleared when a step completes. */
+    lastNote: text(),
+    /** Claim lease: a handler holds the operation until this time; the sweep returns expired ones. */
+    leaseUntil: tstz(),
+    leaseToken: uuid(),
+    /** When the next step may run (doorbells are rung for this time). */
+    nextCheckAt: tstz().notNull().defaultNow(),
+    /** The whole action fails if the machine is not healthy on the expected version by then. */
+    deadlineAt: tstz().notNull(),
+    error: text(),
+    createdAt: tstz().notNull().defaultNow(),
+    updatedAt: tstz().notNull().defaultNow(),
+    finishedAt: tstz(),
+  },
+  (t) => [
+    uniqueIndex('instance_operations_one_active_per_instance')
+      .on(t.instanceId)
+      .where(sql`${t.status} in ('pending', 'running')`),
+    index('instance_operations_instance_created_idx').on(t.instanceId, t.createdAt.desc()),
+    index('instance_operations_due_idx')
+      .on(t.nextCheckAt)
+      .where(sql`${t.status} in ('pending', 'running')`),
+    check('instance_operations_kind_check', sql`${t.kind} in (${inList(OPERATION_KINDS)})`),
+    check('instance_operations_status_check', sql`${t.status} in (${inList(OPERATION_STATUSES)})`),
+    check('instance_operations_step_check', sql`${t.step} in (${inList(OPERATION_STEPS)})`),
+  ],
+);

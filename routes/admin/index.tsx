@@ -6,6 +6,7 @@ import { requireAdminSession } from '../middleware/admin-session.ts';
 import { accountRoutes } from './account.tsx';
 import { auditRoutes } from './audit.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
+import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
 import { renderer } from './renderer.tsx';
@@ -56,6 +57,7 @@ export function adminRoutes() {
   app.use(requireAdminSession());
   app.get('/', (c) => c.redirect('/admin/instances', 303));
   app.route('/instances', instanceRoutes());
+  app.route('/instances', instanceDetailRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
   app.route('/settings', settingsRoutes());

@@ -1,20 +1,32 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { listAudit } from '../../src/audit/audit.ts';
+import { FlyApiError } from '../../src/adapters/fly/errors.ts';
+import { importFlyApp } from '../../src/fleet/import.ts';
 import {
   countInstances,
-  getInstance,
   INSTANCE_SORTS,
   INSTANCE_STATUSES,
   instanceFacets,
   listInstances,
 } from '../../src/fleet/instances.ts';
-import { InstancePage } from '../../views/pages/instance.tsx';
-import { InstancesPage, InstancesTable } from '../../views/pages/instances.tsx';
-import type { AppEnv } from '../env.ts';
+import { provisionInstance } from '../../src/fleet/provision.ts';
+import { AppError } from '../../src/lib/errors.ts';
+import {
+  type InstancesFlash,
+  InstancesPage,
+  InstancesTable,
+} from '../../views/pages/instances.tsx';
+import { type AppEnv, ctxOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 
 const empty = (v: unknown) => (v === '' ? undefined : v);
+
+const ProvisionForm = z.object({
+  userEmail: z.email('must be an email address'),
+  displayName: z.string().trim().max(100).optional(),
+  region: z.string().regex(/^[a-z]{3}$/, 'a Fly region code such as ams'),
+  imageTag: z.string().max(300).optional(),
+});
 
 export const InstancesQuery = z.object({
   q: z.preprocess(empty, z.string().trim().max(200).optional()),
@@ -30,9 +42,15 @@ export const InstancesQuery = z.object({
 export function instanceRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get('/', htmlValidator('query', InstancesQuery), async (c) => {
-    const { db } = c.get('deps');
-    const q = c.req.valid('query');
+  const list = async (
+    c: Context<AppEnv>,
+    q: z.infer<typeof InstancesQuery>,
+    flash?: InstancesFlash,
+    status: 200 | 409 | 422 = 200,
+  ) => {
+    const { db, config } = c.get('deps');
+    // htmx filter/sort/page requests want the table alone; boosted form posts want the page.
+    const fragment = Boolean(c.req.header('HX-Request') && !c.req.header('HX-Boosted'));
     const order = q.order ?? (q.sort === 'created' ? 'desc' : 'asc');
     const filter = {
       q: q.q,
@@ -43,7 +61,7 @@ export function instanceRoutes() {
     const [page, total, facets] = await Promise.all([
       listInstances(db, { ...filter, sort: q.sort, order, cursor: q.cursor }),
       countInstances(db, filter),
-      c.req.header('HX-Request') ? null : instanceFacets(db),
+      fragment ? null : instanceFacets(db),
     ]);
     const props = {
       rows: page.items,
@@ -65,23 +83,63 @@ export function instanceRoutes() {
       },
       zone: c.get('timeZone') ?? 'UTC',
     };
-    if (c.req.header('HX-Request')) return c.html(<InstancesTable {...props} />);
-    return c.render(<InstancesPage {...props} />, { title: 'Instances', active: 'instances' });
-  });
-
-  app.get('/:id', htmlValidator('param', z.object({ id: z.uuid() })), async (c) => {
-    const { db } = c.get('deps');
-    const { id } = c.req.valid('param');
-    const instance = await getInstance(db, id);
-    const audit = await listAudit(db, { subjectType: 'instance', subjectId: id, limit: 20 });
+    if (fragment) return c.html(<InstancesTable {...props} />);
+    c.status(status);
     return c.render(
-      <InstancePage instance={instance} audit={audit.items} zone={c.get('timeZone') ?? 'UTC'} />,
+      <InstancesPage {...props} flyApp={config.fly.appName} {...(flash ? { flash } : {})} />,
       {
-        title: instance.name,
+        title: 'Instances',
         active: 'instances',
       },
     );
+  };
+
+  app.get('/', htmlValidator('query', InstancesQuery), (c) => list(c, c.req.valid('query')));
+
+  const failed = (c: Context<AppEnv>, err: unknown) => {
+    if (err instanceof AppError && (err.status === 409 || err.status === 422))
+      return list(c, InstancesQuery.parse({}), { tone: 'error', text: err.message }, err.status);
+    throw err;
+  };
+
+  app.post('/provision', htmlValidator('form', ProvisionForm), async (c) => {
+    const form = c.req.valid('form');
+    try {
+      const { instance } = await provisionInstance({
+        ctx: ctxOf(c),
+        input: { ...form, imageTag: form.imageTag || null },
+      });
+      return c.redirect(`/admin/instances/${instance.id}?notice=requested`, 303);
+    } catch (err) {
+      return failed(c, err);
+    }
   });
+
+  app.post(
+    '/import',
+    htmlValidator(
+      'form',
+      z.object({ appName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a Fly app name') }),
+    ),
+    async (c) => {
+      try {
+        const r = await importFlyApp({ ctx: ctxOf(c), input: c.req.valid('form') });
+        return list(c, InstancesQuery.parse({}), {
+          tone: 'ok',
+          text: `Imported ${r.imported} of ${r.machines} machines (${r.skipped} already known or destroyed).`,
+        });
+      } catch (err) {
+        if (err instanceof FlyApiError)
+          return list(
+            c,
+            InstancesQuery.parse({}),
+            { tone: 'error', text: `Fly refused the import: ${err.message}` },
+            422,
+          );
+        return failed(c, err);
+      }
+    },
+  );
 
   return app;
 }

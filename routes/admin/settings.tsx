@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { createAdmin, disableAdmin, listAdmins } from '../../src/auth/admins.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../src/auth/api-keys.ts';
+import { addImage, listCatalog, setImageStatus, setLatestImage } from '../../src/fleet/catalog.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { timeZones } from '../../views/format.ts';
 import {
@@ -21,10 +22,11 @@ async function renderSettings(
   const { db } = c.get('deps');
   const me = c.get('admin');
   if (!me) throw new Error('settings rendered without an admin');
-  const [admins, adminTokens, platformKeys] = await Promise.all([
+  const [admins, adminTokens, platformKeys, images] = await Promise.all([
     listAdmins(db),
     listApiKeys(db, 'admin'),
     listApiKeys(db, 'platform'),
+    listCatalog(db),
   ]);
   c.status(status);
   return c.render(
@@ -34,6 +36,7 @@ async function renderSettings(
       adminTokens={adminTokens}
       platformKeys={platformKeys}
       zones={timeZones()}
+      images={images}
       zone={c.get('timeZone') ?? 'UTC'}
       revealed={extra.revealed ?? null}
       error={extra.error ?? null}
@@ -114,6 +117,70 @@ export function settingsRoutes() {
         throw err;
       }
     },
+  );
+
+  const Tag = z.object({ tag: z.string().min(1).max(300) });
+  const catalogAction = async (c: Context<AppEnv>, run: () => Promise<unknown>) => {
+    try {
+      await run();
+    } catch (err) {
+      if (err instanceof AppError && err.status >= 400 && err.status < 500)
+        return renderSettings(c, { error: err.message }, 422);
+      throw err;
+    }
+    return c.redirect('/admin/settings#catalog', 303);
+  };
+  app.post(
+    '/images',
+    htmlValidator(
+      'form',
+      z.object({
+        imageTag: z
+          .string()
+          .trim()
+          .min(3)
+          .max(300)
+          .regex(/^[^\s]+:[^\s:]+$/, 'must look like registry/repository:tag'),
+        versionLabel: z.string().trim().min(1).max(50),
+        variant: z.string().trim().max(50).optional(),
+        latest: z.literal('true').optional(),
+      }),
+    ),
+    (c) => {
+      const f = c.req.valid('form');
+      return catalogAction(c, () =>
+        addImage({
+          ctx: ctxOf(c),
+          input: {
+            imageTag: f.imageTag,
+            versionLabel: f.versionLabel,
+            variant: f.variant || 'default',
+            latest: f.latest === 'true',
+          },
+        }),
+      );
+    },
+  );
+  app.post('/images/latest', htmlValidator('query', Tag), (c) =>
+    catalogAction(c, () =>
+      setLatestImage({ ctx: ctxOf(c), input: { imageTag: c.req.valid('query').tag } }),
+    ),
+  );
+  app.post('/images/disable', htmlValidator('query', Tag), (c) =>
+    catalogAction(c, () =>
+      setImageStatus({
+        ctx: ctxOf(c),
+        input: { imageTag: c.req.valid('query').tag, status: 'disabled' },
+      }),
+    ),
+  );
+  app.post('/images/enable', htmlValidator('query', Tag), (c) =>
+    catalogAction(c, () =>
+      setImageStatus({
+        ctx: ctxOf(c),
+        input: { imageTag: c.req.valid('query').tag, status: 'available' },
+      }),
+    ),
   );
 
   app.post('/admins/:id/disable', htmlValidator('param', IdParam), async (c) => {

@@ -122,3 +122,101 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
     })
     .openapi(name);
 }
+
+export const Operation = z
+  .object({
+    id: Uuid,
+    kind: z.enum(['provision', 'restart', 'version_change', 'stop', 'start']),
+    status: z
+      .enum(['pending', 'running', 'succeeded', 'failed'])
+      .openapi({ description: 'pending → running → succeeded | failed' }),
+    step: z
+      .enum(['call', 'settle', 'probe', 'done'])
+      .openapi({ description: 'call Fly, wait for the machine, probe its health' }),
+    fromImageTag: z.string().nullable(),
+    targetImageTag: z.string().nullable(),
+    expectedVersion: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The machine version (`instance_id`) that must come up healthy.' }),
+    requestedBy: z.string(),
+    attempts: z.number().int(),
+    note: z.string().nullable().openapi({ description: 'Why the last step is being retried.' }),
+    error: z.string().nullable().openapi({ description: 'Why it failed.' }),
+    createdAt: Timestamp,
+    deadlineAt: Timestamp,
+    finishedAt: Timestamp.nullable(),
+  })
+  .openapi('InstanceOperation');
+
+type OperationRow = {
+  id: string;
+  kind: z.infer<typeof Operation>['kind'];
+  status: z.infer<typeof Operation>['status'];
+  step: z.infer<typeof Operation>['step'];
+  fromImageTag: string | null;
+  targetImageTag: string | null;
+  expectedVersion: string | null;
+  requestedBy: string;
+  attempts: number;
+  lastNote: string | null;
+  error: string | null;
+  createdAt: Date;
+  deadlineAt: Date;
+  finishedAt: Date | null;
+};
+
+export function operationJson(op: OperationRow): z.infer<typeof Operation> {
+  return {
+    id: op.id,
+    kind: op.kind,
+    status: op.status,
+    step: op.step,
+    fromImageTag: op.fromImageTag,
+    targetImageTag: op.targetImageTag,
+    expectedVersion: op.expectedVersion,
+    requestedBy: op.requestedBy,
+    attempts: op.attempts,
+    note: op.lastNote,
+    error: op.error,
+    createdAt: op.createdAt.toISOString(),
+    deadlineAt: op.deadlineAt.toISOString(),
+    finishedAt: op.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export const LiveMachine = z
+  .object({
+    machine: z
+      .object({
+        id: z.string(),
+        state: z.string(),
+        region: z.string(),
+        instance_id: z.string(),
+        image: z.string().nullable(),
+        host_status: z.string().nullable(),
+        updated_at: z.string(),
+      })
+      .nullable(),
+    volume: z
+      .object({
+        id: z.string(),
+        state: z.string(),
+        size_gb: z.number(),
+        region: z.string(),
+        zone: z.string().nullable(),
+      })
+      .nullable(),
+    snapshots: z.array(
+      z.object({
+        id: z.string(),
+        created_at: z.string(),
+        size: z.number().nullable(),
+        retention_days: z.number().nullable(),
+      }),
+    ),
+    error: z.string().nullable().openapi({ description: 'What could not be read from Fly.' }),
+  })
+  .openapi('LiveMachine', {
+    description: 'What the Fly Machines API reports right now (its field names).',
+  });

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
+import { instanceOperationsRoute } from './instance-operations.ts';
 import { sweepRoute } from './sweep.ts';
 import { verifyQStashSignature } from './verify.ts';
 
@@ -8,5 +9,6 @@ export function callbackRoutes() {
   const app = new Hono<AppEnv>();
   app.use('*', verifyQStashSignature());
   app.route('/', sweepRoute());
+  app.route('/', instanceOperationsRoute());
   return app;
 }

@@ -197,17 +197,31 @@ export async function countInstances(db: Db, filter: InstanceFilter): Promise<nu
   return rows[0]?.n ?? 0;
 }
 
-export type InstanceDetail = InstanceListItem & { volumeId: string | null };
+export type InstanceDetail = InstanceListItem & {
+  volumeId: string | null;
+  machineVersion: string | null;
+  lastError: string | null;
+};
 
 export async function getInstance(db: Db, id: string): Promise<InstanceDetail> {
   const [row] = await db
-    .select({ ...listColumns, volumeId: instances.volumeId })
+    .select({
+      ...listColumns,
+      volumeId: instances.volumeId,
+      machineVersion: instances.machineVersion,
+      lastError: instances.lastError,
+    })
     .from(instances)
     .innerJoin(users, eq(users.id, instances.userId))
     .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))
     .where(eq(instances.id, id));
   if (!row) throw new NotFoundError('Instance', id);
-  return { ...toItem(row as ListRow), volumeId: row.volumeId };
+  return {
+    ...toItem(row as ListRow),
+    volumeId: row.volumeId,
+    machineVersion: row.machineVersion,
+    lastError: row.lastError,
+  };
 }
 
 /** Values for the console's filter drop-downs. */

@@ -44,7 +44,7 @@ async function embedded() {
     return c.json({ ok: true });
   });
   const server = serve({ fetch: booted.app.fetch, port, hostname: '127.0.0.1' });
-  booted.deps.dev?.qstash.engine.start();
+  booted.deps.dev.qstash?.engine.start();
   return {
     destination,
     arrivals,

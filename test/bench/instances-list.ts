@@ -69,6 +69,8 @@ export const instancesListBench: Bench = {
       // Doorbells are not exercised here; a closed local port fails fast.
       QSTASH_URL: 'http://127.0.0.1:9',
       QSTASH_TOKEN: 'bench',
+      FLY_API_TOKEN: 'bench',
+      FLY_API_URL: 'http://127.0.0.1:9',
       QSTASH_CURRENT_SIGNING_KEY: 'sig_bench_current',
       QSTASH_NEXT_SIGNING_KEY: 'sig_bench_next',
     });

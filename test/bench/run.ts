@@ -1,10 +1,18 @@
 // `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one.
 // Prints one JSON object per figure (see report.ts); progress goes to stderr.
 import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
+import { fleetRestartBench } from './fleet-restart.ts';
+import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
 import { type Bench, emitter } from './report.ts';
 
-const BENCHES: Bench[] = [instancesListBench, doorbellLatenessBench, doorbellPublishBench];
+const BENCHES: Bench[] = [
+  instancesListBench,
+  doorbellLatenessBench,
+  doorbellPublishBench,
+  flyClientBench,
+  fleetRestartBench,
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHES.some((b) => b.name === w));

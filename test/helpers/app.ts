@@ -2,6 +2,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
 import { connect, type Db } from '../../db/client.ts';
 import { loadVendorAssets } from '../../host.ts';
+import { setupFly } from '../../src/adapters/fly/setup.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -14,18 +15,26 @@ import { createTestDatabase, type TestDatabase } from './db.ts';
 import { freePort } from './process.ts';
 import { startWsProxy } from './ws-proxy.ts';
 
-/** A clock tests can move. Starts at the real time so database `now()` agrees roughly. */
+/**
+ * A clock tests can move. Starts at the real time so database `now()` agrees roughly. With
+ * `follow`, it also runs on with real time (browser tests, where work happens on its own).
+ */
 export function testClock(
   start = new Date(),
+  options: { follow?: boolean } = {},
 ): Clock & { set(at: Date): void; advance(ms: number): void } {
-  let now = start.getTime();
+  let offset = start.getTime() - Date.now();
+  let frozen = start.getTime();
+  const base = () => (options.follow ? Date.now() + offset : frozen);
   return {
-    now: () => new Date(now),
+    now: () => new Date(base()),
     set: (at) => {
-      now = at.getTime();
+      offset = at.getTime() - Date.now();
+      frozen = at.getTime();
     },
     advance: (ms) => {
-      now += ms;
+      offset += ms;
+      frozen += ms;
     },
   };
 }
@@ -57,6 +66,10 @@ export type TestAppOptions = {
    */
   serve?: boolean;
   sweepers?: Sweeper[];
+  /** Start the QStash emulator's delivery loop (browser tests); otherwise tests call `deliverDue()`. */
+  autoDeliver?: boolean;
+  /** Fly simulator time scale (default 0.01: a 2 s machine start takes 20 ms). */
+  flyTimeScale?: number;
   /** QStash emulator backoff multiplier (default 0.001: QStash's 12 s first retry takes 12 ms). */
   queueTimeScale?: number;
 };
@@ -97,6 +110,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logs: string[] = [];
   const clock = options.clock ?? testClock();
   const log = jsonLogger({ level: 'debug', write: (line) => logs.push(line), now: clock.now });
+  // The simulator keeps real time (scaled) so its machines boot while a test waits.
+  const fly = setupFly({
+    config,
+    db: handle,
+    timeScale: options.flyTimeScale ?? 0.01,
+    rateLimit: false,
+  });
   const queue = setupQueue({
     config,
     db: handle,
@@ -113,15 +133,19 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
     sweepers: options.sweepers ?? SWEEPERS,
-    dev: queue.emulator ? { qstash: queue.emulator } : null,
+    fly: fly.client,
+    gateway: fly.gateway,
+    dev: { qstash: queue.emulator, fly: fly.simulator },
     vendorAssets: await vendor,
     peerAddress: () => '203.0.113.7',
     security: { pbkdf2Iterations: 1_000, sessionSecret: 'test-session-secret-0123456789abcdef' },
   };
   const app = createApp(deps);
   queue.attachApp(async (request) => app.fetch(request));
+  fly.attachApp(async (request) => app.fetch(request));
   let server: ServerType | null = null;
   if (port) server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
+  if (options.autoDeliver) queue.emulator?.engine.start();
   afterAll(async () => {
     await queue.emulator?.engine.stop();
     if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));

@@ -38,7 +38,8 @@ describe('parseConfig', () => {
     expect(r.message).toContain('QSTASH_TOKEN: required in production');
     expect(r.message).toContain('QSTASH_CURRENT_SIGNING_KEY');
     expect(r.message).toContain('QSTASH_NEXT_SIGNING_KEY');
-    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(6);
+    expect(r.message).toContain('FLY_API_TOKEN: required in production');
+    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(7);
   });
 
   it('lists every invalid variable at once and never echoes secrets', () => {
@@ -87,6 +88,8 @@ describe('parseConfig', () => {
       QSTASH_TOKEN: 'token',
       QSTASH_CURRENT_SIGNING_KEY: 'sig_current',
       QSTASH_NEXT_SIGNING_KEY: 'sig_next',
+      FLY_API_TOKEN: 'fly-token',
+      FLY_APP_NAME: 'agents-prod',
     });
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -64,5 +64,14 @@ dl.facts dd { margin: 0; }
 .inline { display: inline; }
 .htmx-indicator { opacity: 0; transition: opacity 200ms; }
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
+.steps { display: flex; gap: 6px; list-style: none; padding: 0; margin: 6px 0; }
+.steps li { padding: 2px 8px; border-radius: 999px; border: 1px solid var(--line); color: var(--muted); }
+.steps li.done { color: var(--ok); border-color: var(--ok); }
+.steps li.current { color: var(--info); border-color: var(--info); font-weight: 600; }
+.timeline { list-style: none; padding: 0; margin: 0; }
+.timeline li { padding: 6px 0 6px 12px; border-left: 2px solid var(--line); margin-left: 4px; }
+.timeline li.failed { border-left-color: var(--danger); }
+h3 { font-size: 14px; margin: 16px 0 6px; }
+details.panel summary { cursor: pointer; font-weight: 600; }
 @media (max-width: 800px) { .shell { grid-template-columns: 1fr; } .nav { padding: 8px 0; } }
 `;

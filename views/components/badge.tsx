@@ -11,6 +11,18 @@ const TONE: Record<string, string> = {
   failed: 'danger',
   disabled: 'muted',
   revoked: 'muted',
+  pending: 'info',
+  succeeded: 'ok',
+  started: 'ok',
+  delivered: 'ok',
+  starting: 'info',
+  stopping: 'info',
+  replacing: 'info',
+  updating: 'info',
+  created: 'info',
+  suspended: 'muted',
+  launch_failed: 'danger',
+  unreachable: 'danger',
 };
 
 /** A status word in a coloured pill; the tone comes from the status name. */

@@ -1,5 +1,9 @@
 import { StatusBadge } from '../components/badge.tsx';
 import { Time } from '../components/time.tsx';
+import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
+import { LivePanel, type LiveView } from '../instance/live.tsx';
+import { OperationPanel, type OperationView } from '../instance/operation.tsx';
+import { Timeline, type TimelineEvent } from '../instance/timeline.tsx';
 import { type AuditRowView, AuditTable } from './audit.tsx';
 
 export type InstanceDetailView = {
@@ -10,23 +14,30 @@ export type InstanceDetailView = {
   volumeId: string | null;
   region: string;
   imageTag: string | null;
+  machineVersion: string | null;
   status: string;
+  lastError: string | null;
   createdAt: Date;
   updatedAt: Date;
   user: { id: string; email: string; displayName: string | null };
   pinnedImageTag: string | null;
 };
 
-/** One instance: facts, owner, pin, and what admins did to it. Later issues add sections. */
-export function InstancePage({
-  instance: i,
-  audit,
-  zone,
-}: {
+export type InstancePageProps = {
   instance: InstanceDetailView;
+  operation: OperationView | null;
+  live: LiveView | null;
+  readAt: Date;
+  events: TimelineEvent[];
   audit: AuditRowView[];
+  actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
   zone: string;
-}) {
+  flash?: { tone: 'ok' | 'error'; text: string } | null;
+};
+
+/** One instance: facts, owner, actions and their progress, the live machine, pin, timeline, audit. */
+export function InstancePage(p: InstancePageProps) {
+  const i = p.instance;
   return (
     <>
       <p class="small">
@@ -35,6 +46,19 @@ export function InstancePage({
       <h1>
         {i.name} <StatusBadge status={i.status} />
       </h1>
+      {p.flash ? (
+        <div
+          class={`flash flash-${p.flash.tone}`}
+          role={p.flash.tone === 'error' ? 'alert' : 'status'}
+        >
+          {p.flash.text}
+        </div>
+      ) : null}
+      {i.lastError && i.status === 'failed' ? (
+        <div class="flash flash-error" role="alert">
+          <strong>The last action failed.</strong> {i.lastError}
+        </div>
+      ) : null}
       <div class="grid2">
         <section class="panel">
           <h2>Instance</h2>
@@ -60,46 +84,101 @@ export function InstancePage({
             <dt>Version</dt>
             <dd>
               <code>{i.imageTag ?? '—'}</code>
+              {i.machineVersion ? (
+                <div class="muted small">machine version {i.machineVersion}</div>
+              ) : null}
             </dd>
-            <dt>Pin</dt>
+            <dt>Owner</dt>
             <dd>
-              {i.pinnedImageTag ? (
-                <code>{i.pinnedImageTag}</code>
-              ) : (
-                <span class="muted">Not pinned</span>
-              )}
+              {i.user.displayName ?? i.user.email}
+              {i.user.displayName ? <div class="muted small">{i.user.email}</div> : null}
             </dd>
             <dt>Created</dt>
             <dd>
-              <Time at={i.createdAt} zone={zone} />
-            </dd>
-            <dt>Updated</dt>
-            <dd>
-              <Time at={i.updatedAt} zone={zone} />
+              <Time at={i.createdAt} zone={p.zone} />
             </dd>
           </dl>
         </section>
         <section class="panel">
-          <h2>Owner</h2>
-          <dl class="facts">
-            <dt>Name</dt>
-            <dd>{i.user.displayName ?? '—'}</dd>
-            <dt>Email</dt>
-            <dd>{i.user.email}</dd>
-            <dt>User id</dt>
-            <dd>
-              <code>{i.user.id}</code>
-            </dd>
-          </dl>
+          <h2>Actions</h2>
+          <ActionsPanel
+            instanceId={i.id}
+            status={i.status}
+            imageTag={i.imageTag}
+            pinnedImageTag={i.pinnedImageTag}
+            {...p.actions}
+          />
+          <h2>Current action</h2>
+          <OperationPanel op={p.operation} instanceId={i.id} zone={p.zone} />
         </section>
       </div>
-      <section class="panel">
-        <h2>Live machine</h2>
-        <p class="muted">The live Fly Machine view arrives with the Fly Machines integration.</p>
-      </section>
+      <div class="grid2">
+        <section class="panel">
+          <h2>Live machine</h2>
+          {p.live ? (
+            <LivePanel instanceId={i.id} live={p.live} readAt={p.readAt} zone={p.zone} />
+          ) : (
+            <p class="muted">Not read.</p>
+          )}
+        </section>
+        <section class="panel">
+          <h2>Version pin</h2>
+          {i.pinnedImageTag ? (
+            <form
+              hx-boost="true"
+              method="post"
+              action={`/admin/instances/${i.id}/unpin`}
+              hx-confirm="Remove the pin? Rollouts may then move this instance."
+            >
+              <p>
+                Pinned to <code>{i.pinnedImageTag}</code>: rollouts skip it unless an admin
+                overrides the pin.
+              </p>
+              <button type="submit" class="secondary">
+                Remove pin
+              </button>
+            </form>
+          ) : (
+            <form
+              hx-boost="true"
+              method="post"
+              action={`/admin/instances/${i.id}/pin`}
+              class="stack"
+            >
+              <p class="muted small">
+                A pinned instance stays on its version: rollouts skip it unless overridden.
+              </p>
+              <label>
+                Pin to
+                <select name="imageTag">
+                  {p.actions.availableTags.map((tag) => (
+                    <option value={tag} selected={tag === i.imageTag}>
+                      {tag}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Reason
+                <input
+                  type="text"
+                  name="reason"
+                  maxlength={300}
+                  placeholder="customer asked to stay"
+                />
+              </label>
+              <button type="submit" class="secondary">
+                Pin
+              </button>
+            </form>
+          )}
+          <h2>Timeline</h2>
+          <Timeline events={p.events} zone={p.zone} />
+        </section>
+      </div>
       <section>
         <h2>Audit entries</h2>
-        <AuditTable rows={audit} zone={zone} empty="No admin has acted on this instance yet." />
+        <AuditTable rows={p.audit} zone={p.zone} empty="No admin has acted on this instance yet." />
         <p class="small">
           <a href={`/admin/audit?subjectType=instance&subjectId=${i.id}`}>
             All audit entries for this instance →

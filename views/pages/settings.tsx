@@ -1,6 +1,7 @@
 import { StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Time } from '../components/time.tsx';
+import { type CatalogRow, CatalogSection } from './catalog.tsx';
 
 export type AdminRowView = {
   id: string;
@@ -31,6 +32,7 @@ export type SettingsProps = {
   platformKeys: ApiKeyRowView[];
   zones: string[];
   zone: string;
+  images: CatalogRow[];
   revealed?: RevealedSecret | null;
   error?: string | null;
 };
@@ -221,6 +223,7 @@ export function SettingsPage(p: SettingsProps) {
           <a href="/admin/account/password">Change password</a>
         </form>
       </section>
+      <CatalogSection images={p.images} zone={p.zone} />
       <section class="panel">
         <h2>Admins</h2>
         <div class="table-wrap">

@@ -1,6 +1,8 @@
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { apiApp } from '../app.ts';
 import { auditLogRoutes } from './audit-log.ts';
+import { imageRoutes } from './images.ts';
+import { instanceActionRoutes } from './instance-actions.ts';
 import { instanceRoutes } from './instances.ts';
 import { meRoute } from './me.ts';
 
@@ -9,7 +11,9 @@ export function adminApi() {
   const app = apiApp();
   app.use('*', requireApiKey('admin'));
   app.route('/', meRoute());
+  app.route('/', instanceActionRoutes());
   app.route('/', instanceRoutes());
   app.route('/', auditLogRoutes());
+  app.route('/', imageRoutes());
   return app;
 }

@@ -1,15 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  countInstances,
-  getInstance,
-  INSTANCE_SORTS,
-  listInstances,
-} from '../../../src/fleet/instances.ts';
+import { countInstances, INSTANCE_SORTS, listInstances } from '../../../src/fleet/instances.ts';
+import { instanceOverview } from '../../../src/fleet/overview.ts';
 import { apiApp } from '../app.ts';
 import {
   Cursor,
   commonProblems,
-  Instance,
   InstanceStatus,
   InstanceSummary,
   instanceSummaryJson,
@@ -18,6 +13,7 @@ import {
   pageOf,
   Uuid,
 } from '../schemas.ts';
+import { InstanceDetail, instanceDetailJson } from './instance-json.ts';
 
 const ListQuery = z.object({
   q: z
@@ -83,9 +79,20 @@ const get = createRoute({
   tags: ['instances'],
   summary: 'One instance',
   security: [{ adminToken: [] }],
-  request: { params: z.object({ id: Uuid }) },
+  request: {
+    params: z.object({ id: Uuid }),
+    query: z.object({
+      live: z
+        .enum(['true', 'false'])
+        .default('true')
+        .openapi({ description: 'Read the machine from Fly (default true).' }),
+    }),
+  },
   responses: {
-    200: { description: 'The instance.', content: { 'application/json': { schema: Instance } } },
+    200: {
+      description: 'The instance with its current (or last) action and its live machine.',
+      content: { 'application/json': { schema: InstanceDetail } },
+    },
     ...commonProblems,
     ...notFoundProblem,
   },
@@ -124,7 +131,9 @@ export function instanceRoutes() {
       );
     })
     .openapi(get, async (c) => {
-      const instance = await getInstance(c.get('deps').db, c.req.valid('param').id);
-      return c.json({ ...instanceSummaryJson(instance), volumeId: instance.volumeId }, 200);
+      const overview = await instanceOverview(c.get('deps'), c.req.valid('param').id, {
+        live: c.req.valid('query').live === 'true',
+      });
+      return c.json(instanceDetailJson(overview), 200);
     });
 }

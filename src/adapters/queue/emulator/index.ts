@@ -26,7 +26,7 @@ export type QStashEmulatorOptions = {
 
 export type QStashEmulator = {
   /** Serves the QStash v2 REST API under `/v2`; mount it at `/__dev/qstash`. */
-  app: Hono;
+  fetch(request: Request): Response | Promise<Response>;
   engine: DeliveryEngine;
 };
 
@@ -70,5 +70,5 @@ export function createQStashEmulator(options: QStashEmulatorOptions): QStashEmul
   app.route('/', messageRoutes(ctx));
   app.route('/', scheduleRoutes(ctx));
   app.route('/', dlqRoutes(ctx));
-  return { app, engine };
+  return { fetch: (request) => app.fetch(request), engine };
 }

@@ -1,0 +1,187 @@
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { type OperationRequest, requestOperation } from '../../src/fleet/operations/request.ts';
+import { instanceOverview, instancePageData } from '../../src/fleet/overview.ts';
+import { pinInstance, unpinInstance } from '../../src/fleet/pins.ts';
+import { AppError } from '../../src/lib/errors.ts';
+import { LivePanel } from '../../views/instance/live.tsx';
+import { OperationPanel } from '../../views/instance/operation.tsx';
+import { InstancePage } from '../../views/pages/instance.tsx';
+import { instanceDetailJson } from '../api/admin/instance-json.ts';
+import { type AppEnv, ctxOf } from '../env.ts';
+import { htmlValidator } from './validate.ts';
+
+const IdParam = z.object({ id: z.uuid() });
+const NOTICES: Record<string, string> = {
+  requested: 'Action started. Its progress is shown under Current action.',
+  pinned: 'Pin saved.',
+  unpinned: 'Pin removed.',
+};
+
+async function renderPage(
+  c: Context<AppEnv>,
+  id: string,
+  flash: { tone: 'ok' | 'error'; text: string } | null,
+  status: 200 | 409 | 422 = 200,
+) {
+  const deps = c.get('deps');
+  const data = await instancePageData(deps, id);
+  const live = data.live ? instanceDetailJson(data).live : null;
+  c.status(status);
+  return c.render(
+    <InstancePage
+      instance={data.instance}
+      operation={data.operation}
+      live={live}
+      readAt={deps.clock.now()}
+      events={data.events}
+      audit={data.audit}
+      actions={{
+        busy: data.busy,
+        latestImageTag: data.latestImageTag,
+        availableTags: data.availableTags,
+      }}
+      zone={c.get('timeZone') ?? 'UTC'}
+      flash={flash}
+    />,
+    { title: data.instance.name, active: 'instances' },
+  );
+}
+
+/** Runs a verb; a 409/422 re-renders the page with the reason instead of an error page. */
+async function act(c: Context<AppEnv>, id: string, run: () => Promise<unknown>, notice: string) {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof AppError && (err.status === 409 || err.status === 422))
+      return renderPage(c, id, { tone: 'error', text: err.message }, err.status);
+    throw err;
+  }
+  return c.redirect(`/admin/instances/${id}?notice=${notice}`, 303);
+}
+
+const ActionForm = z.object({
+  imageTag: z.string().max(300).optional(),
+  overridePin: z.literal('true').optional(),
+});
+
+/** Console: one instance, its actions and their live progress. */
+export function instanceDetailRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get(
+    '/:id',
+    htmlValidator('param', IdParam),
+    htmlValidator('query', z.object({ notice: z.string().max(30).optional() })),
+    async (c) => {
+      const notice = c.req.valid('query').notice;
+      return renderPage(
+        c,
+        c.req.valid('param').id,
+        notice && NOTICES[notice] ? { tone: 'ok', text: NOTICES[notice] } : null,
+      );
+    },
+  );
+
+  app.get('/:id/live', htmlValidator('param', IdParam), async (c) => {
+    const deps = c.get('deps');
+    const overview = await instanceOverview(deps, c.req.valid('param').id);
+    const live = instanceDetailJson(overview).live;
+    if (!live)
+      return c.html(
+        <div id="live" class="muted">
+          Not read.
+        </div>,
+      );
+    return c.html(
+      <LivePanel
+        instanceId={overview.instance.id}
+        live={live}
+        readAt={deps.clock.now()}
+        zone={c.get('timeZone') ?? 'UTC'}
+      />,
+    );
+  });
+
+  // Polled every 2 s while an action runs; when it has finished, the page reloads to show the outcome.
+  app.get('/:id/operation', htmlValidator('param', IdParam), async (c) => {
+    const overview = await instanceOverview(c.get('deps'), c.req.valid('param').id, {
+      live: false,
+    });
+    const op = overview.operation;
+    if (op && op.status !== 'pending' && op.status !== 'running') c.header('HX-Refresh', 'true');
+    return c.html(
+      <OperationPanel
+        op={op}
+        instanceId={overview.instance.id}
+        zone={c.get('timeZone') ?? 'UTC'}
+      />,
+    );
+  });
+
+  const kinds: Record<string, (form: z.infer<typeof ActionForm>) => OperationRequest> = {
+    restart: () => ({ kind: 'restart' }),
+    version: (f) => ({
+      kind: 'version_change',
+      imageTag: f.imageTag ?? '',
+      overridePin: f.overridePin === 'true',
+    }),
+    'upgrade-to-latest': (f) => ({
+      kind: 'upgrade_to_latest',
+      overridePin: f.overridePin === 'true',
+    }),
+    stop: () => ({ kind: 'stop' }),
+    start: () => ({ kind: 'start' }),
+  };
+  app.post(
+    '/:id/actions/:action',
+    htmlValidator(
+      'param',
+      IdParam.extend({
+        action: z.enum(['restart', 'version', 'upgrade-to-latest', 'stop', 'start']),
+      }),
+    ),
+    htmlValidator('form', ActionForm),
+    async (c) => {
+      const { id, action } = c.req.valid('param');
+      const request = kinds[action]?.(c.req.valid('form'));
+      if (!request) return c.notFound();
+      return act(
+        c,
+        id,
+        () => requestOperation({ ctx: ctxOf(c), input: { instanceId: id, ...request } }),
+        'requested',
+      );
+    },
+  );
+
+  app.post(
+    '/:id/pin',
+    htmlValidator('param', IdParam),
+    htmlValidator(
+      'form',
+      z.object({ imageTag: z.string().min(1).max(300), reason: z.string().max(300).optional() }),
+    ),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      return act(
+        c,
+        id,
+        () => pinInstance({ ctx: ctxOf(c), input: { instanceId: id, ...c.req.valid('form') } }),
+        'pinned',
+      );
+    },
+  );
+
+  app.post('/:id/unpin', htmlValidator('param', IdParam), async (c) => {
+    const { id } = c.req.valid('param');
+    return act(
+      c,
+      id,
+      () => unpinInstance({ ctx: ctxOf(c), input: { instanceId: id } }),
+      'unpinned',
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,132 @@
+import { count, eq } from 'drizzle-orm';
+import { imageCatalog, instances, versionPins } from '../../db/schema/index.ts';
+import { FlyApiError } from '../adapters/fly/errors.ts';
+import type { Deps } from '../deps.ts';
+import { recordInstanceEvent } from './events.ts';
+import { OWNER_METADATA_KEY } from './import.ts';
+import {
+  INSTANCE_METADATA_KEY,
+  VOLUME_MOUNT_PATH,
+  VOLUME_SIZE_GB,
+} from './operations/provision-step.ts';
+import { findOrCreateUser } from './users.ts';
+
+const IMAGE = 'registry.fly.io/fleetwarden-agent';
+export const DEMO_IMAGES = [
+  { imageTag: `${IMAGE}:1.4.2`, versionLabel: '1.4.2', daysAgo: 63 },
+  { imageTag: `${IMAGE}:1.5.0`, versionLabel: '1.5.0', daysAgo: 21 },
+  { imageTag: `${IMAGE}:1.6.0`, versionLabel: '1.6.0', daysAgo: 2 },
+] as const;
+
+const REGIONS = ['ams', 'iad', 'sin'] as const;
+const FIRST = [
+  'Ada',
+  'Bo',
+  'Cleo',
+  'Dev',
+  'Eli',
+  'Fay',
+  'Gus',
+  'Hana',
+  'Ivo',
+  'Jun',
+  'Kai',
+  'Lea',
+  'Mo',
+  'Noor',
+  'Otto',
+];
+const LAST = ['Okafor', 'Lindqvist', 'Tanaka', 'Moreau'];
+
+/**
+ * The embedded default's demo fleet, created once on an empty database: three catalog
+ * versions, 60 users with one instance each across three regions (a real volume and
+ * machine in the simulator for each), snapshots on some volumes, a few pins, and one
+ * instance already stopped. Returns how many instances it created (0 when not empty).
+ */
+export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}): Promise<number> {
+  const [existing] = await deps.db.select({ n: count() }).from(instances);
+  if ((existing?.n ?? 0) > 0) return 0;
+  const app = deps.config.fly.appName;
+  const now = deps.clock.now();
+  try {
+    await deps.fly.createApp(app);
+  } catch (err) {
+    if (!(err instanceof FlyApiError && (err.status === 409 || err.status === 422))) throw err;
+  }
+  await deps.db
+    .insert(imageCatalog)
+    .values(
+      DEMO_IMAGES.map((img, i) => ({
+        imageTag: img.imageTag,
+        versionLabel: img.versionLabel,
+        isLatest: i === DEMO_IMAGES.length - 1,
+        publishedAt: new Date(now.getTime() - img.daysAgo * 86_400_000),
+      })),
+    )
+    .onConflictDoNothing();
+  const total = options.users ?? 60;
+  for (let i = 0; i < total; i++) {
+    const first = FIRST[i % FIRST.length] ?? 'Ada';
+    const last = LAST[Math.floor(i / FIRST.length) % LAST.length] ?? 'Okafor';
+    const email = `${first}.${last}${i}@demo.fleetwarden.dev`.toLowerCase();
+    const user = await findOrCreateUser(deps.db, { email, displayName: `${first} ${last}` });
+    const region = REGIONS[i % REGIONS.length] ?? 'ams';
+    const image = DEMO_IMAGES[i % 10 === 0 ? 0 : i % 4 === 0 ? 2 : 1] ?? DEMO_IMAGES[1];
+    const name = `agent-${first.toLowerCase()}-${i}`;
+    const [instance] = await deps.db
+      .insert(instances)
+      .values({
+        userId: user.id,
+        name,
+        appName: app,
+        region,
+        imageTag: image.imageTag,
+        status: 'provisioning',
+        createdAt: new Date(now.getTime() - (total - i) * 3_600_000),
+      })
+      .returning();
+    if (!instance) continue;
+    const volume = await deps.fly.createVolume(app, {
+      name: `data_${i}`,
+      region,
+      size_gb: VOLUME_SIZE_GB,
+      require_unique_zone: false,
+    });
+    if (i % 6 === 0) await deps.fly.createSnapshot(app, volume.id);
+    const machine = await deps.fly.createMachine(app, {
+      name,
+      region,
+      config: {
+        image: image.imageTag,
+        mounts: [{ volume: volume.id, path: VOLUME_MOUNT_PATH }],
+        metadata: { [INSTANCE_METADATA_KEY]: instance.id, [OWNER_METADATA_KEY]: email },
+        guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
+      },
+    });
+    const stopped = i === 7;
+    if (stopped) await deps.fly.stopMachine(app, machine.id);
+    await deps.db
+      .update(instances)
+      .set({
+        machineId: machine.id,
+        volumeId: volume.id,
+        machineVersion: machine.instance_id,
+        status: stopped ? 'stopped' : 'running',
+      })
+      .where(eq(instances.id, instance.id));
+    if (i % 15 === 3)
+      await deps.db.insert(versionPins).values({
+        instanceId: instance.id,
+        imageTag: image.imageTag,
+        reason: 'customer asked to stay on this version',
+      });
+    await recordInstanceEvent(deps.db, {
+      instanceId: instance.id,
+      type: 'seeded',
+      payload: { region, imageTag: image.imageTag },
+    });
+  }
+  deps.log.info('seed.demo_fleet', { instances: total });
+  return total;
+}

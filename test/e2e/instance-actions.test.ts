@@ -1,0 +1,59 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, testClock } from '../helpers/app.ts';
+import { hasChromium, launchBrowser } from '../helpers/browser.ts';
+import { makeAdmin, makeApiKey } from '../helpers/factories.ts';
+import { api, IMAGES, provisioned, seedCatalog } from '../helpers/fleet.ts';
+
+describe.skipIf(!hasChromium)('instance actions in a real browser', async () => {
+  // Doorbells deliver on their own here, on a clock that runs with real time.
+  const t = await createTestApp({
+    serve: true,
+    autoDeliver: true,
+    clock: testClock(new Date(), { follow: true }),
+  });
+  await seedCatalog(t);
+  const { key } = await makeApiKey(t, 'admin');
+  const instance = await provisioned(t, api(t, key));
+  const admin = await makeAdmin(t);
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('upgrades to latest after a confirmation and shows the action finish live', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.origin}/admin/login`);
+    await page.fill('input[name=email]', admin.email);
+    await page.fill('input[name=password]', admin.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/admin\/instances/);
+    await page.goto(`${t.origin}/admin/instances/${instance.id}`);
+
+    // Declining the confirmation changes nothing.
+    page.once('dialog', (d) => d.dismiss());
+    await page.click('button:text("Upgrade to latest now")');
+    await page.waitForTimeout(300);
+    expect(await page.textContent('#operation')).toContain('Provision');
+
+    page.once('dialog', (d) => {
+      expect(d.message()).toContain(IMAGES.latest);
+      void d.accept();
+    });
+    await page.click('button:text("Upgrade to latest now")');
+    await expect
+      .poll(() => page.textContent('#operation'), { timeout: 15_000 })
+      .toContain('Version change');
+    await expect
+      .poll(() => page.textContent('#operation'), { timeout: 20_000 })
+      .toContain('succeeded');
+    await expect.poll(() => page.textContent('main'), { timeout: 10_000 }).toContain(IMAGES.latest);
+    expect(await page.textContent('.timeline')).toContain('Version changed');
+    expect(errors).toEqual([]);
+  });
+});

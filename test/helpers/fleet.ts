@@ -1,0 +1,118 @@
+import { inArray } from 'drizzle-orm';
+import { expect } from 'vitest';
+import { imageCatalog, instanceOperations } from '../../db/schema/index.ts';
+import type { TestApp } from './app.ts';
+import { bearer } from './factories.ts';
+
+export const IMAGES = {
+  old: 'registry.fly.io/agent:1.0.0',
+  current: 'registry.fly.io/agent:1.1.0',
+  latest: 'registry.fly.io/agent:1.2.0',
+  disabled: 'registry.fly.io/agent:0.9.0',
+} as const;
+
+/** Three available versions (1.2.0 latest) and a disabled one; the Fly app in the simulator. */
+export async function seedCatalog(t: TestApp) {
+  await t.db.db
+    .insert(imageCatalog)
+    .values([
+      {
+        imageTag: IMAGES.old,
+        versionLabel: '1.0.0',
+        publishedAt: new Date('2026-01-01T00:00:00Z'),
+      },
+      {
+        imageTag: IMAGES.current,
+        versionLabel: '1.1.0',
+        publishedAt: new Date('2026-02-01T00:00:00Z'),
+      },
+      {
+        imageTag: IMAGES.latest,
+        versionLabel: '1.2.0',
+        isLatest: true,
+        publishedAt: new Date('2026-03-01T00:00:00Z'),
+      },
+      {
+        imageTag: IMAGES.disabled,
+        versionLabel: '0.9.0',
+        status: 'disabled',
+        publishedAt: new Date('2025-12-01T00:00:00Z'),
+      },
+    ])
+    .onConflictDoNothing();
+  await t.deps.fly.createApp(t.deps.config.fly.appName).catch(() => {});
+}
+
+/** Posts to the Fly simulator's fault endpoint (`POST /__dev/fly/_faults`). */
+export async function flyFaults(t: TestApp, body: Record<string, unknown> | null) {
+  const res = await fetch(`${t.origin}/__dev/fly/_faults`, {
+    method: body ? 'POST' : 'DELETE',
+    headers: {
+      Authorization: `Bearer ${t.deps.config.fly.token}`,
+      'Content-Type': 'application/json',
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  expect(res.status, await res.clone().text()).toBeLessThan(300);
+}
+
+/**
+ * Delivers doorbells until no instance action is pending or running, moving the test clock
+ * `stepMs` between rounds so retries scheduled for later come due. Returns the rounds used.
+ */
+export async function settleOperations(
+  t: TestApp,
+  options: { stepMs?: number; maxRounds?: number } = {},
+) {
+  for (let round = 0; round < (options.maxRounds ?? 40); round++) {
+    await t.deliverDue();
+    const active = await t.db.db
+      .select({ id: instanceOperations.id })
+      .from(instanceOperations)
+      .where(inArray(instanceOperations.status, ['pending', 'running']));
+    if (active.length === 0) return round;
+    t.clock.advance(options.stepMs ?? 3000);
+  }
+  throw new Error('operations did not settle');
+}
+
+/** An admin-API caller bound to a token. */
+export function api(t: TestApp, token: string) {
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await t.app.request(t.url(`/api/admin${path}`), {
+      method,
+      headers: {
+        ...bearer(token),
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
+/** Provisions an instance through the API and waits until it is running. */
+export async function provisioned(
+  t: TestApp,
+  call: ReturnType<typeof api>,
+  input: Record<string, unknown> = {},
+) {
+  const res = await call('POST', '/instances', {
+    userEmail: `owner-${crypto.randomUUID().slice(0, 8)}@example.test`,
+    region: 'ams',
+    imageTag: IMAGES.current,
+    ...input,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  await settleOperations(t);
+  const detail = await call('GET', `/instances/${res.body.instanceId}`);
+  expect(detail.body.status, JSON.stringify(detail.body.operation)).toBe('running');
+  return detail.body as {
+    id: string;
+    machineId: string;
+    volumeId: string;
+    machineVersion: string;
+    imageTag: string;
+  };
+}

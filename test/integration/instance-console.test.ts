@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { createTestApp } from '../helpers/app.ts';
+import { adminSession, get, makeApiKey, postForm } from '../helpers/factories.ts';
+import { api, IMAGES, provisioned, seedCatalog, settleOperations } from '../helpers/fleet.ts';
+
+describe('instance actions in the console', async () => {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const { key } = await makeApiKey(t, 'admin');
+  const call = api(t, key);
+  const { cookie } = await adminSession(t);
+
+  it('shows the live machine, the actions and the timeline', async () => {
+    const instance = await provisioned(t, call);
+    const html = await (await get(t, `/admin/instances/${instance.id}`, cookie)).text();
+    expect(html).toContain('Live machine');
+    expect(html).toContain(instance.machineVersion);
+    expect(html).toContain('badge-ok">started');
+    expect(html).toContain('Upgrade to latest now');
+    expect(html).toContain('Provisioned');
+    const live = await get(t, `/admin/instances/${instance.id}/live`, cookie, {
+      'HX-Request': 'true',
+    });
+    expect(await live.text()).toMatch(/^<div id="live">/);
+  });
+
+  it('restarts from the console and follows the progress until done', async () => {
+    const instance = await provisioned(t, call);
+    const res = await postForm(t, `/admin/instances/${instance.id}/actions/restart`, cookie, {});
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/admin/instances/${instance.id}?notice=requested`);
+    const during = await (
+      await get(t, `/admin/instances/${instance.id}/operation`, cookie, { 'HX-Request': 'true' })
+    ).text();
+    expect(during).toContain('hx-trigger="every 2s"');
+    expect(during).toContain('Restart');
+    // A second action while this one runs is refused with the reason on the page.
+    const busy = await postForm(t, `/admin/instances/${instance.id}/actions/stop`, cookie, {});
+    expect(busy.status).toBe(409);
+    expect(await busy.text()).toContain('The instance is busy');
+    await settleOperations(t);
+    const done = await get(t, `/admin/instances/${instance.id}/operation`, cookie, {
+      'HX-Request': 'true',
+    });
+    expect(done.headers.get('hx-refresh')).toBe('true');
+    expect(await done.text()).toContain('succeeded');
+  });
+
+  it('refuses a version change on a pinned instance without override, with the reason', async () => {
+    const instance = await provisioned(t, call);
+    expect(
+      (
+        await postForm(t, `/admin/instances/${instance.id}/pin`, cookie, {
+          imageTag: IMAGES.current,
+          reason: 'hold',
+        })
+      ).status,
+    ).toBe(303);
+    const refused = await postForm(t, `/admin/instances/${instance.id}/actions/version`, cookie, {
+      imageTag: IMAGES.latest,
+    });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain('pinned to');
+    const ok = await postForm(t, `/admin/instances/${instance.id}/actions/version`, cookie, {
+      imageTag: IMAGES.latest,
+      overridePin: 'true',
+    });
+    expect(ok.status).toBe(303);
+    await settleOperations(t);
+    const page = await (await get(t, `/admin/instances/${instance.id}`, cookie)).text();
+    expect(page).toContain(`Pinned to <code>${IMAGES.latest}</code>`);
+    expect((await postForm(t, `/admin/instances/${instance.id}/unpin`, cookie, {})).status).toBe(
+      303,
+    );
+  });
+
+  it('provisions and imports from the instances page', async () => {
+    const res = await postForm(t, '/admin/instances/provision', cookie, {
+      userEmail: 'new.owner@example.test',
+      region: 'iad',
+      imageTag: '',
+    });
+    expect(res.status).toBe(303);
+    const location = res.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/admin\/instances\/[0-9a-f-]{36}\?notice=requested$/);
+    await settleOperations(t);
+    expect(await (await get(t, location.split('?')[0] ?? '', cookie)).text()).toContain(
+      IMAGES.latest,
+    );
+    const bad = await postForm(t, '/admin/instances/provision', cookie, {
+      userEmail: 'x@example.test',
+      region: 'iad',
+      imageTag: IMAGES.disabled,
+    });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('disabled');
+    const imported = await postForm(t, '/admin/instances/import', cookie, {
+      appName: t.deps.config.fly.appName,
+    });
+    expect(imported.status).toBe(200);
+    expect(await imported.text()).toMatch(/Imported 0 of \d+ machines/);
+  });
+
+  it('manages the image catalog under Settings', async () => {
+    const tag = 'registry.fly.io/agent:2.0.0';
+    expect(
+      (
+        await postForm(t, '/admin/settings/images', cookie, {
+          imageTag: tag,
+          versionLabel: '2.0.0',
+          variant: 'default',
+        })
+      ).status,
+    ).toBe(303);
+    const dup = await postForm(t, '/admin/settings/images', cookie, {
+      imageTag: tag,
+      versionLabel: '2.0.0',
+    });
+    expect(dup.status).toBe(422);
+    expect(await dup.text()).toContain('already in the catalog');
+    expect(
+      (
+        await postForm(
+          t,
+          `/admin/settings/images/latest?tag=${encodeURIComponent(tag)}`,
+          cookie,
+          {},
+        )
+      ).status,
+    ).toBe(303);
+    const images = (await call('GET', '/images')).body.items as {
+      imageTag: string;
+      isLatest: boolean;
+    }[];
+    expect(images.filter((i) => i.isLatest).map((i) => i.imageTag)).toEqual([tag]);
+    expect(
+      (
+        await postForm(
+          t,
+          `/admin/settings/images/disable?tag=${encodeURIComponent(tag)}`,
+          cookie,
+          {},
+        )
+      ).status,
+    ).toBe(303);
+    const after = (await call('GET', '/images')).body.items.find(
+      (i: { imageTag: string }) => i.imageTag === tag,
+    );
+    expect(after).toMatchObject({ status: 'disabled', isLatest: false });
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createRateLimiter,
+  createTokenBuckets,
+  DEFAULT_RULE,
+  ruleFor,
+} from '../../src/adapters/fly/rate-limit.ts';
+
+function fakeTime() {
+  let now = 0;
+  const slept: number[] = [];
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    slept,
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      now += ms;
+    },
+  };
+}
+
+describe('fly rate limits (token buckets)', () => {
+  it("uses Fly's published numbers: 1/s burst 3, get_machine 5/s burst 10", () => {
+    expect(ruleFor('start_machine')).toEqual(DEFAULT_RULE);
+    expect(DEFAULT_RULE).toEqual({ perSecond: 1, burst: 3 });
+    expect(ruleFor('get_machine')).toEqual({ perSecond: 5, burst: 10 });
+  });
+
+  it('tryTake allows the burst, then says how long until the next token', () => {
+    const t = fakeTime();
+    const buckets = createTokenBuckets(t.now);
+    const rule = { perSecond: 1, burst: 3 };
+    for (let i = 0; i < 3; i++) expect(buckets.tryTake('start:m1', rule)).toEqual({ ok: true });
+    expect(buckets.tryTake('start:m1', rule)).toEqual({ ok: false, retryAfterMs: 1000 });
+    // Keys are independent: another machine has its own burst.
+    expect(buckets.tryTake('start:m2', rule)).toEqual({ ok: true });
+    t.advance(400);
+    expect(buckets.tryTake('start:m1', rule)).toEqual({ ok: false, retryAfterMs: 600 });
+    t.advance(600);
+    expect(buckets.tryTake('start:m1', rule)).toEqual({ ok: true });
+  });
+
+  it('reserve queues callers fairly: each later one waits one more interval', () => {
+    const t = fakeTime();
+    const buckets = createTokenBuckets(t.now);
+    const waits = Array.from({ length: 6 }, () =>
+      buckets.reserve('get:m1', { perSecond: 5, burst: 3 }),
+    );
+    expect(waits).toEqual([0, 0, 0, 200, 400, 600]);
+  });
+
+  it('the limiter sleeps through the injected sleep instead of failing', async () => {
+    const t = fakeTime();
+    const limiter = createRateLimiter({ now: t.now, sleep: t.sleep });
+    for (let i = 0; i < 5; i++) await limiter.acquire('stop_machine', 'm1');
+    expect(t.slept).toEqual([1000, 1000]);
+    await limiter.acquire('stop_machine', 'm2');
+    expect(t.slept).toHaveLength(2);
+  });
+});

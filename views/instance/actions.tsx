@@ -1,0 +1,98 @@
+export type ActionsProps = {
+  instanceId: string;
+  status: string;
+  busy: boolean;
+  imageTag: string | null;
+  pinnedImageTag: string | null;
+  latestImageTag: string | null;
+  availableTags: string[];
+};
+
+/**
+ * Restart, change version, upgrade to latest, stop and start. Disabled while the instance
+ * is busy; the destructive ones ask for confirmation first.
+ */
+export function ActionsPanel(p: ActionsProps) {
+  const base = `/admin/instances/${p.instanceId}/actions`;
+  const disabled = p.busy;
+  const canStop = !p.busy && (p.status === 'running' || p.status === 'failed');
+  const canStart = !p.busy && (p.status === 'stopped' || p.status === 'failed');
+  const latestDiffers = p.latestImageTag && p.latestImageTag !== p.imageTag;
+  return (
+    <div class="stack">
+      {p.busy ? (
+        <p class="muted small">
+          Another action is running; these are available again when it finishes.
+        </p>
+      ) : null}
+      <form
+        hx-boost="true"
+        method="post"
+        action={`${base}/restart`}
+        hx-confirm="Restart this instance? Its machine is redeployed on the current image."
+      >
+        <button type="submit" disabled={disabled}>
+          Restart
+        </button>{' '}
+        <span class="muted small">Redeploys the current image.</span>
+      </form>
+      <form hx-boost="true" method="post" action={`${base}/version`} class="toolbar">
+        <label>
+          Change version to
+          <select name="imageTag" required disabled={disabled}>
+            {p.availableTags.map((tag) => (
+              <option value={tag} selected={tag === p.imageTag} disabled={tag === p.imageTag}>
+                {tag}
+                {tag === p.imageTag ? ' (current)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        {p.pinnedImageTag ? (
+          <label>
+            <span>
+              <input type="checkbox" name="overridePin" value="true" /> Replace the pin (
+              {p.pinnedImageTag})
+            </span>
+          </label>
+        ) : null}
+        <button type="submit" class="secondary" disabled={disabled}>
+          Change version
+        </button>
+      </form>
+      <form
+        hx-boost="true"
+        method="post"
+        action={`${base}/upgrade-to-latest`}
+        hx-confirm={`Upgrade this instance to ${p.latestImageTag ?? 'the latest image'} now? The machine restarts on it.`}
+      >
+        {p.pinnedImageTag ? <input type="hidden" name="overridePin" value="true" /> : null}
+        <button type="submit" disabled={disabled || !latestDiffers}>
+          Upgrade to latest now
+        </button>{' '}
+        <span class="muted small">
+          {latestDiffers ? <code>{p.latestImageTag}</code> : 'Already on the latest image.'}
+          {p.pinnedImageTag && latestDiffers ? ' (replaces the pin)' : ''}
+        </span>
+      </form>
+      <div>
+        <form
+          hx-boost="true"
+          class="inline"
+          method="post"
+          action={`${base}/stop`}
+          hx-confirm="Stop this instance's machine? The user's agent goes offline."
+        >
+          <button type="submit" class="danger" disabled={!canStop}>
+            Stop
+          </button>
+        </form>{' '}
+        <form hx-boost="true" class="inline" method="post" action={`${base}/start`}>
+          <button type="submit" class="secondary" disabled={!canStart}>
+            Start
+          </button>
+        </form>
+      </div>
+    </div>
+  );
+}

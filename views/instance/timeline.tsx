@@ -1,0 +1,68 @@
+import { EmptyState } from '../components/empty.tsx';
+import { Time } from '../components/time.tsx';
+
+export type TimelineEvent = {
+  id: string;
+  type: string;
+  actorLabel: string;
+  payload: Record<string, unknown>;
+  at: Date;
+};
+
+const WORDS: Record<string, string> = {
+  provision_requested: 'Provisioning requested',
+  provision_succeeded: 'Provisioned',
+  provision_failed: 'Provisioning failed',
+  restart_requested: 'Restart requested',
+  restart_succeeded: 'Restarted',
+  restart_failed: 'Restart failed',
+  version_change_requested: 'Version change requested',
+  version_change_succeeded: 'Version changed',
+  version_change_failed: 'Version change failed',
+  stop_requested: 'Stop requested',
+  stop_succeeded: 'Stopped',
+  stop_failed: 'Stop failed',
+  start_requested: 'Start requested',
+  start_succeeded: 'Started',
+  start_failed: 'Start failed',
+  pin_set: 'Pinned',
+  pin_removed: 'Unpinned',
+  imported: 'Imported from Fly',
+  seeded: 'Created by the demo seed',
+};
+
+function summary(payload: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (
+    typeof payload.from === 'string' &&
+    typeof payload.to === 'string' &&
+    payload.from !== payload.to
+  )
+    parts.push(`${payload.from} → ${payload.to}`);
+  if (typeof payload.imageTag === 'string') parts.push(payload.imageTag);
+  if (typeof payload.version === 'string') parts.push(`version ${payload.version}`);
+  if (typeof payload.error === 'string') parts.push(payload.error);
+  if (typeof payload.reason === 'string') parts.push(payload.reason);
+  return parts.join(' · ');
+}
+
+/** The instance's lifecycle, newest first. */
+export function Timeline({ events, zone }: { events: TimelineEvent[]; zone: string }) {
+  if (!events.length)
+    return (
+      <EmptyState title="Nothing has happened yet">
+        <p>Provisioning, actions and pins appear here.</p>
+      </EmptyState>
+    );
+  return (
+    <ol class="timeline">
+      {events.map((e) => (
+        <li class={e.type.endsWith('_failed') ? 'failed' : ''}>
+          <Time at={e.at} zone={zone} /> · <strong>{WORDS[e.type] ?? e.type}</strong>{' '}
+          <span class="muted small">by {e.actorLabel}</span>
+          {summary(e.payload) ? <div class="small">{summary(e.payload)}</div> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
