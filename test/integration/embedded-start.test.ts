@@ -11,7 +11,19 @@ describe('first start on the embedded default', async () => {
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
   const port = await freePort();
   const base = `http://localhost:${port}`;
-  const env = { PORT: String(port), DATA_DIR: dataDir };
+  const token = `fwa_${'E'.repeat(40)}`;
+  // A fast simulator so the demo fleet's machines are up by the time we look.
+  const env = {
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    ADMIN_API_TOKEN: token,
+    FLY_SIMULATOR_TIME_SCALE: '0.05',
+  };
+  const adminApi = async (path: string) =>
+    (
+      await fetch(`${base}/api/admin${path}`, { headers: { Authorization: `Bearer ${token}` } })
+    ).json();
+  let seededInstance: { id: string; machineId: string } | null = null;
   let credentials: { email: string; password: string } | null = null;
 
   async function signIn(email: string, password: string) {
@@ -56,6 +68,11 @@ describe('first start on the embedded default', async () => {
       expect(console.headers.get('location')).toBe('/admin/account/password');
       const page = await fetch(`${base}/admin/account/password`, { headers: { Cookie: cookie } });
       expect(await page.text()).toContain('Choose your own to continue');
+      // The demo fleet is seeded in the Fly simulator.
+      await waitForOutput(server, /Seeded a demo fleet: 60 instances/);
+      const fleet = await adminApi('/instances?limit=1');
+      expect(fleet.total).toBe(60);
+      seededInstance = fleet.items[0];
       // Logs are JSON lines and never carry the password.
       expect(
         server
@@ -80,6 +97,12 @@ describe('first start on the embedded default', async () => {
       await waitForOutput(server, /Listening on/);
       expect(server.output()).not.toContain('One-time password');
       expect(server.output()).not.toContain('First admin');
+      expect(server.output()).not.toContain('Seeded a demo fleet');
+      // The fleet and its simulated machines survived the restart.
+      expect((await adminApi('/instances?limit=1')).total).toBe(60);
+      const detail = await adminApi(`/instances/${seededInstance?.id}`);
+      expect(detail.live.machine).toMatchObject({ id: seededInstance?.machineId });
+      expect(['started', 'stopped']).toContain(detail.live.machine.state);
       expect((await signIn(credentials?.email ?? '', credentials?.password ?? '')).status).toBe(
         303,
       );
