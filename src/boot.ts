@@ -10,7 +10,7 @@ import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { SWEEP_SCHEDULE } from './doorbells/run.ts';
-import { SWEEPERS } from './doorbells/sweepers.ts';
+import { OPERATION_LISTENERS, SWEEPERS } from './features.ts';
 import { seedDemoFleet } from './fleet/seed.ts';
 import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
@@ -88,6 +88,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       doorbellConsole: queue.doorbellConsole,
       signatures: queue.signatures,
       sweepers: SWEEPERS,
+      operationListeners: OPERATION_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,
       dev: { qstash: queue.emulator, fly: fly.simulator },

@@ -7,6 +7,7 @@ import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
 import type { Config } from './config.ts';
 import type { Sweeper } from './doorbells/sweeper.ts';
+import type { OperationListener } from './fleet/operations/store.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
 
@@ -32,6 +33,8 @@ export type Deps = {
   doorbellConsole: DoorbellConsole;
   /** Verifies `Upstash-Signature` on callbacks. */
   signatures: SignatureVerifier;
+  /** Called in the transaction that finishes an instance operation (the scheduler records its targets). */
+  operationListeners: OperationListener[];
   /** Every feature's part of the every-minute sweep. */
   sweepers: Sweeper[];
   /** Local stand-ins served by this process in embedded mode and tests; null in production. */

@@ -3,5 +3,6 @@ export * from './auth.ts';
 export * from './fleet.ts';
 export * from './fly-simulator.ts';
 export * from './qstash-emulator.ts';
+export * from './scheduler.ts';
 export * from './sweep.ts';
 export * from './users.ts';

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
 import { verifyQStashSignature } from './verify.ts';
 
@@ -10,5 +11,6 @@ export function callbackRoutes() {
   app.use('*', verifyQStashSignature());
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
+  app.route('/', scheduledStagesRoute());
   return app;
 }

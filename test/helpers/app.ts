@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Deps } from '../../src/deps.ts';
 import type { Sweeper } from '../../src/doorbells/sweeper.ts';
-import { SWEEPERS } from '../../src/doorbells/sweepers.ts';
+import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -133,6 +133,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
     sweepers: options.sweepers ?? SWEEPERS,
+    operationListeners: OPERATION_LISTENERS,
     fly: fly.client,
     gateway: fly.gateway,
     dev: { qstash: queue.emulator, fly: fly.simulator },

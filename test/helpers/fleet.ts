@@ -1,8 +1,13 @@
 import { inArray } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { imageCatalog, instanceOperations } from '../../db/schema/index.ts';
+import {
+  imageCatalog,
+  instanceOperations,
+  instances,
+  scheduledActionTargets,
+} from '../../db/schema/index.ts';
 import type { TestApp } from './app.ts';
-import { bearer } from './factories.ts';
+import { bearer, makeUser } from './factories.ts';
 
 export const IMAGES = {
   old: 'registry.fly.io/agent:1.0.0',
@@ -115,4 +120,74 @@ export async function provisioned(
     machineVersion: string;
     imageTag: string;
   };
+}
+
+/**
+ * `n` running instances with real machines in the simulator, written directly (faster
+ * than provisioning through doorbells). Returns their ids and machine ids.
+ */
+export async function fleetOf(
+  t: TestApp,
+  n: number,
+  over: { region?: string; imageTag?: string } = {},
+) {
+  const app = t.deps.config.fly.appName;
+  const created: { id: string; machineId: string; machineVersion: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const user = await makeUser(t);
+    const region = over.region ?? 'ams';
+    const imageTag = over.imageTag ?? IMAGES.current;
+    const machine = await t.deps.fly.createMachine(app, { region, config: { image: imageTag } });
+    const [row] = await t.db.db
+      .insert(instances)
+      .values({
+        userId: user.id,
+        name: `fleet-${crypto.randomUUID().slice(0, 12)}`,
+        appName: app,
+        machineId: machine.id,
+        region,
+        imageTag,
+        machineVersion: machine.instance_id,
+        status: 'running',
+      })
+      .returning();
+    if (!row) throw new Error('no instance');
+    created.push({ id: row.id, machineId: machine.id, machineVersion: machine.instance_id });
+  }
+  // Let the simulated machines finish starting.
+  await new Promise((r) => setTimeout(r, 60));
+  return created;
+}
+
+/** Delivers doorbells, moving the clock, until no target and no operation is pending or running. */
+export async function settleScheduler(
+  t: TestApp,
+  options: { stepMs?: number; maxRounds?: number } = {},
+) {
+  for (let round = 0; round < (options.maxRounds ?? 60); round++) {
+    await t.deliverDue();
+    const [targets, ops] = await Promise.all([
+      t.db.db
+        .select({ id: scheduledActionTargets.id })
+        .from(scheduledActionTargets)
+        .where(inArray(scheduledActionTargets.status, ['pending', 'running'])),
+      t.db.db
+        .select({ id: instanceOperations.id })
+        .from(instanceOperations)
+        .where(inArray(instanceOperations.status, ['pending', 'running'])),
+    ]);
+    if (targets.length === 0 && ops.length === 0) return round;
+    t.clock.advance(options.stepMs ?? 5000);
+  }
+  const open = await t.db.db
+    .select()
+    .from(scheduledActionTargets)
+    .where(inArray(scheduledActionTargets.status, ['pending', 'running']));
+  const ops = await t.db.db
+    .select()
+    .from(instanceOperations)
+    .where(inArray(instanceOperations.status, ['pending', 'running']));
+  throw new Error(
+    `scheduled actions did not settle: ${JSON.stringify({ targets: open.slice(0, 3), ops: ops.slice(0, 3) })}`,
+  );
 }

@@ -5,6 +5,7 @@ import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
 import { instanceRoutes } from './instances.ts';
 import { meRoute } from './me.ts';
+import { scheduledActionRoutes } from './scheduled-actions.ts';
 
 /** /api/admin: automation acting as an admin, authenticated by admin API tokens. */
 export function adminApi() {
@@ -15,5 +16,6 @@ export function adminApi() {
   app.route('/', instanceRoutes());
   app.route('/', auditLogRoutes());
   app.route('/', imageRoutes());
+  app.route('/', scheduledActionRoutes());
   return app;
 }

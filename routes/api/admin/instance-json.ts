@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { InstanceOverview } from '../../../src/fleet/overview.ts';
+import type { Upcoming } from '../../../src/scheduler/queries.ts';
 import {
   Instance,
   instanceSummaryJson,
@@ -7,6 +8,7 @@ import {
   Operation,
   operationJson,
 } from '../schemas.ts';
+import { UpcomingJson, upcomingJson } from './scheduled-json.ts';
 
 export const InstanceDetail = Instance.extend({
   machineVersion: z
@@ -18,9 +20,15 @@ export const InstanceDetail = Instance.extend({
     description: 'The action in progress, else the last one.',
   }),
   live: LiveMachine.nullable(),
+  upcomingScheduledAction: UpcomingJson.nullable().openapi({
+    description: 'Its pending or running scheduled target, if any.',
+  }),
 }).openapi('InstanceDetail');
 
-export function instanceDetailJson(o: InstanceOverview): z.infer<typeof InstanceDetail> {
+export function instanceDetailJson(
+  o: InstanceOverview,
+  upcoming: Upcoming | null = null,
+): z.infer<typeof InstanceDetail> {
   const m = o.live?.machine ?? null;
   return {
     ...instanceSummaryJson(o.instance),
@@ -28,6 +36,7 @@ export function instanceDetailJson(o: InstanceOverview): z.infer<typeof Instance
     machineVersion: o.instance.machineVersion,
     lastError: o.instance.lastError,
     operation: o.operation ? operationJson(o.operation) : null,
+    upcomingScheduledAction: upcoming ? upcomingJson(upcoming) : null,
     live: o.live
       ? {
           machine: m

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { countInstances, INSTANCE_SORTS, listInstances } from '../../../src/fleet/instances.ts';
 import { instanceOverview } from '../../../src/fleet/overview.ts';
+import { upcomingForInstance } from '../../../src/scheduler/queries.ts';
 import { apiApp } from '../app.ts';
 import {
   Cursor,
@@ -131,9 +132,12 @@ export function instanceRoutes() {
       );
     })
     .openapi(get, async (c) => {
-      const overview = await instanceOverview(c.get('deps'), c.req.valid('param').id, {
-        live: c.req.valid('query').live === 'true',
-      });
-      return c.json(instanceDetailJson(overview), 200);
+      const deps = c.get('deps');
+      const { id } = c.req.valid('param');
+      const [overview, upcoming] = await Promise.all([
+        instanceOverview(deps, id, { live: c.req.valid('query').live === 'true' }),
+        upcomingForInstance(deps.db, id),
+      ]);
+      return c.json(instanceDetailJson(overview, upcoming), 200);
     });
 }

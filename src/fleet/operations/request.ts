@@ -1,4 +1,5 @@
 import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import type { Db } from '../../../db/client.ts';
 import {
   instanceOperations,
   instances,
@@ -6,8 +7,9 @@ import {
   versionPins,
 } from '../../../db/schema/index.ts';
 import { recordAudit } from '../../audit/audit.ts';
-import type { Ctx } from '../../deps.ts';
+import type { Actor, Ctx } from '../../deps.ts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
+import { isUniqueViolation } from '../../lib/pg-errors.ts';
 import { availableImage, findImage, latestImage } from '../catalog.ts';
 import { recordInstanceEvent } from '../events.ts';
 import { writePin } from '../pins.ts';
@@ -19,11 +21,6 @@ export type OperationRequest =
   | { kind: 'upgrade_to_latest'; overridePin?: boolean }
   | { kind: 'stop' }
   | { kind: 'start' };
-
-const isUniqueViolation = (err: unknown) =>
-  typeof err === 'object' &&
-  err !== null &&
-  ('code' in err ? err.code === '23505' : String(err).includes('23505'));
 
 function busyError(
   instanceId: string,
@@ -140,43 +137,20 @@ export async function requestOperation({
           { instanceId: instance.id, instanceStatus: instance.status },
           'not-stopped',
         );
-      const [created] = await tx
-        .insert(instanceOperations)
-        .values({
-          instanceId: instance.id,
-          kind,
-          fromImageTag: instance.imageTag,
-          targetImageTag,
-          requestedBy: ctx.actor.label,
-          nextCheckAt: now,
-          deadlineAt: new Date(now.getTime() + DEADLINE_MS[kind]),
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      if (!created) throw new Error('operation insert returned no row');
-      const next = RUNNING_STATUS[kind];
-      if (next) {
-        await tx
-          .update(instances)
-          .set({ status: next, updatedAt: now })
-          .where(
-            and(eq(instances.id, instance.id), notInArray(instances.status, [...BUSY_STATUSES])),
-          );
-      }
+      const created = await insertOperation(tx, {
+        instance,
+        kind,
+        targetImageTag,
+        actor: ctx.actor,
+        now,
+        eventPayload: { upgradeToLatest: input.kind === 'upgrade_to_latest' },
+      });
       const payload = {
         operationId: created.id,
         from: instance.imageTag,
         to: targetImageTag,
         upgradeToLatest: input.kind === 'upgrade_to_latest',
       };
-      await recordInstanceEvent(tx, {
-        instanceId: instance.id,
-        type: `${kind}_requested`,
-        actor: ctx.actor,
-        payload,
-        at: now,
-      });
       await recordAudit(tx, ctx, {
         action: `instance.${input.kind}`,
         subjectType: 'instance',
@@ -200,6 +174,61 @@ export async function requestOperation({
     });
   await ringStep(ctx, op);
   return op;
+}
+
+/**
+ * Inserts an operation for an instance the caller has checked (and locked), moves the
+ * instance to `restarting` for an update, and writes the timeline event. Throws the unique
+ * violation when the instance already has an active operation (the caller decides what
+ * that means). Used by immediate actions and by scheduled targets.
+ */
+export async function insertOperation(
+  tx: Db,
+  input: {
+    instance: { id: string; imageTag: string | null };
+    kind: OperationKind;
+    targetImageTag: string | null;
+    actor: Actor;
+    now: Date;
+    eventPayload?: Record<string, unknown>;
+  },
+): Promise<Operation> {
+  const { instance, kind, now } = input;
+  const [created] = await tx
+    .insert(instanceOperations)
+    .values({
+      instanceId: instance.id,
+      kind,
+      fromImageTag: instance.imageTag,
+      targetImageTag: input.targetImageTag,
+      requestedBy: input.actor.label,
+      nextCheckAt: now,
+      deadlineAt: new Date(now.getTime() + DEADLINE_MS[kind]),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  if (!created) throw new Error('operation insert returned no row');
+  const next = RUNNING_STATUS[kind];
+  if (next) {
+    await tx
+      .update(instances)
+      .set({ status: next, updatedAt: now })
+      .where(and(eq(instances.id, instance.id), notInArray(instances.status, [...BUSY_STATUSES])));
+  }
+  await recordInstanceEvent(tx, {
+    instanceId: instance.id,
+    type: `${kind}_requested`,
+    actor: input.actor,
+    payload: {
+      operationId: created.id,
+      from: instance.imageTag,
+      to: input.targetImageTag,
+      ...input.eventPayload,
+    },
+    at: now,
+  });
+  return created;
 }
 
 /** Rings an operation's doorbell; a failure is logged and left to the sweep. */

@@ -91,7 +91,7 @@ export async function runOperationStep(
     if (now > op.deadlineAt) {
       const where = op.lastNote ? ` Last: ${op.lastNote}.` : '';
       const done = await finishOperation(
-        deps.db,
+        deps,
         op,
         { ok: false, error: `Did not finish by its deadline (step: ${op.step}).${where}` },
         now,
@@ -109,7 +109,7 @@ export async function runOperationStep(
     const at = deps.clock.now();
     if (result.kind === 'done' || result.kind === 'fail') {
       const done = await finishOperation(
-        deps.db,
+        deps,
         op,
         result.kind === 'done'
           ? { ok: true, version: result.version }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { instanceOperations, instances } from '../../../db/schema/index.ts';
+import type { Deps } from '../../deps.ts';
 import { recordInstanceEvent } from '../events.ts';
 import { LEASE_MS, type Operation } from './model.ts';
 
@@ -75,12 +76,13 @@ export type Finish = { ok: true; version: string | null } | { ok: false; error: 
  * way the reason is on the instance. Returns the finished row, or null when the lease was lost.
  */
 export async function finishOperation(
-  db: Db,
+  deps: Pick<Deps, 'db' | 'log' | 'operationListeners' | 'doorbells'>,
   op: Operation,
   result: Finish,
   now: Date,
 ): Promise<Operation | null> {
-  return db.transaction(async (tx) => {
+  const after: (() => Promise<void>)[] = [];
+  const finished = await deps.db.transaction(async (tx) => {
     const [done] = await tx
       .update(instanceOperations)
       .set({
@@ -132,6 +134,36 @@ export async function finishOperation(
         : { operationId: op.id, error: result.error },
       at: now,
     });
+    for (const listen of deps.operationListeners) {
+      const then = await listen(
+        { doorbells: deps.doorbells, log: deps.log },
+        tx,
+        done,
+        result,
+        now,
+      );
+      if (then) after.push(then);
+    }
     return done;
   });
+  for (const then of after) {
+    try {
+      await then();
+    } catch (err) {
+      deps.log.warn('operation.listener_after_commit_failed', { operationId: op.id, error: err });
+    }
+  }
+  return finished;
 }
+
+/**
+ * Called inside the transaction that finishes an operation (so what it writes commits or
+ * rolls back with the outcome); may return work to run after the commit (ringing doorbells).
+ */
+export type OperationListener = (
+  ctx: Pick<Deps, 'doorbells' | 'log'>,
+  tx: Db,
+  op: Operation,
+  result: Finish,
+  now: Date,
+) => Promise<(() => Promise<void>) | undefined>;

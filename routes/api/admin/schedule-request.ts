@@ -1,0 +1,93 @@
+import { z } from '@hono/zod-openapi';
+import type { ScheduleInput } from '../../../src/scheduler/schedule.ts';
+import { InstanceStatus, Uuid } from '../schemas.ts';
+
+/** The body of POST /scheduled-actions and /scheduled-actions/preview. */
+export const ScheduleRequest = z
+  .object({
+    actionType: z.enum(['restart', 'version_change']),
+    instances: z
+      .union([
+        z.object({ ids: z.array(Uuid).min(1).max(20_000) }),
+        z.object({
+          filter: z.object({
+            status: z.array(InstanceStatus).optional(),
+            region: z.string().max(20).optional(),
+            imageTag: z
+              .string()
+              .max(300)
+              .optional()
+              .openapi({ description: 'Instances on this image.' }),
+            versionBelow: z
+              .string()
+              .max(300)
+              .optional()
+              .openapi({ description: 'Instances on an image published before this one.' }),
+            hasPin: z.boolean().optional(),
+          }),
+        }),
+      ])
+      .openapi({ description: 'Instance ids (duplicates collapse), or a filter.' }),
+    runAt: z.union([z.literal('now'), z.iso.datetime({ offset: true })]).openapi({
+      description: 'An ISO time at least 60 s ahead, or "now".',
+      example: '2026-12-01T03:00:00Z',
+    }),
+    targetImageTag: z
+      .string()
+      .max(300)
+      .optional()
+      .openapi({ description: 'Required for version_change: an available catalog image.' }),
+    overridePins: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'Include pinned instances (their pin moves to the target).' }),
+    reason: z.string().trim().min(1).max(500),
+    rollout: z
+      .object({
+        stages: z
+          .array(z.number().int().min(1).max(100))
+          .min(1)
+          .max(10)
+          .refine(
+            (s) => s.every((v, i) => i === 0 || v > (s[i - 1] ?? 0)) && s.at(-1) === 100,
+            'cumulative percentages, increasing, ending at 100',
+          )
+          .openapi({ example: [1, 10, 100] }),
+        intervalMinutes: z
+          .number()
+          .min(0)
+          .max(7 * 24 * 60)
+          .default(0),
+        failureThresholdPercent: z.number().int().min(0).max(100).nullable().default(null).openapi({
+          description: "Halt when more than this % of a stage's applied + failed targets failed.",
+        }),
+      })
+      .optional(),
+    skipAlreadyScheduled: z.boolean().default(false).openapi({
+      description:
+        'Leave out instances that already have a pending scheduled action instead of answering 409.',
+    }),
+  })
+  .openapi('ScheduleRequest');
+
+export function toScheduleInput(body: z.infer<typeof ScheduleRequest>): ScheduleInput {
+  return {
+    actionType: body.actionType,
+    selection:
+      'ids' in body.instances ? { ids: body.instances.ids } : { filter: body.instances.filter },
+    runAt: body.runAt === 'now' ? 'now' : new Date(body.runAt),
+    targetImageTag: body.targetImageTag ?? null,
+    overridePins: body.overridePins,
+    reason: body.reason,
+    skipAlreadyScheduled: body.skipAlreadyScheduled,
+    ...(body.rollout
+      ? {
+          rollout: {
+            stagePercents: body.rollout.stages,
+            intervalSeconds: Math.round(body.rollout.intervalMinutes * 60),
+            failureThresholdPercent: body.rollout.failureThresholdPercent,
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,310 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { cancelAction, cancelTarget, resumeAction } from '../../../src/scheduler/cancel.ts';
+import { getAction, listActions, listTargets } from '../../../src/scheduler/queries.ts';
+import { previewSchedule, scheduleAction } from '../../../src/scheduler/schedule.ts';
+import { ctxOf } from '../../env.ts';
+import { apiApp } from '../app.ts';
+import {
+  Cursor,
+  commonProblems,
+  Limit,
+  notFoundProblem,
+  problem,
+  Timestamp,
+  Uuid,
+} from '../schemas.ts';
+import { ScheduleRequest, toScheduleInput } from './schedule-request.ts';
+import { ActionJson, actionJson, TargetJson, targetJson } from './scheduled-json.ts';
+
+const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const body = <T extends z.ZodType>(schema: T) => ({
+  body: { required: true, content: json(schema) },
+});
+const tags = ['scheduled actions'];
+const security = [{ adminToken: [] }];
+const Params = z.object({ id: Uuid });
+const scheduleProblems = {
+  409: problem('An instance already has a pending scheduled action (`conflictingInstanceIds`).'),
+  422: problem(
+    'Unknown or disabled image, runAt too soon, nothing eligible, or too many instances.',
+  ),
+};
+
+const Exclusions = z.object({
+  destroyed: z.array(Uuid),
+  pinned: z.array(Uuid),
+  alreadyOnTarget: z.array(Uuid),
+  alreadyScheduled: z.array(Uuid),
+  notFound: z.array(Uuid),
+});
+const Preview = z
+  .object({
+    eligible: z.number().int(),
+    exclusions: Exclusions,
+    runAt: Timestamp,
+    stages: z.array(
+      z.object({ index: z.number().int(), size: z.number().int(), scheduledAt: Timestamp }),
+    ),
+  })
+  .openapi('SchedulePreview');
+
+const statusList = <T extends string>(values: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const parsed = z.array(z.enum(values)).safeParse(v.split(','));
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `use ${values.join(', ')}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    })
+    .openapi({ type: 'string', description: `Comma-separated: ${values.join(', ')}` });
+
+const routes = {
+  schedule: createRoute({
+    method: 'post',
+    path: '/scheduled-actions',
+    tags,
+    security,
+    summary: 'Schedule a restart or version rollout of many instances',
+    request: body(ScheduleRequest),
+    responses: {
+      201: {
+        description: 'Scheduled, with what was left out.',
+        content: json(ActionJson.extend({ exclusions: Exclusions })),
+      },
+      ...commonProblems,
+      ...scheduleProblems,
+    },
+  }),
+  preview: createRoute({
+    method: 'post',
+    path: '/scheduled-actions/preview',
+    tags,
+    security,
+    summary: 'What scheduling would do, without writing',
+    request: body(ScheduleRequest),
+    responses: {
+      200: { description: 'Counts, exclusions and stages.', content: json(Preview) },
+      ...commonProblems,
+      422: scheduleProblems[422],
+    },
+  }),
+  list: createRoute({
+    method: 'get',
+    path: '/scheduled-actions',
+    tags,
+    security,
+    summary: 'Scheduled actions, newest run time first',
+    request: {
+      query: z.object({
+        status: statusList([
+          'scheduled',
+          'running',
+          'completed',
+          'halted',
+          'cancelled',
+          'failed',
+        ] as const),
+        actionType: z.enum(['restart', 'version_change']).optional(),
+        sort: z.enum(['run_at', 'created']).default('run_at'),
+        order: z.enum(['asc', 'desc']).default('desc'),
+        cursor: Cursor,
+        limit: Limit,
+      }),
+    },
+    responses: {
+      200: {
+        description: 'A page of actions (stages omitted; GET one for them).',
+        content: json(
+          z.object({
+            items: z.array(ActionJson.omit({ stages: true })),
+            nextCursor: z.string().nullable(),
+            prevCursor: z.string().nullable(),
+          }),
+        ),
+      },
+      ...commonProblems,
+    },
+  }),
+  get: createRoute({
+    method: 'get',
+    path: '/scheduled-actions/{id}',
+    tags,
+    security,
+    summary: 'One action with its counts and stages',
+    request: { params: Params },
+    responses: {
+      200: { description: 'The action.', content: json(ActionJson) },
+      ...commonProblems,
+      ...notFoundProblem,
+    },
+  }),
+  targets: createRoute({
+    method: 'get',
+    path: '/scheduled-actions/{id}/targets',
+    tags,
+    security,
+    summary: "An action's targets",
+    request: {
+      params: Params,
+      query: z.object({
+        status: statusList([
+          'pending',
+          'running',
+          'applied',
+          'skipped',
+          'failed',
+          'cancelled',
+        ] as const),
+        cursor: Cursor,
+        limit: Limit,
+      }),
+    },
+    responses: {
+      200: {
+        description: 'A page of targets.',
+        content: json(
+          z.object({
+            items: z.array(TargetJson),
+            nextCursor: z.string().nullable(),
+            prevCursor: z.string().nullable(),
+          }),
+        ),
+      },
+      ...commonProblems,
+      ...notFoundProblem,
+    },
+  }),
+  cancel: createRoute({
+    method: 'post',
+    path: '/scheduled-actions/{id}/cancel',
+    tags,
+    security,
+    summary:
+      'Cancel the action (pending targets are cancelled; running ones finish). Repeating is a no-op.',
+    request: { params: Params },
+    responses: {
+      200: { description: 'The action now.', content: json(ActionJson) },
+      ...commonProblems,
+      ...notFoundProblem,
+    },
+  }),
+  resume: createRoute({
+    method: 'post',
+    path: '/scheduled-actions/{id}/resume',
+    tags,
+    security,
+    summary: 'Resume a halted action from now',
+    request: { params: Params },
+    responses: {
+      200: { description: 'The action now.', content: json(ActionJson) },
+      ...commonProblems,
+      ...notFoundProblem,
+      409: problem('The action is not halted.'),
+    },
+  }),
+  cancelTarget: createRoute({
+    method: 'post',
+    path: '/scheduled-action-targets/{id}/cancel',
+    tags,
+    security,
+    summary: 'Cancel one pending target (one instance of a batch). Repeating is a no-op.',
+    request: { params: Params },
+    responses: {
+      200: {
+        description: 'The target, cancelled.',
+        content: json(
+          TargetJson.pick({ id: true, actionId: true, instanceId: true, status: true }),
+        ),
+      },
+      ...commonProblems,
+      ...notFoundProblem,
+      409: problem('The target is already being applied or finished.'),
+    },
+  }),
+};
+
+/** /api/admin/scheduled-actions: schedule, preview, list, inspect, cancel and resume. */
+export function scheduledActionRoutes() {
+  const app = apiApp();
+  app.openapi(routes.schedule, async (c) => {
+    const ctx = ctxOf(c);
+    const created = await scheduleAction({ ctx, input: toScheduleInput(c.req.valid('json')) });
+    const detail = await getAction(ctx.db, created.action.id);
+    const ex = created.exclusions;
+    return c.json(
+      {
+        ...actionJson(detail),
+        exclusions: {
+          destroyed: ex.destroyed,
+          pinned: ex.pinned,
+          alreadyOnTarget: ex.already_on_target,
+          alreadyScheduled: ex.already_scheduled,
+          notFound: created.notFound,
+        },
+      },
+      201,
+    );
+  });
+  app.openapi(routes.preview, async (c) => {
+    const p = await previewSchedule(ctxOf(c), toScheduleInput(c.req.valid('json')));
+    return c.json(
+      {
+        eligible: p.eligible,
+        exclusions: p.exclusions,
+        runAt: p.runAt.toISOString(),
+        stages: p.stages.map((s) => ({ ...s, scheduledAt: s.scheduledAt.toISOString() })),
+      },
+      200,
+    );
+  });
+  app.openapi(routes.list, async (c) => {
+    const q = c.req.valid('query');
+    const page = await listActions(c.get('deps').db, q);
+    return c.json(
+      {
+        items: page.items.map((a) => {
+          const { stages: _, ...rest } = actionJson({ ...a, stages: [] });
+          return rest;
+        }),
+        nextCursor: page.next,
+        prevCursor: page.prev,
+      },
+      200,
+    );
+  });
+  app.openapi(routes.get, async (c) =>
+    c.json(actionJson(await getAction(c.get('deps').db, c.req.valid('param').id)), 200),
+  );
+  app.openapi(routes.targets, async (c) => {
+    const { id } = c.req.valid('param');
+    await getAction(c.get('deps').db, id);
+    const page = await listTargets(c.get('deps').db, id, c.req.valid('query'));
+    return c.json(
+      { items: page.items.map(targetJson), nextCursor: page.next, prevCursor: page.prev },
+      200,
+    );
+  });
+  app.openapi(routes.cancel, async (c) => {
+    const ctx = ctxOf(c);
+    const action = await cancelAction({ ctx, input: { actionId: c.req.valid('param').id } });
+    return c.json(actionJson(await getAction(ctx.db, action.id)), 200);
+  });
+  app.openapi(routes.resume, async (c) => {
+    const ctx = ctxOf(c);
+    const action = await resumeAction({ ctx, input: { actionId: c.req.valid('param').id } });
+    return c.json(actionJson(await getAction(ctx.db, action.id)), 200);
+  });
+  app.openapi(routes.cancelTarget, async (c) => {
+    const t = await cancelTarget({ ctx: ctxOf(c), input: { targetId: c.req.valid('param').id } });
+    return c.json(
+      { id: t.id, actionId: t.actionId, instanceId: t.instanceId, status: t.status },
+      200,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,165 @@
+import { z } from '@hono/zod-openapi';
+import type { ActionDetail, TargetRow, Upcoming } from '../../../src/scheduler/queries.ts';
+import { Timestamp, Uuid } from '../schemas.ts';
+
+const Counts = z
+  .object({
+    total: z.number().int(),
+    applied: z.number().int(),
+    skipped: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+  })
+  .openapi('ScheduledCounts');
+
+export const StageJson = z
+  .object({
+    index: z.number().int(),
+    scheduledAt: Timestamp,
+    status: z.enum(['pending', 'running', 'completed', 'halted', 'cancelled']),
+    gateResult: z
+      .string()
+      .nullable()
+      .openapi({ description: "The failure gate's decision when the stage finished." }),
+    counts: Counts,
+    startedAt: Timestamp.nullable(),
+    completedAt: Timestamp.nullable(),
+  })
+  .openapi('ScheduledStage');
+
+export const ActionJson = z
+  .object({
+    id: Uuid,
+    actionType: z.enum(['restart', 'version_change']),
+    status: z.enum(['scheduled', 'running', 'completed', 'halted', 'cancelled', 'failed']),
+    runAt: Timestamp,
+    targetImageTag: z.string().nullable(),
+    overridePins: z.boolean(),
+    reason: z.string(),
+    createdBy: z.string(),
+    createdAt: Timestamp,
+    startedAt: Timestamp.nullable(),
+    completedAt: Timestamp.nullable(),
+    cancelledAt: Timestamp.nullable(),
+    driftSeconds: z
+      .number()
+      .nullable()
+      .openapi({ description: 'How late the first stage actually started, in seconds.' }),
+    counts: Counts,
+    rollout: z.object({
+      stages: z.array(z.number()),
+      intervalMinutes: z.number(),
+      failureThresholdPercent: z.number().nullable(),
+    }),
+    stages: z.array(StageJson),
+  })
+  .openapi('ScheduledAction');
+
+export const TargetJson = z
+  .object({
+    id: Uuid,
+    actionId: Uuid,
+    stageIndex: z.number().int(),
+    instanceId: Uuid,
+    instanceName: z.string(),
+    userId: Uuid,
+    userEmail: z.string(),
+    sourceImageTag: z.string().nullable(),
+    targetImageTag: z.string().nullable(),
+    status: z.enum(['pending', 'running', 'applied', 'skipped', 'failed', 'cancelled']),
+    skipReason: z.string().nullable(),
+    error: z.string().nullable(),
+    attempts: z.number().int(),
+    operationId: Uuid.nullable(),
+    appliedAt: Timestamp.nullable(),
+  })
+  .openapi('ScheduledTarget');
+
+export const UpcomingJson = z
+  .object({
+    actionId: Uuid,
+    targetId: Uuid,
+    actionType: z.enum(['restart', 'version_change']),
+    status: z.enum(['pending', 'running', 'applied', 'skipped', 'failed', 'cancelled']),
+    scheduledAt: Timestamp,
+    sourceImageTag: z.string().nullable(),
+    targetImageTag: z.string().nullable(),
+    reason: z.string(),
+    batchSize: z.number().int(),
+  })
+  .openapi('UpcomingScheduledAction');
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const counts = (c: {
+  total: number;
+  applied: number;
+  skipped: number;
+  failed: number;
+  cancelled: number;
+}) => ({
+  total: c.total,
+  applied: c.applied,
+  skipped: c.skipped,
+  failed: c.failed,
+  cancelled: c.cancelled,
+});
+
+export function actionJson(a: ActionDetail): z.infer<typeof ActionJson> {
+  return {
+    id: a.id,
+    actionType: a.actionType,
+    status: a.status,
+    runAt: a.runAt.toISOString(),
+    targetImageTag: a.targetImageTag,
+    overridePins: a.overridePins,
+    reason: a.reason,
+    createdBy: a.createdBy,
+    createdAt: a.createdAt.toISOString(),
+    startedAt: iso(a.startedAt),
+    completedAt: iso(a.completedAt),
+    cancelledAt: iso(a.cancelledAt),
+    driftSeconds: a.startedAt
+      ? Math.round((a.startedAt.getTime() - a.runAt.getTime()) / 100) / 10
+      : null,
+    counts: counts(a),
+    rollout: {
+      stages: a.stagePercents,
+      intervalMinutes: a.stageIntervalSeconds / 60,
+      failureThresholdPercent: a.failureThresholdPercent,
+    },
+    stages: a.stages.map((s) => ({
+      index: s.index,
+      scheduledAt: s.scheduledAt.toISOString(),
+      status: s.status,
+      gateResult: s.gateResult,
+      counts: counts(s),
+      startedAt: iso(s.startedAt),
+      completedAt: iso(s.completedAt),
+    })),
+  };
+}
+
+export function targetJson(t: TargetRow): z.infer<typeof TargetJson> {
+  return {
+    id: t.id,
+    actionId: t.actionId,
+    stageIndex: t.stageIndex,
+    instanceId: t.instanceId,
+    instanceName: t.instanceName,
+    userId: t.userId,
+    userEmail: t.userEmail,
+    sourceImageTag: t.sourceImageTag,
+    targetImageTag: t.targetImageTag,
+    status: t.status,
+    skipReason: t.skipReason,
+    error: t.error,
+    attempts: t.attempts,
+    operationId: t.operationId,
+    appliedAt: iso(t.appliedAt),
+  };
+}
+
+export const upcomingJson = (u: Upcoming): z.infer<typeof UpcomingJson> => ({
+  ...u,
+  scheduledAt: u.scheduledAt.toISOString(),
+});

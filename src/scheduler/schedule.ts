@@ -1,0 +1,290 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import {
+  scheduledActionStages,
+  scheduledActions,
+  scheduledActionTargets,
+} from '../../db/schema/index.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Ctx } from '../deps.ts';
+import { availableImage } from '../fleet/catalog.ts';
+import { ConflictError, UnprocessableError } from '../lib/errors.ts';
+import { isUniqueViolation } from '../lib/pg-errors.ts';
+import {
+  type ActionType,
+  MIN_LEAD_MS,
+  type ScheduledAction,
+  type Stage,
+  stageDoorbell,
+} from './model.ts';
+import { planStages, type StagePlan } from './plan.ts';
+import { type Candidate, classify, loadCandidates, type Selection } from './selection.ts';
+
+export type ScheduleInput = {
+  actionType: ActionType;
+  selection: Selection;
+  /** `now`, or an instant at least 60 s ahead. */
+  runAt: Date | 'now';
+  targetImageTag?: string | null;
+  overridePins?: boolean;
+  reason: string;
+  rollout?: {
+    stagePercents: number[];
+    intervalSeconds: number;
+    failureThresholdPercent?: number | null;
+  };
+  /** Leave out instances that already have a pending action instead of refusing with 409. */
+  skipAlreadyScheduled?: boolean;
+};
+
+export type Preview = {
+  eligible: number;
+  exclusions: {
+    destroyed: string[];
+    pinned: string[];
+    alreadyOnTarget: string[];
+    alreadyScheduled: string[];
+    notFound: string[];
+  };
+  stages: StagePlan[];
+  runAt: Date;
+};
+
+const INSERT_BATCH = 1000;
+
+async function prepare(ctx: Ctx, input: ScheduleInput, db: Db) {
+  const now = ctx.clock.now();
+  const runAt = input.runAt === 'now' ? now : input.runAt;
+  if (input.runAt !== 'now' && runAt.getTime() < now.getTime() + MIN_LEAD_MS)
+    throw new UnprocessableError(
+      'runAt must be at least 60 seconds ahead, or "now".',
+      { runAt: runAt.toISOString() },
+      'run-at-too-soon',
+    );
+  let targetImageTag: string | null = null;
+  if (input.actionType === 'version_change') {
+    if (!input.targetImageTag)
+      throw new UnprocessableError('A version change needs targetImageTag.', {}, 'target-required');
+    targetImageTag = (await availableImage(db, input.targetImageTag)).imageTag;
+  }
+  const rollout = input.rollout ?? {
+    stagePercents: [100],
+    intervalSeconds: 0,
+    failureThresholdPercent: null,
+  };
+  const { candidates, notFound } = await loadCandidates(db, input.selection);
+  const { eligible, exclusions } = classify(candidates, {
+    actionType: input.actionType,
+    targetImageTag,
+    overridePins: input.overridePins ?? false,
+  });
+  return { now, runAt, targetImageTag, rollout, eligible, exclusions, notFound };
+}
+
+/**
+ * What scheduling this would do, without writing: how many instances are eligible, which
+ * are excluded and why, and each stage's size and time. Same validation as scheduling.
+ */
+export async function previewSchedule(ctx: Ctx, input: ScheduleInput): Promise<Preview> {
+  const p = await prepare(ctx, input, ctx.db);
+  return {
+    eligible: p.eligible.length,
+    exclusions: {
+      destroyed: p.exclusions.destroyed,
+      pinned: p.exclusions.pinned,
+      alreadyOnTarget: p.exclusions.already_on_target,
+      alreadyScheduled: p.exclusions.already_scheduled,
+      notFound: p.notFound,
+    },
+    stages: planStages(
+      p.eligible.length,
+      p.rollout.stagePercents,
+      p.runAt,
+      p.rollout.intervalSeconds,
+    ),
+    runAt: p.runAt,
+  };
+}
+
+/** Stage assignment: a stable shuffle seeded by the action id, so staging is reproducible. */
+async function assign(actionId: string, eligible: Candidate[]): Promise<Candidate[]> {
+  const keyed = await Promise.all(
+    eligible.map(async (c) => {
+      const digest = new Uint8Array(
+        await crypto.subtle.digest(
+          'SHA-256',
+          new TextEncoder().encode(`${actionId}:${c.instanceId}`),
+        ),
+      );
+      return {
+        c,
+        key: Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(''),
+      };
+    }),
+  );
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.c);
+}
+
+/**
+ * Schedules a restart or version change of many instances: one action, its stages and one
+ * target per eligible instance, inserted in batches in one transaction with the audit
+ * entry; each stage's doorbell is rung after commit, for its time.
+ *
+ * 422: unknown or disabled image, runAt too soon, nothing eligible, selection too large.
+ * 409: an instance already has a pending or running target in another action (the partial
+ * unique index decides when two requests race), naming the instances — unless
+ * `skipAlreadyScheduled`, which leaves them out.
+ */
+export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: ScheduleInput }) {
+  const reason = input.reason.trim();
+  if (!reason)
+    throw new UnprocessableError(
+      'Give a reason: it is shown to admins and in the audit log.',
+      {},
+      'reason-required',
+    );
+  const p = await prepare(ctx, input, ctx.db);
+  if (p.exclusions.already_scheduled.length && !input.skipAlreadyScheduled)
+    throw new ConflictError(
+      `${p.exclusions.already_scheduled.length} instance(s) already have a pending scheduled action.`,
+      { conflictingInstanceIds: p.exclusions.already_scheduled },
+      'already-scheduled',
+    );
+  if (p.eligible.length === 0)
+    throw new UnprocessableError(
+      'No instance in the selection is eligible.',
+      { exclusions: p.exclusions, notFound: p.notFound },
+      'nothing-eligible',
+    );
+  const actionId = crypto.randomUUID();
+  const ordered = await assign(actionId, p.eligible);
+  const plans = planStages(
+    ordered.length,
+    p.rollout.stagePercents,
+    p.runAt,
+    p.rollout.intervalSeconds,
+  );
+  let created: { action: ScheduledAction; stages: Stage[] };
+  try {
+    created = await ctx.db.transaction(async (tx) => {
+      const [action] = await tx
+        .insert(scheduledActions)
+        .values({
+          id: actionId,
+          actionType: input.actionType,
+          targetImageTag: p.targetImageTag,
+          overridePins: input.overridePins ?? false,
+          reason,
+          runAt: p.runAt,
+          stagePercents: p.rollout.stagePercents,
+          stageIntervalSeconds: p.rollout.intervalSeconds,
+          failureThresholdPercent: p.rollout.failureThresholdPercent ?? null,
+          selection:
+            'ids' in input.selection
+              ? { ids: input.selection.ids.length }
+              : { filter: input.selection.filter },
+          createdBy: ctx.actor.label,
+          createdByAdminId: ctx.actor.type === 'admin' ? ctx.actor.id : null,
+          createdAt: p.now,
+          total: ordered.length,
+        })
+        .returning();
+      if (!action) throw new Error('action insert returned no row');
+      const stages = await tx
+        .insert(scheduledActionStages)
+        .values(
+          plans.map((s) => ({
+            actionId,
+            index: s.index,
+            scheduledAt: s.scheduledAt,
+            total: s.size,
+          })),
+        )
+        .returning();
+      stages.sort((a, b) => a.index - b.index);
+      let offset = 0;
+      const rows = [];
+      for (const [k, plan] of plans.entries()) {
+        const stage = stages[k];
+        if (!stage) throw new Error('stage missing');
+        for (const c of ordered.slice(offset, offset + plan.size))
+          rows.push({
+            actionId,
+            stageId: stage.id,
+            instanceId: c.instanceId,
+            userId: c.userId,
+            sourceImageTag: c.imageTag,
+            targetImageTag: input.actionType === 'version_change' ? p.targetImageTag : c.imageTag,
+            nextAttemptAt: stage.scheduledAt,
+            createdAt: p.now,
+          });
+        offset += plan.size;
+      }
+      // Inserted in instance-id order: two requests racing for the same instances then wait on
+      // the first shared one and fail with a unique violation, never a deadlock.
+      rows.sort((x, y) => (x.instanceId < y.instanceId ? -1 : x.instanceId > y.instanceId ? 1 : 0));
+      for (let i = 0; i < rows.length; i += INSERT_BATCH)
+        await tx.insert(scheduledActionTargets).values(rows.slice(i, i + INSERT_BATCH));
+      await recordAudit(tx, ctx, {
+        action: 'scheduled_action.create',
+        subjectType: 'scheduled_action',
+        subjectId: actionId,
+        payload: {
+          actionType: input.actionType,
+          targetImageTag: p.targetImageTag,
+          overridePins: input.overridePins ?? false,
+          runAt: p.runAt.toISOString(),
+          total: ordered.length,
+          stages: plans.map((s) => s.size),
+          reason,
+        },
+      });
+      return { action, stages };
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    // Another request took some of these instances first: name every one of them.
+    const ids = ordered.map((c) => c.instanceId);
+    const taken = await ctx.db
+      .select({ instanceId: scheduledActionTargets.instanceId })
+      .from(scheduledActionTargets)
+      .where(
+        and(
+          inArray(scheduledActionTargets.instanceId, ids),
+          sql`${scheduledActionTargets.status} in ('pending', 'running')`,
+        ),
+      );
+    throw new ConflictError(
+      `${taken.length} instance(s) were scheduled by another action at the same time.`,
+      { conflictingInstanceIds: taken.map((t) => t.instanceId) },
+      'already-scheduled',
+    );
+  }
+  await ringStages(ctx, created.stages);
+  return { ...created, exclusions: p.exclusions, notFound: p.notFound };
+}
+
+/** Rings each stage's doorbell for its time and remembers the message (to cancel it). */
+export async function ringStages(
+  ctx: Pick<Ctx, 'db' | 'doorbells' | 'log'>,
+  stages: Stage[],
+): Promise<void> {
+  try {
+    const ids = await ctx.doorbells.ringMany(
+      stages.map((s) => stageDoorbell(s, `due-${s.scheduledAt.getTime()}`)),
+    );
+    for (const [i, stage] of stages.entries()) {
+      if (ids[i])
+        await ctx.db
+          .update(scheduledActionStages)
+          .set({ doorbellMessageId: ids[i] })
+          .where(eq(scheduledActionStages.id, stage.id));
+    }
+  } catch (err) {
+    ctx.log.warn('scheduler.ring_failed', {
+      stages: stages.length,
+      error: err,
+      hint: 'the sweep rings due stages',
+    });
+  }
+}
