@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
   index,
@@ -139,6 +140,8 @@ export const instanceOperations = pgTable(
     instanceId: uuid()
       .notNull()
       .references(() => instances.id, { onDelete: 'cascade' }),
+    /** Creation order (timestamps can tie within a millisecond). */
+    seq: bigint({ mode: 'number' }).generatedAlwaysAsIdentity(),
     kind: text({ enum: OPERATION_KINDS }).notNull(),
     status: text({ enum: OPERATION_STATUSES }).notNull().default('pending'),
     step: text({ enum: OPERATION_STEPS }).notNull().default('call'),
@@ -170,7 +173,7 @@ export const instanceOperations = pgTable(
     uniqueIndex('instance_operations_one_active_per_instance')
       .on(t.instanceId)
       .where(sql`${t.status} in ('pending', 'running')`),
-    index('instance_operations_instance_created_idx').on(t.instanceId, t.createdAt.desc()),
+    index('instance_operations_instance_seq_idx').on(t.instanceId, t.seq.desc()),
     index('instance_operations_due_idx')
       .on(t.nextCheckAt)
       .where(sql`${t.status} in ('pending', 'running')`),

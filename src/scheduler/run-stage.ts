@@ -81,41 +81,46 @@ async function activate(
 }
 
 /** Claims due pending targets up to the stage's free concurrency; committed before anything acts on them. */
-async function claim(db: Db, stageId: string, now: Date): Promise<Target[]> {
-  const [{ running } = { running: 0 }] = await db
-    .select({ running: count() })
-    .from(scheduledActionTargets)
-    .where(
-      and(
-        eq(scheduledActionTargets.stageId, stageId),
-        eq(scheduledActionTargets.status, 'running'),
-      ),
-    );
-  const free = Math.min(CLAIM_CHUNK, STAGE_CONCURRENCY - running);
-  if (free <= 0) return [];
-  const due = db
-    .select({ id: scheduledActionTargets.id })
-    .from(scheduledActionTargets)
-    .where(
-      and(
-        eq(scheduledActionTargets.stageId, stageId),
-        eq(scheduledActionTargets.status, 'pending'),
-        lte(scheduledActionTargets.nextAttemptAt, now),
-      ),
-    )
-    .orderBy(asc(scheduledActionTargets.nextAttemptAt), asc(scheduledActionTargets.id))
-    .limit(free)
-    .for('update', { skipLocked: true });
-  return db
-    .update(scheduledActionTargets)
-    .set({
-      status: 'running',
-      claimedAt: now,
-      leaseUntil: new Date(now.getTime() + TARGET_LEASE_MS),
-      attempts: sql`${scheduledActionTargets.attempts} + 1`,
-    })
-    .where(inArray(scheduledActionTargets.id, due))
-    .returning();
+async function claim(database: Db, stageId: string, now: Date): Promise<Target[]> {
+  // The stage row lock makes count-then-claim atomic across concurrent stage doorbells, so
+  // the stage never has more than STAGE_CONCURRENCY targets being applied.
+  return database.transaction(async (db) => {
+    await lockStage(db, stageId);
+    const [{ running } = { running: 0 }] = await db
+      .select({ running: count() })
+      .from(scheduledActionTargets)
+      .where(
+        and(
+          eq(scheduledActionTargets.stageId, stageId),
+          eq(scheduledActionTargets.status, 'running'),
+        ),
+      );
+    const free = Math.min(CLAIM_CHUNK, STAGE_CONCURRENCY - running);
+    if (free <= 0) return [];
+    const due = db
+      .select({ id: scheduledActionTargets.id })
+      .from(scheduledActionTargets)
+      .where(
+        and(
+          eq(scheduledActionTargets.stageId, stageId),
+          eq(scheduledActionTargets.status, 'pending'),
+          lte(scheduledActionTargets.nextAttemptAt, now),
+        ),
+      )
+      .orderBy(asc(scheduledActionTargets.nextAttemptAt), asc(scheduledActionTargets.id))
+      .limit(free)
+      .for('update', { skipLocked: true });
+    return db
+      .update(scheduledActionTargets)
+      .set({
+        status: 'running',
+        claimedAt: now,
+        leaseUntil: new Date(now.getTime() + TARGET_LEASE_MS),
+        attempts: sql`${scheduledActionTargets.attempts} + 1`,
+      })
+      .where(inArray(scheduledActionTargets.id, due))
+      .returning();
+  });
 }
 
 type Started =

@@ -5,6 +5,7 @@ import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
 import { type Bench, emitter } from './report.ts';
+import { schedulerLatenessBench, scheduleTenThousandBench } from './scheduler.ts';
 
 const BENCHES: Bench[] = [
   instancesListBench,
@@ -12,6 +13,8 @@ const BENCHES: Bench[] = [
   doorbellPublishBench,
   flyClientBench,
   fleetRestartBench,
+  scheduleTenThousandBench,
+  schedulerLatenessBench,
 ];
 
 const wanted = process.argv.slice(2);

@@ -11,6 +11,8 @@ export type QStashSettings = {
   publicUrl: string;
   /** Delivery retries per doorbell (QStash's default is 3). */
   retries?: number;
+  /** The app's clock: a doorbell due now or earlier is sent without a delay. */
+  now?: () => Date;
 };
 
 const ms = (v: number | undefined | null) => (v ? new Date(v) : null);
@@ -31,11 +33,16 @@ export function createQStashDoorbells(settings: QStashSettings): {
     devMode: false,
   });
   const retries = settings.retries ?? 5;
+  const now = settings.now ?? (() => new Date());
   const request = (item: Ring) => ({
     url: `${settings.publicUrl}${item.path}`,
     body: item.body,
     retries,
-    ...(item.notBefore ? { notBefore: Math.ceil(item.notBefore.getTime() / 1000) } : {}),
+    // Not-Before has second precision, so it is rounded up (never early); a doorbell due
+    // now or in the past goes without one and is delivered at once.
+    ...(item.notBefore && item.notBefore.getTime() > now().getTime()
+      ? { notBefore: Math.ceil(item.notBefore.getTime() / 1000) }
+      : {}),
     ...(item.deduplicationId ? { deduplicationId: item.deduplicationId } : {}),
   });
 

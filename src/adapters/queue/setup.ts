@@ -35,6 +35,7 @@ export function setupQueue(input: {
   const { doorbells, console } = createQStashDoorbells({
     ...config.qstash,
     publicUrl: config.publicUrl,
+    ...(input.now ? { now: input.now } : {}),
   });
   let appFetch: ((request: Request) => Promise<Response>) | null = null;
   const origin = new URL(config.publicUrl).origin;

@@ -50,7 +50,7 @@ export async function recentOperations(
     .select()
     .from(instanceOperations)
     .where(eq(instanceOperations.instanceId, instanceId))
-    .orderBy(desc(instanceOperations.createdAt))
+    .orderBy(desc(instanceOperations.seq))
     .limit(limit);
 }
 

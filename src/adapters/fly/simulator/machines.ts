@@ -65,7 +65,11 @@ export function machineRoutes(ctx: SimContext, guard: EndpointGuard) {
     const volume = await placeOnVolume(ctx, appName, config, asked);
     const region = volume?.region ?? asked ?? ctx.defaultRegion;
     if (ctx.faults.state.outOfCapacity.has(region)) throw noCapacity('machine', region);
-    const name = typeof body.name === 'string' && body.name ? body.name : ids.machineName();
+    const given = typeof body.name === 'string' && body.name ? body.name : null;
+    let name = given ?? ids.machineName();
+    // A generated name is redrawn on a clash (Fly's are unique per app); a given one is refused.
+    for (let tries = 0; !given && tries < 10 && (await nameTaken(ctx, appName, name)); tries++)
+      name = ids.machineName();
     const clash = await nameTaken(ctx, appName, name);
     if (clash)
       throw new SimError(

@@ -38,7 +38,7 @@ function timeoutSeconds(raw: string | undefined): number {
 }
 
 /**
- * Holds the request, polling the store, until the machine (or the given version) is in one
+ * Holds the request, checking the store when the next scheduled transition is due, until the machine (or the given version) is in one
  * of the wanted states (200 `{"ok":true,"state"}`) or `timeout` seconds × timeScale have
  * passed (408). Bad `timeout`, `state`, or `stopped` without a version: 400.
  */
@@ -77,7 +77,12 @@ export function waitRoutes(ctx: SimContext, guard: EndpointGuard) {
           408,
           `deadline_exceeded: machine failed to reach desired state, ${want.join(', ')}, currently ${state}`,
         );
-      await ctx.sleep(pollMs);
+      // Transitions are scheduled, so sleep until the next one is due (or the deadline), but
+      // wake at least every 20 polls to notice other requests changing the machine.
+      const nextStep = machine.dueAt
+        ? machine.dueAt.getTime() - ctx.nowMs()
+        : Number.POSITIVE_INFINITY;
+      await ctx.sleep(Math.max(pollMs, Math.min(nextStep, deadline - ctx.nowMs(), pollMs * 20)));
       machine = await requireMachine(ctx, appName, id);
     }
   });

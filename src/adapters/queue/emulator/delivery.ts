@@ -17,10 +17,15 @@ import {
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const MAX_RESPONSE_BODY = 64 * 1024;
 
-type Attempt = { status: number | null; headers: Headers; body: string; error: string | null };
+export type Attempt = {
+  status: number | null;
+  headers: Headers;
+  body: string;
+  error: string | null;
+};
 
 /** Sends one delivery exactly as QStash does (signature, message id, retry count). */
-async function send(ctx: EmulatorContext, m: MessageRow): Promise<Attempt> {
+export async function send(ctx: EmulatorContext, m: MessageRow): Promise<Attempt> {
   const body = decodeBase64(m.bodyBase64);
   const headers = new Headers(m.headers);
   headers.set(
@@ -145,45 +150,58 @@ export async function deliverBatch(
   messages: MessageRow[],
   concurrency: number,
 ): Promise<number> {
-  const results: { m: MessageRow; attempt: Attempt }[] = [];
+  const results: Delivered[] = [];
   await pool(messages, concurrency, async (m) => {
     results.push({ m, attempt: await send(ctx, m) });
   });
-  const isOk = (a: Attempt) => a.status !== null && a.status >= 200 && a.status < 300;
-  // The common case, success, is recorded for the whole batch in two statements.
-  const delivered = results.filter((r) => isOk(r.attempt));
-  if (delivered.length) {
-    const now = ctx.now();
-    const marked = await markDelivered(
-      ctx.db,
-      delivered.map((r) => ({ messageId: r.m.messageId, status: r.attempt.status ?? 200 })),
-      now,
-    );
-    const done = new Set(marked);
-    const recorded = delivered.filter((r) => done.has(r.m.messageId));
-    await addEvents(
-      ctx.db,
-      recorded.map(({ m, attempt }) => ({
-        messageId: m.messageId,
-        state: 'DELIVERED' as const,
-        url: m.destination,
-        time: now,
-        responseStatus: attempt.status,
-        scheduleId: m.scheduleId,
-      })),
-    );
-    for (const { m, attempt } of recorded)
-      if (m.callback) await publishCallback(ctx, m.callback, m, attempt);
-  }
-  for (const { m, attempt } of results) {
-    if (isOk(attempt)) continue;
-    try {
-      await recordFailure(ctx, m, attempt);
-    } catch (err) {
-      ctx.log.error('qstash_emulator.delivery_error', { messageId: m.messageId, error: err });
-    }
-  }
+  await recordDelivered(
+    ctx,
+    results.filter((r) => isOk(r.attempt)),
+  );
+  for (const { m, attempt } of results)
+    if (!isOk(attempt)) await recordFailureSafely(ctx, m, attempt);
   return results.length;
+}
+
+export type Delivered = { m: MessageRow; attempt: Attempt };
+export const isOk = (a: Attempt) => a.status !== null && a.status >= 200 && a.status < 300;
+
+/** Successful attempts recorded together: two statements however many there are, then callbacks. */
+export async function recordDelivered(ctx: EmulatorContext, delivered: Delivered[]): Promise<void> {
+  if (!delivered.length) return;
+  const now = ctx.now();
+  const marked = await markDelivered(
+    ctx.db,
+    delivered.map((r) => ({ messageId: r.m.messageId, status: r.attempt.status ?? 200 })),
+    now,
+  );
+  const done = new Set(marked);
+  const recorded = delivered.filter((r) => done.has(r.m.messageId));
+  await addEvents(
+    ctx.db,
+    recorded.map(({ m, attempt }) => ({
+      messageId: m.messageId,
+      state: 'DELIVERED' as const,
+      url: m.destination,
+      time: now,
+      responseStatus: attempt.status,
+      scheduleId: m.scheduleId,
+    })),
+  );
+  for (const { m, attempt } of recorded)
+    if (m.callback) await publishCallback(ctx, m.callback, m, attempt);
+}
+
+export async function recordFailureSafely(
+  ctx: EmulatorContext,
+  m: MessageRow,
+  attempt: Attempt,
+): Promise<void> {
+  try {
+    await recordFailure(ctx, m, attempt);
+  } catch (err) {
+    ctx.log.error('qstash_emulator.delivery_error', { messageId: m.messageId, error: err });
+  }
 }
 
 /** A failed attempt: retry later, or dead-letter it (guarded by the delivering state). */

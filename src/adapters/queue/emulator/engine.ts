@@ -1,5 +1,12 @@
 import type { EmulatorContext } from './context.ts';
-import { deliverBatch } from './delivery.ts';
+import {
+  type Delivered,
+  deliverBatch,
+  isOk,
+  recordDelivered,
+  recordFailureSafely,
+  send,
+} from './delivery.ts';
 import { fireDueSchedules, nextScheduleAt } from './schedules.ts';
 import { claimDue, nextDueAt } from './store.ts';
 
@@ -23,8 +30,9 @@ const MAX_SLEEP_MS = 1000;
 
 /**
  * The emulator's delivery loop: sleeps until the next due message or schedule (at most a
- * second), claims due messages in batches and delivers them with bounded concurrency.
- * Timers use real time; due times come from the context's clock.
+ * second), and keeps up to 64 deliveries in flight, claiming more as each one finishes
+ * (a slow callback never holds back the messages behind it). Timers use real time; due
+ * times come from the context's clock.
  */
 export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
   let running = false;
@@ -57,6 +65,65 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
     plannedAt = Number.POSITIVE_INFINITY;
   }
 
+  const inflight = new Set<Promise<unknown>>();
+  let lastScheduleCheck = 0;
+  // Successes finishing within a few milliseconds of each other are recorded together.
+  let buffered: { item: Delivered; done: () => void }[] = [];
+  let flushPending = false;
+  const flush = async () => {
+    const batch = buffered;
+    buffered = [];
+    flushPending = false;
+    try {
+      await recordDelivered(
+        ctx,
+        batch.map((b) => b.item),
+      );
+    } catch (err) {
+      ctx.log.error('qstash_emulator.record_error', { count: batch.length, error: err });
+    }
+    for (const b of batch) b.done();
+  };
+  const record = (item: Delivered) =>
+    new Promise<void>((resolve) => {
+      buffered.push({ item, done: resolve });
+      if (!flushPending) {
+        flushPending = true;
+        setTimeout(flush, 2);
+      }
+    });
+  const deliverOne = async (message: Parameters<typeof send>[1]) => {
+    const attempt = await send(ctx, message);
+    if (isOk(attempt)) await record({ m: message, attempt });
+    else await recordFailureSafely(ctx, message, attempt);
+  };
+
+  /** Claims what fits in the free delivery slots and starts those deliveries. */
+  async function fill(): Promise<number> {
+    if (Date.now() - lastScheduleCheck >= 250) {
+      lastScheduleCheck = Date.now();
+      await fireDueSchedules(ctx);
+    }
+    const free = CONCURRENCY - inflight.size;
+    if (free <= 0) return 0;
+    const batch = await claimDue(ctx.db, ctx.now(), Math.min(BATCH, free), LOCK_MS);
+    for (const message of batch) {
+      const delivery: Promise<unknown> = deliverOne(message)
+        .catch((err) =>
+          ctx.log.error('qstash_emulator.delivery_error', {
+            messageId: message.messageId,
+            error: err,
+          }),
+        )
+        .finally(() => {
+          inflight.delete(delivery);
+          engine.wake(ctx.now());
+        });
+      inflight.add(delivery);
+    }
+    return batch.length;
+  }
+
   const engine: DeliveryEngine = {
     start() {
       if (running) return;
@@ -64,13 +131,14 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
       loop = (async () => {
         while (running) {
           try {
-            const delivered = await tick();
-            if (delivered === 0) await sleepUntilDue();
+            const started = await fill();
+            if (started === 0) await sleepUntilDue();
           } catch (err) {
             ctx.log.error('qstash_emulator.loop_error', { error: err });
             await new Promise((r) => setTimeout(r, 250));
           }
         }
+        await Promise.allSettled([...inflight]);
       })();
     },
     async stop() {

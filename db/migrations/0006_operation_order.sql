@@ -1,0 +1,3 @@
+DROP INDEX "instance_operations_instance_created_idx";--> statement-breakpoint
+ALTER TABLE "instance_operations" ADD COLUMN "seq" bigint NOT NULL GENERATED ALWAYS AS IDENTITY (sequence name "instance_operations_seq_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1);--> statement-breakpoint
+CREATE INDEX "instance_operations_instance_seq_idx" ON "instance_operations" USING btree ("instance_id","seq" DESC NULLS LAST);
