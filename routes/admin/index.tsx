@@ -10,20 +10,16 @@ import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
 import { renderer } from './renderer.tsx';
+import { schedulerRoutes } from './scheduler.tsx';
+import { schedulerDetailRoutes } from './scheduler-detail.tsx';
 import { settingsRoutes } from './settings.tsx';
 
 const COMING: {
   path: string;
   title: string;
-  active: 'scheduler' | 'cli-runs' | 'agents';
+  active: 'cli-runs' | 'agents';
   description: string;
 }[] = [
-  {
-    path: '/scheduler',
-    title: 'Scheduler',
-    active: 'scheduler',
-    description: 'Scheduled restarts and version rollouts will be planned and watched here.',
-  },
   {
     path: '/cli-runs',
     title: 'CLI runs',
@@ -58,6 +54,8 @@ export function adminRoutes() {
   app.get('/', (c) => c.redirect('/admin/instances', 303));
   app.route('/instances', instanceRoutes());
   app.route('/instances', instanceDetailRoutes());
+  app.route('/scheduler', schedulerRoutes());
+  app.route('/scheduler', schedulerDetailRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
   app.route('/settings', settingsRoutes());

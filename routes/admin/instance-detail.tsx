@@ -4,6 +4,8 @@ import { type OperationRequest, requestOperation } from '../../src/fleet/operati
 import { instanceOverview, instancePageData } from '../../src/fleet/overview.ts';
 import { pinInstance, unpinInstance } from '../../src/fleet/pins.ts';
 import { AppError } from '../../src/lib/errors.ts';
+import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
+import { upcomingForInstance } from '../../src/scheduler/queries.ts';
 import { LivePanel } from '../../views/instance/live.tsx';
 import { OperationPanel } from '../../views/instance/operation.tsx';
 import { InstancePage } from '../../views/pages/instance.tsx';
@@ -16,6 +18,8 @@ const NOTICES: Record<string, string> = {
   requested: 'Action started. Its progress is shown under Current action.',
   pinned: 'Pin saved.',
   unpinned: 'Pin removed.',
+  'scheduled-cancelled': 'The scheduled action was cancelled for this instance.',
+  'batch-cancelled': 'The whole scheduled batch was cancelled.',
 };
 
 async function renderPage(
@@ -25,7 +29,10 @@ async function renderPage(
   status: 200 | 409 | 422 = 200,
 ) {
   const deps = c.get('deps');
-  const data = await instancePageData(deps, id);
+  const [data, upcoming] = await Promise.all([
+    instancePageData(deps, id),
+    upcomingForInstance(deps.db, id),
+  ]);
   const live = data.live ? instanceDetailJson(data).live : null;
   c.status(status);
   return c.render(
@@ -36,6 +43,7 @@ async function renderPage(
       readAt={deps.clock.now()}
       events={data.events}
       audit={data.audit}
+      upcoming={upcoming}
       actions={{
         busy: data.busy,
         latestImageTag: data.latestImageTag,
@@ -182,6 +190,26 @@ export function instanceDetailRoutes() {
       'unpinned',
     );
   });
+
+  app.post(
+    '/:id/scheduled/:targetId/cancel',
+    htmlValidator('param', IdParam.extend({ targetId: z.uuid() })),
+    (c) => {
+      const { id, targetId } = c.req.valid('param');
+      const ctx = ctxOf(c);
+      return act(c, id, () => cancelTarget({ ctx, input: { targetId } }), 'scheduled-cancelled');
+    },
+  );
+
+  app.post(
+    '/:id/scheduled-actions/:actionId/cancel',
+    htmlValidator('param', IdParam.extend({ actionId: z.uuid() })),
+    (c) => {
+      const { id, actionId } = c.req.valid('param');
+      const ctx = ctxOf(c);
+      return act(c, id, () => cancelAction({ ctx, input: { actionId } }), 'batch-cancelled');
+    },
+  );
 
   return app;
 }

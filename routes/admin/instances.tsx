@@ -1,16 +1,19 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { FlyApiError } from '../../src/adapters/fly/errors.ts';
+import { listCatalog } from '../../src/fleet/catalog.ts';
 import { importFlyApp } from '../../src/fleet/import.ts';
 import {
   countInstances,
   INSTANCE_SORTS,
   INSTANCE_STATUSES,
   instanceFacets,
+  instanceNames,
   listInstances,
 } from '../../src/fleet/instances.ts';
 import { provisionInstance } from '../../src/fleet/provision.ts';
 import { AppError } from '../../src/lib/errors.ts';
+import { scheduleAction } from '../../src/scheduler/schedule.ts';
 import {
   type InstancesFlash,
   InstancesPage,
@@ -38,6 +41,16 @@ export const InstancesQuery = z.object({
   cursor: z.preprocess(empty, z.string().max(1000).optional()),
 });
 
+/** The instances toolbar's "Apply now": the ticked rows (one `ids` field each) and a version. */
+const ApplyNowForm = z.object({
+  ids: z
+    .union([z.uuid(), z.array(z.uuid()).max(200)])
+    .optional()
+    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
+  targetImageTag: z.string().min(1, 'choose a version').max(300),
+  reason: z.string().trim().max(500).optional(),
+});
+
 /** Console: the instances list (full page, or the table alone for htmx) and detail. */
 export function instanceRoutes() {
   const app = new Hono<AppEnv>();
@@ -46,7 +59,7 @@ export function instanceRoutes() {
     c: Context<AppEnv>,
     q: z.infer<typeof InstancesQuery>,
     flash?: InstancesFlash,
-    status: 200 | 409 | 422 = 200,
+    status: 200 | 400 | 409 | 422 = 200,
   ) => {
     const { db, config } = c.get('deps');
     // htmx filter/sort/page requests want the table alone; boosted form posts want the page.
@@ -58,10 +71,11 @@ export function instanceRoutes() {
       region: q.region,
       imageTag: q.imageTag,
     };
-    const [page, total, facets] = await Promise.all([
+    const [page, total, facets, catalog] = await Promise.all([
       listInstances(db, { ...filter, sort: q.sort, order, cursor: q.cursor }),
       countInstances(db, filter),
       fragment ? null : instanceFacets(db),
+      fragment ? [] : listCatalog(db),
     ]);
     const props = {
       rows: page.items,
@@ -86,7 +100,12 @@ export function instanceRoutes() {
     if (fragment) return c.html(<InstancesTable {...props} />);
     c.status(status);
     return c.render(
-      <InstancesPage {...props} flyApp={config.fly.appName} {...(flash ? { flash } : {})} />,
+      <InstancesPage
+        {...props}
+        flyApp={config.fly.appName}
+        availableTags={catalog.filter((i) => i.status === 'available').map((i) => i.imageTag)}
+        {...(flash ? { flash } : {})}
+      />,
       {
         title: 'Instances',
         active: 'instances',
@@ -140,6 +159,39 @@ export function instanceRoutes() {
       }
     },
   );
+
+  // One stage, due now: the scheduler applies it at once and the action page follows it.
+  app.post('/apply-now', htmlValidator('form', ApplyNowForm), async (c) => {
+    const form = c.req.valid('form');
+    if (!form.ids.length)
+      return list(
+        c,
+        InstancesQuery.parse({}),
+        { tone: 'error', text: 'Tick at least one instance first.' },
+        400,
+      );
+    try {
+      const { action } = await scheduleAction({
+        ctx: ctxOf(c),
+        input: {
+          actionType: 'version_change',
+          selection: { ids: form.ids },
+          runAt: 'now',
+          targetImageTag: form.targetImageTag,
+          reason: form.reason || `Applied now from the instances list by ${c.get('admin')?.email}`,
+        },
+      });
+      return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
+    } catch (err) {
+      const ids = err instanceof AppError ? err.extra.conflictingInstanceIds : undefined;
+      if (err instanceof AppError && Array.isArray(ids)) {
+        const names = await instanceNames(c.get('deps').db, ids);
+        const named = ids.map((id) => names.get(id) ?? id).join(', ');
+        return failed(c, new AppError(409, err.code, err.title, `${err.message} ${named}.`));
+      }
+      return failed(c, err);
+    }
+  });
 
   return app;
 }

@@ -224,6 +224,16 @@ export async function getInstance(db: Db, id: string): Promise<InstanceDetail> {
   };
 }
 
+/** Names of the given instances by id (unknown ids are left out), for messages that list them. */
+export async function instanceNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({ id: instances.id, name: instances.name })
+    .from(instances)
+    .where(inArray(instances.id, [...new Set(ids)]));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 /** Values for the console's filter drop-downs. */
 export async function instanceFacets(db: Db): Promise<{ regions: string[]; imageTags: string[] }> {
   // A skip scan over the (region, id) index: one index probe per distinct region instead

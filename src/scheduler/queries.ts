@@ -11,7 +11,7 @@ import { type Cursor, decodeCursor, encodeCursor, type Page } from '../lib/curso
 import { AppError, NotFoundError } from '../lib/errors.ts';
 import type { ScheduledAction, Stage, Target } from './model.ts';
 
-export const ACTION_SORTS = ['run_at', 'created'] as const;
+export const ACTION_SORTS = ['run_at', 'created', 'status'] as const;
 
 export type ActionListQuery = {
   status?: ScheduledAction['status'][];
@@ -22,44 +22,60 @@ export type ActionListQuery = {
   limit?: number;
 };
 
-/** Actions, newest run time first by default; keyset-paginated on (run_at or created_at, id). */
+/**
+ * Status sort follows the lifecycle an operator scans for: live work first, then halted
+ * (needs a decision), then waiting, then finished. Ties break on run time, then id.
+ */
+const STATUS_RANK = sql<number>`case ${scheduledActions.status}
+  when 'running' then 0 when 'halted' then 1 when 'scheduled' then 2
+  when 'failed' then 3 when 'completed' then 4 else 5 end`;
+
+const STATUS_RANK_OF: Record<ScheduledAction['status'], number> = {
+  running: 0,
+  halted: 1,
+  scheduled: 2,
+  failed: 3,
+  completed: 4,
+  cancelled: 5,
+};
+
+const invalidCursor = () =>
+  new AppError(400, 'invalid-cursor', 'Invalid cursor', 'The cursor does not match this sort.');
+
+/**
+ * Actions, newest run time first by default; keyset-paginated on (run_at or created_at, id),
+ * or on (status rank, run_at, id) for `sort: 'status'`. Throws 400 on a cursor made for
+ * another sort.
+ */
 export async function listActions(db: Db, query: ActionListQuery): Promise<Page<ScheduledAction>> {
   const limit = Math.min(Math.max(query.limit ?? 25, 1), 200);
-  const column = query.sort === 'created' ? scheduledActions.createdAt : scheduledActions.runAt;
+  const sort = query.sort ?? 'run_at';
   const order = query.order ?? 'desc';
   const cursor: Cursor | null = query.cursor ? decodeCursor(query.cursor) : null;
-  if (cursor && typeof cursor.key !== 'string')
-    throw new AppError(
-      400,
-      'invalid-cursor',
-      'Invalid cursor',
-      'The cursor does not match this sort.',
-    );
+  if (cursor && typeof cursor.key !== 'string') throw invalidCursor();
   const backwards = cursor?.dir === 'before';
   const ascending = (order === 'asc') !== backwards;
+  const keys: SQL[] =
+    sort === 'status'
+      ? [STATUS_RANK, sql`${scheduledActions.runAt}`]
+      : [sql`${sort === 'created' ? scheduledActions.createdAt : scheduledActions.runAt}`];
   const where: (SQL | undefined)[] = [];
   if (query.status?.length) where.push(inArray(scheduledActions.status, query.status));
   if (query.actionType) where.push(eq(scheduledActions.actionType, query.actionType));
-  if (cursor)
-    where.push(
-      ascending
-        ? sql`(${column}, ${scheduledActions.id}) > (${cursor.key}::timestamptz, ${cursor.id}::uuid)`
-        : sql`(${column}, ${scheduledActions.id}) < (${cursor.key}::timestamptz, ${cursor.id}::uuid)`,
-    );
+  if (cursor) where.push(after(sort, cursor, ascending));
   const rows = await db
     .select()
     .from(scheduledActions)
     .where(and(...where))
-    .orderBy(
-      ascending ? asc(column) : desc(column),
-      ascending ? asc(scheduledActions.id) : desc(scheduledActions.id),
-    )
+    .orderBy(...[...keys, sql`${scheduledActions.id}`].map((k) => (ascending ? asc(k) : desc(k))))
     .limit(limit + 1);
   const more = rows.length > limit;
   const items = rows.slice(0, limit);
   if (backwards) items.reverse();
   const key = (a: ScheduledAction) =>
-    (query.sort === 'created' ? a.createdAt : a.runAt).toISOString();
+    sort === 'status'
+      ? `${STATUS_RANK_OF[a.status]} ${a.runAt.toISOString()}`
+      : (sort === 'created' ? a.createdAt : a.runAt).toISOString();
   const first = items[0];
   const last = items.at(-1);
   const hasNext = backwards ? true : more;
@@ -69,6 +85,19 @@ export async function listActions(db: Db, query: ActionListQuery): Promise<Page<
     next: hasNext && last ? encodeCursor({ key: key(last), id: last.id, dir: 'after' }) : null,
     prev: hasPrev && first ? encodeCursor({ key: key(first), id: first.id, dir: 'before' }) : null,
   };
+}
+
+/** The keyset condition: rows strictly past the cursor's (key…, id) in the read direction. */
+function after(sort: NonNullable<ActionListQuery['sort']>, cursor: Cursor, ascending: boolean) {
+  const id = sql`${cursor.id}::uuid`;
+  const cmp = ascending ? sql`>` : sql`<`;
+  if (sort !== 'status') {
+    const column = sort === 'created' ? scheduledActions.createdAt : scheduledActions.runAt;
+    return sql`(${column}, ${scheduledActions.id}) ${cmp} (${cursor.key}::timestamptz, ${id})`;
+  }
+  const match = /^([0-5]) (\S+)$/.exec(String(cursor.key));
+  if (!match || Number.isNaN(Date.parse(match[2] ?? ''))) throw invalidCursor();
+  return sql`(${STATUS_RANK}, ${scheduledActions.runAt}, ${scheduledActions.id}) ${cmp} (${Number(match[1])}::int, ${match[2]}::timestamptz, ${id})`;
 }
 
 export type ActionDetail = ScheduledAction & { stages: Stage[] };
@@ -82,6 +111,19 @@ export async function getAction(db: Db, id: string): Promise<ActionDetail> {
     .where(eq(scheduledActionStages.actionId, id))
     .orderBy(asc(scheduledActionStages.index));
   return { ...action, stages };
+}
+
+/** How many of an action's targets are in each status (statuses with none are absent). */
+export async function countTargetsByStatus(
+  db: Db,
+  actionId: string,
+): Promise<Partial<Record<Target['status'], number>>> {
+  const rows = await db
+    .select({ status: scheduledActionTargets.status, n: sql<number>`count(*)::int` })
+    .from(scheduledActionTargets)
+    .where(eq(scheduledActionTargets.actionId, actionId))
+    .groupBy(scheduledActionTargets.status);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
 export type TargetRow = Target & { stageIndex: number; instanceName: string; userEmail: string };

@@ -73,5 +73,19 @@ dl.facts dd { margin: 0; }
 .timeline li.failed { border-left-color: var(--danger); }
 h3 { font-size: 14px; margin: 16px 0 6px; }
 details.panel summary { cursor: pointer; font-weight: 600; }
+fieldset { border: 1px solid var(--line); border-radius: var(--radius); padding: 10px 12px; margin: 0; display: flex; flex-direction: column; gap: 8px; }
+legend { font-weight: 600; padding: 0 4px; }
+.schedule-form .stack { max-width: none; }
+.schedule-form textarea { font-family: var(--mono); font-size: 12.5px; width: 100%; }
+label.check { flex-direction: row; align-items: center; gap: 6px; display: flex; }
+.preview { margin-top: 16px; border-top: 1px solid var(--line); padding-top: 8px; }
+.exclusions { list-style: none; padding: 0; margin: 8px 0; }
+.exclusions summary { cursor: pointer; }
+progress.bar { width: 140px; height: 10px; vertical-align: middle; accent-color: var(--ok); }
+.error-text { color: var(--danger); display: block; }
+.counters { white-space: nowrap; }
+.actions-bar { margin: 12px 0 0; }
+.bulk { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 8px 10px; }
+td.select, th.select { width: 28px; }
 @media (max-width: 800px) { .shell { grid-template-columns: 1fr; } .nav { padding: 8px 0; } }
 `;

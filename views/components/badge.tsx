@@ -23,6 +23,12 @@ const TONE: Record<string, string> = {
   suspended: 'muted',
   launch_failed: 'danger',
   unreachable: 'danger',
+  scheduled: 'info',
+  completed: 'ok',
+  applied: 'ok',
+  halted: 'warn',
+  cancelled: 'muted',
+  skipped: 'muted',
 };
 
 /** A status word in a coloured pill; the tone comes from the status name. */

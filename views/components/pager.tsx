@@ -7,16 +7,26 @@ export function Pager({
   next,
   href,
   target,
+  swap,
   summary,
 }: {
   prev: string | null;
   next: string | null;
   href: (cursor: string) => string;
   target?: string;
+  /** htmx swap style when the fragment carries the target element itself (`outerHTML`). */
+  swap?: 'outerHTML';
   summary?: string;
 }) {
   const hx = (url: string) =>
-    target ? { 'hx-get': url, 'hx-target': target, 'hx-push-url': 'true' } : {};
+    target
+      ? {
+          'hx-get': url,
+          'hx-target': target,
+          'hx-push-url': 'true',
+          ...(swap ? { 'hx-swap': swap } : {}),
+        }
+      : {};
   return (
     <nav class="pager" aria-label="Pagination">
       <span class="muted small">{summary}</span>

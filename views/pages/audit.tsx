@@ -24,6 +24,7 @@ export type AuditQuery = {
 function subjectHref(type: string | null, id: string | null): string | null {
   if (!type || !id) return null;
   if (type === 'instance') return `/admin/instances/${id}`;
+  if (type === 'scheduled_action') return `/admin/scheduler/${id}`;
   return `/admin/audit?subjectType=${encodeURIComponent(type)}&subjectId=${encodeURIComponent(id)}`;
 }
 

@@ -4,6 +4,7 @@ import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
 import { LivePanel, type LiveView } from '../instance/live.tsx';
 import { OperationPanel, type OperationView } from '../instance/operation.tsx';
 import { Timeline, type TimelineEvent } from '../instance/timeline.tsx';
+import { UpcomingAction, type UpcomingView } from '../instance/upcoming.tsx';
 import { type AuditRowView, AuditTable } from './audit.tsx';
 
 export type InstanceDetailView = {
@@ -30,6 +31,7 @@ export type InstancePageProps = {
   readAt: Date;
   events: TimelineEvent[];
   audit: AuditRowView[];
+  upcoming: UpcomingView | null;
   actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
   zone: string;
   flash?: { tone: 'ok' | 'error'; text: string } | null;
@@ -96,6 +98,10 @@ export function InstancePage(p: InstancePageProps) {
             <dt>Created</dt>
             <dd>
               <Time at={i.createdAt} zone={p.zone} />
+            </dd>
+            <dt>Upcoming scheduled action</dt>
+            <dd>
+              <UpcomingAction instanceId={i.id} upcoming={p.upcoming} zone={p.zone} />
             </dd>
           </dl>
         </section>

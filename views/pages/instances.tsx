@@ -2,6 +2,8 @@ import { StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
 import { Time } from '../components/time.tsx';
+import { AddInstances } from './instances-add.tsx';
+import { BulkToolbar } from './instances-bulk.tsx';
 
 export type InstanceRow = {
   id: string;
@@ -86,6 +88,13 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
           <table>
             <thead>
               <tr>
+                <th class="select">
+                  <input
+                    type="checkbox"
+                    data-select-all="ids"
+                    aria-label="Select all on this page"
+                  />
+                </th>
                 <SortHeader label="Name" sort="name" query={query} />
                 <th>Owner</th>
                 <SortHeader label="Status" sort="status" query={query} />
@@ -98,6 +107,15 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
             <tbody>
               {rows.map((r) => (
                 <tr>
+                  <td class="select">
+                    <input
+                      type="checkbox"
+                      name="ids"
+                      value={r.id}
+                      form="bulk-change"
+                      aria-label={`Select ${r.name}`}
+                    />
+                  </td>
                   <td>
                     <a href={`/admin/instances/${r.id}`}>{r.name}</a>
                   </td>
@@ -140,99 +158,26 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
   );
 }
 
-/** Provision one instance, or adopt a Fly app's machines. */
-function AddInstances({
-  imageTags,
-  flyApp,
-  flash,
-}: {
-  imageTags: string[];
-  flyApp: string;
-  flash?: InstancesFlash;
-}) {
-  return (
-    <details class="panel" open={Boolean(flash)}>
-      <summary>Add instances</summary>
-      {flash ? (
-        <div class={`flash flash-${flash.tone}`} role={flash.tone === 'error' ? 'alert' : 'status'}>
-          {flash.text}
-        </div>
-      ) : null}
-      <div class="grid2">
-        <form hx-boost="true" method="post" action="/admin/instances/provision" class="stack">
-          <h2>Provision</h2>
-          <label>
-            Owner email
-            <input type="email" name="userEmail" required />
-          </label>
-          <label>
-            Owner name (optional)
-            <input type="text" name="displayName" maxlength={100} />
-          </label>
-          <label>
-            Region
-            <input
-              type="text"
-              name="region"
-              required
-              pattern="[a-z]{3}"
-              placeholder="ams"
-              maxlength={3}
-            />
-          </label>
-          <label>
-            Version
-            <select name="imageTag">
-              <option value="">Latest</option>
-              {imageTags.map((t) => (
-                <option value={t}>{t}</option>
-              ))}
-            </select>
-          </label>
-          <button type="submit">Provision instance</button>
-        </form>
-        <form hx-boost="true" method="post" action="/admin/instances/import" class="stack">
-          <h2>Import from Fly</h2>
-          <p class="muted small">
-            Adopts every machine of a Fly app that is not an instance yet; owners come from the
-            machine metadata key <code>fleetwarden_user_email</code>.
-          </p>
-          <label>
-            Fly app
-            <input
-              type="text"
-              name="appName"
-              required
-              value={flyApp}
-              pattern="[a-z0-9][a-z0-9-]+"
-            />
-          </label>
-          <button type="submit" class="secondary">
-            Import machines
-          </button>
-        </form>
-      </div>
-    </details>
-  );
-}
-
 export type InstancesFlash = { tone: 'ok' | 'error'; text: string };
 
 /** Instances: search, filters, sortable columns, keyset pages. */
-export function InstancesPage(props: InstancesProps & { flyApp: string; flash?: InstancesFlash }) {
+export function InstancesPage(
+  props: InstancesProps & { flyApp: string; flash?: InstancesFlash; availableTags: string[] },
+) {
   const { query, facets } = props;
   return (
     <>
       <h1>Instances</h1>
       <AddInstances imageTags={facets.imageTags} flyApp={props.flyApp} flash={props.flash} />
       <form
+        id="instance-filters"
         class="toolbar"
         method="get"
         action="/admin/instances"
         hx-get="/admin/instances"
         hx-target="#instances-table"
         hx-push-url="true"
-        hx-trigger="input changed delay:300ms from:input[name=q], change from:select, submit"
+        hx-trigger="input changed delay:300ms from:input[name=q], change from:(#instance-filters select), submit"
       >
         <label>
           Search
@@ -282,6 +227,7 @@ export function InstancesPage(props: InstancesProps & { flyApp: string; flash?: 
           Apply
         </button>
       </form>
+      <BulkToolbar availableTags={props.availableTags} />
       <InstancesTable {...props} />
     </>
   );

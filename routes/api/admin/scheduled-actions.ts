@@ -1,6 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { cancelAction, cancelTarget, resumeAction } from '../../../src/scheduler/cancel.ts';
-import { getAction, listActions, listTargets } from '../../../src/scheduler/queries.ts';
+import {
+  ACTION_SORTS,
+  getAction,
+  listActions,
+  listTargets,
+} from '../../../src/scheduler/queries.ts';
 import { previewSchedule, scheduleAction } from '../../../src/scheduler/schedule.ts';
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
@@ -110,7 +115,10 @@ const routes = {
           'failed',
         ] as const),
         actionType: z.enum(['restart', 'version_change']).optional(),
-        sort: z.enum(['run_at', 'created']).default('run_at'),
+        sort: z.enum(ACTION_SORTS).default('run_at').openapi({
+          description:
+            '`status` orders by lifecycle: running, halted, scheduled, failed, completed, cancelled; then run time.',
+        }),
         order: z.enum(['asc', 'desc']).default('desc'),
         cursor: Cursor,
         limit: Limit,

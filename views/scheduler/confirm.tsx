@@ -1,0 +1,122 @@
+import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
+import type { SchedulerValues } from './form.tsx';
+import { ExclusionList, PlannedStages, type PreviewView } from './preview.tsx';
+import { ACTION_LABEL, instancesWord } from './words.ts';
+
+export type ConfirmProps = {
+  values: SchedulerValues;
+  actionType: 'restart' | 'version_change';
+  targetImageTag: string | null;
+  overridePins: boolean;
+  reason: string;
+  now: boolean;
+  preview: PreviewView;
+  intervalMinutes: number;
+  failureThresholdPercent: number | null;
+  pinsOverridden: number;
+  names: Map<string, string>;
+  zone: string;
+};
+
+/** Every field of the form, carried through the confirmation unchanged. */
+function Hidden({ values }: { values: SchedulerValues }) {
+  return (
+    <>
+      {Object.entries(values).map(([name, value]) =>
+        typeof value === 'string' && value !== '' ? (
+          <input type="hidden" name={name} value={value} />
+        ) : null,
+      )}
+    </>
+  );
+}
+
+/**
+ * The confirmation step: what will happen, to how many instances, when (in the admin's
+ * zone and in UTC), in which stages and whether pins are overridden. Nothing is scheduled
+ * until "Confirm and schedule" is pressed.
+ */
+export function ConfirmPage(p: ConfirmProps) {
+  const v = p.preview;
+  const what =
+    p.actionType === 'restart'
+      ? `Restart ${instancesWord(v.eligible)}`
+      : `Change ${instancesWord(v.eligible)} to ${p.targetImageTag ?? '—'}`;
+  return (
+    <>
+      <p class="small">
+        <a href="/admin/scheduler">← Scheduler</a>
+      </p>
+      <h1>Confirm: {what}</h1>
+      <div class="flash flash-warn" role="status">
+        Not scheduled yet. Check the details, then confirm.
+      </div>
+      <section class="panel">
+        <dl class="facts" id="confirm-facts">
+          <dt>Action</dt>
+          <dd>
+            {ACTION_LABEL[p.actionType]}
+            {p.targetImageTag && p.actionType === 'version_change' ? (
+              <>
+                {' '}
+                to <code>{p.targetImageTag}</code>
+              </>
+            ) : null}
+          </dd>
+          <dt>Instances</dt>
+          <dd>
+            <strong data-count={v.eligible}>{instancesWord(v.eligible)}</strong>
+          </dd>
+          <dt>Run time</dt>
+          <dd>
+            {p.now ? (
+              <span data-run-at="now">Now, as soon as you confirm</span>
+            ) : (
+              <>
+                <time datetime={v.runAt.toISOString()}>{formatDateTime(v.runAt, p.zone)}</time> (
+                {zoneLabel(p.zone, v.runAt)})
+                <div class="small" data-run-at-utc={v.runAt.toISOString()}>
+                  {formatUtc(v.runAt)}
+                </div>
+              </>
+            )}
+          </dd>
+          <dt>Pins</dt>
+          <dd>
+            {p.actionType === 'restart'
+              ? 'Restarts keep each instance on its version.'
+              : p.overridePins
+                ? p.pinsOverridden
+                  ? `Override: ${instancesWord(p.pinsOverridden)} pinned to another version move, and their pin moves to the target.`
+                  : 'Override requested, but no selected instance is pinned to another version.'
+                : `Respected: ${instancesWord(v.exclusions.pinned.length)} pinned to another version are left out.`}
+          </dd>
+          <dt>Failure gate</dt>
+          <dd>
+            {p.failureThresholdPercent === null
+              ? 'None: every stage runs whatever fails.'
+              : `Halt when more than ${p.failureThresholdPercent}% of a stage's finished targets failed.`}
+          </dd>
+          <dt>Reason</dt>
+          <dd>{p.reason}</dd>
+        </dl>
+      </section>
+      <h2>Stages</h2>
+      <PlannedStages stages={v.stages} zone={p.zone} utc />
+      <p class="muted small">
+        {v.stages.length > 1 ? `${p.intervalMinutes} minutes between stages.` : 'One stage.'}
+      </p>
+      <h2>Left out</h2>
+      <ExclusionList exclusions={v.exclusions} names={p.names} />
+      <form method="post" action="/admin/scheduler" class="toolbar">
+        <Hidden values={p.values} />
+        <button type="submit" name="confirmed" value="true">
+          Confirm and schedule
+        </button>
+        <button type="submit" class="secondary" formaction="/admin/scheduler/edit" formnovalidate>
+          Back
+        </button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,115 @@
+import type { Child } from 'hono/jsx';
+import { Time } from '../components/time.tsx';
+import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
+import { ACTION_LABEL, instancesWord } from './words.ts';
+
+/** Cancel (while anything can still be cancelled) and resume (when halted), each confirmed. */
+function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
+  const cancellable = isLive(a.status) || a.status === 'halted';
+  if (!cancellable) return null;
+  return (
+    <div class="toolbar actions-bar">
+      {a.status === 'halted' ? (
+        <form
+          hx-boost="true"
+          method="post"
+          action={`/admin/scheduler/${a.id}/resume`}
+          hx-confirm="Resume this action? Its halted stages run again from now, keeping the interval between them."
+        >
+          <button type="submit">Resume</button>
+        </form>
+      ) : null}
+      <form
+        hx-boost="true"
+        method="post"
+        action={`/admin/scheduler/${a.id}/cancel`}
+        hx-confirm={`Cancel this action? ${instancesWord(pending)} pending are cancelled; targets being applied finish and record their outcome.`}
+      >
+        <button type="submit" class="danger">
+          Cancel action
+        </button>
+      </form>
+    </div>
+  );
+}
+
+/**
+ * One scheduled action: what it does and why, its live progress and stages, the controls
+ * to cancel or resume it, and its targets.
+ */
+export function ActionDetailPage(p: {
+  action: ActionDetailView;
+  /** Targets still pending (what "Cancel action" cancels). */
+  pending: number;
+  targets: Child;
+  flash: { tone: 'ok' | 'error'; text: string } | null;
+  zone: string;
+}) {
+  const a = p.action;
+  return (
+    <>
+      <p class="small">
+        <a href="/admin/scheduler">← Scheduler</a>
+      </p>
+      <h1>
+        {ACTION_LABEL[a.actionType]} of {instancesWord(a.total)}
+        {a.targetImageTag && a.actionType === 'version_change' ? (
+          <>
+            {' '}
+            to <code>{a.targetImageTag}</code>
+          </>
+        ) : null}
+      </h1>
+      {p.flash ? (
+        <div
+          class={`flash flash-${p.flash.tone}`}
+          role={p.flash.tone === 'error' ? 'alert' : 'status'}
+        >
+          {p.flash.text}
+        </div>
+      ) : null}
+      <section class="panel">
+        <h2>Action</h2>
+        <dl class="facts">
+          <dt>Id</dt>
+          <dd>
+            <code>{a.id}</code>
+          </dd>
+          <dt>Type</dt>
+          <dd>{ACTION_LABEL[a.actionType]}</dd>
+          {a.actionType === 'version_change' ? (
+            <>
+              <dt>Target</dt>
+              <dd>
+                <code>{a.targetImageTag}</code>
+                {a.overridePins ? <div class="small">Pins overridden</div> : null}
+              </dd>
+            </>
+          ) : null}
+          <dt>Reason</dt>
+          <dd>{a.reason}</dd>
+          <dt>Created</dt>
+          <dd>
+            <Time at={a.createdAt} zone={p.zone} /> by {a.createdBy}
+          </dd>
+          <dt>Rollout</dt>
+          <dd>
+            Stages {a.stagePercents.join(', ')} % · every {a.stageIntervalSeconds / 60} min ·{' '}
+            {a.failureThresholdPercent === null
+              ? 'no failure gate'
+              : `halt above ${a.failureThresholdPercent}% failed`}
+          </dd>
+        </dl>
+        <Controls a={a} pending={p.pending} />
+      </section>
+      <section class="panel">
+        <h2>Progress</h2>
+        <ProgressPanel a={a} zone={p.zone} />
+      </section>
+      <section id="targets">
+        <h2>Targets</h2>
+        {p.targets}
+      </section>
+    </>
+  );
+}
