@@ -2,10 +2,11 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../src/lib/errors.ts';
 import { cancelAction, cancelTarget, resumeAction } from '../../src/scheduler/cancel.ts';
+import { TARGET_STATUSES } from '../../src/scheduler/model.ts';
 import { countTargetsByStatus, getAction, listTargets } from '../../src/scheduler/queries.ts';
 import { ActionDetailPage } from '../../views/scheduler/detail.tsx';
 import { isLive, ProgressPanel } from '../../views/scheduler/progress.tsx';
-import { TARGET_STATUSES, TargetsTable } from '../../views/scheduler/targets.tsx';
+import { TargetsTable } from '../../views/scheduler/targets.tsx';
 import { type AppEnv, ctxOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { listCatalog } from '../../src/fleet/catalog.ts';
 import { INSTANCE_STATUSES, instanceFacets, instanceNames } from '../../src/fleet/instances.ts';
 import { AppError, ConflictError, UnprocessableError } from '../../src/lib/errors.ts';
+import { ACTION_STATUSES } from '../../src/scheduler/model.ts';
 import { ACTION_SORTS, listActions } from '../../src/scheduler/queries.ts';
 import {
   type Preview,
@@ -11,7 +12,7 @@ import {
   scheduleAction,
 } from '../../src/scheduler/schedule.ts';
 import { zonedInputValue } from '../../views/format.ts';
-import { ACTION_STATUSES, ActionsTable } from '../../views/scheduler/actions.tsx';
+import { ActionsTable } from '../../views/scheduler/actions.tsx';
 import { ConfirmPage } from '../../views/scheduler/confirm.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { type SchedulerFlash, SchedulerPage } from '../../views/scheduler/page.tsx';

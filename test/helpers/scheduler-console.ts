@@ -1,5 +1,9 @@
+import { parse } from 'node-html-parser';
 import { expect } from 'vitest';
-import type { TestApp } from './app.ts';
+import { zonedInputValue } from '../../views/format.ts';
+import { createTestApp, type TestApp } from './app.ts';
+import { adminSession, makeApiKey } from './factories.ts';
+import { api, seedCatalog } from './fleet.ts';
 
 /** A same-origin form POST whose fields may repeat (one `ids` per ticked checkbox). */
 export function postFields(
@@ -24,20 +28,34 @@ export function postFields(
   });
 }
 
-const decode = (s: string) =>
-  s
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
 /** The hidden fields a page carries (the confirmation step's copy of the form). */
 export function hiddenFields(html: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
-    if (m[1]) out[m[1]] = decode(m[2] ?? '');
+  for (const input of parse(html).querySelectorAll('input[type=hidden]')) {
+    const name = input.getAttribute('name');
+    if (name) out[name] = input.getAttribute('value') ?? '';
+  }
   return out;
+}
+
+/**
+ * What every console scheduler test starts from: an app with the catalog, an admin API
+ * client, and a signed-in admin viewing times in Tokyo (no DST, so +09:00 all year).
+ */
+export async function schedulerConsoleFixture() {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const { key } = await makeApiKey(t, 'admin');
+  const session = await adminSession(t);
+  return {
+    t,
+    call: api(t, key),
+    admin: session.admin,
+    cookie: `${session.cookie}; tz=Asia/Tokyo`,
+    hx: { 'HX-Request': 'true' },
+    /** An hour from now, as Tokyo wall-clock time for a datetime-local field. */
+    inAnHour: () => zonedInputValue(new Date(t.clock.now().getTime() + 3_600_000), 'Asia/Tokyo'),
+  };
 }
 
 /** The scheduler form's fields with sensible defaults: restart the given ids now. */

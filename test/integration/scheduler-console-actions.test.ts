@@ -1,21 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { scheduledActions } from '../../db/schema/index.ts';
-import { zonedInputValue } from '../../views/format.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { adminSession, get, makeApiKey, postForm } from '../helpers/factories.ts';
-import { api, fleetOf, flyFaults, IMAGES, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
-import { scheduleFromConsole, schedulerForm } from '../helpers/scheduler-console.ts';
+import { get, postForm } from '../helpers/factories.ts';
+import { fleetOf, flyFaults, IMAGES, settleScheduler } from '../helpers/fleet.ts';
+import {
+  scheduleFromConsole,
+  schedulerConsoleFixture,
+  schedulerForm,
+} from '../helpers/scheduler-console.ts';
 
 describe('a scheduled action in the console: progress, cancel, resume, the actions list', async () => {
-  const t = await createTestApp({ serve: true });
-  await seedCatalog(t);
-  const { key } = await makeApiKey(t, 'admin');
-  const call = api(t, key);
-  const session = await adminSession(t);
-  const cookie = `${session.cookie}; tz=Asia/Tokyo`;
-  const hx = { 'HX-Request': 'true' };
-  const inAnHour = () =>
-    zonedInputValue(new Date(t.clock.now().getTime() + 3_600_000), 'Asia/Tokyo');
+  const { t, call, admin, cookie, hx, inAnHour } = await schedulerConsoleFixture();
 
   it('cancels a target, then the whole action, from the detail page; both audited', async () => {
     const fleet = await fleetOf(t, 3);
@@ -61,7 +55,7 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
       'scheduled_action.cancel',
     ])
       expect(audit).toContain(`<code>${entry}</code>`);
-    expect(audit).toContain(session.admin.email);
+    expect(audit).toContain(admin.email);
   });
 
   it('resumes a halted action from the console', async () => {

@@ -1,20 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { zonedInputValue } from '../../views/format.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { adminSession, get, makeApiKey, postForm } from '../helpers/factories.ts';
-import { api, fleetOf, IMAGES, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
-import { postFields, scheduleFromConsole, schedulerForm } from '../helpers/scheduler-console.ts';
+import { get, postForm } from '../helpers/factories.ts';
+import { fleetOf, IMAGES, settleScheduler } from '../helpers/fleet.ts';
+import {
+  postFields,
+  scheduleFromConsole,
+  schedulerConsoleFixture,
+  schedulerForm,
+} from '../helpers/scheduler-console.ts';
 
 describe('scheduled actions across the console: instances, instance page, the upcoming row', async () => {
-  const t = await createTestApp({ serve: true });
-  await seedCatalog(t);
-  const { key } = await makeApiKey(t, 'admin');
-  const call = api(t, key);
-  const session = await adminSession(t);
-  const cookie = `${session.cookie}; tz=Asia/Tokyo`;
-  const hx = { 'HX-Request': 'true' };
-  const inAnHour = () =>
-    zonedInputValue(new Date(t.clock.now().getTime() + 3_600_000), 'Asia/Tokyo');
+  const { t, call, admin, cookie, hx, inAnHour } = await schedulerConsoleFixture();
 
   it('instances list: "Apply now" schedules a version change and "Schedule for later" pre-fills the form', async () => {
     const [a, b] = await fleetOf(t, 2);
@@ -46,7 +41,7 @@ describe('scheduled actions across the console: instances, instance page, the up
       targetImageTag: IMAGES.latest,
       status: 'completed',
       counts: { total: 2, applied: 2 },
-      reason: `Applied now from the instances list by ${session.admin.email}`,
+      reason: `Applied now from the instances list by ${admin.email}`,
     });
     expect((await call('GET', `/instances/${a?.id}?live=false`)).body.imageTag).toBe(IMAGES.latest);
 

@@ -2,25 +2,18 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActions } from '../../db/schema/index.ts';
 import { formatDateTime, formatUtc, zonedInputValue } from '../../views/format.ts';
-import { createTestApp } from '../helpers/app.ts';
-import { adminSession, get, makeApiKey, postForm } from '../helpers/factories.ts';
-import { api, fleetOf, IMAGES, seedCatalog } from '../helpers/fleet.ts';
+import { get, postForm } from '../helpers/factories.ts';
+import { fleetOf, IMAGES } from '../helpers/fleet.ts';
 import {
   hiddenFields,
   postFields,
   scheduleFromConsole,
+  schedulerConsoleFixture,
   schedulerForm,
 } from '../helpers/scheduler-console.ts';
 
 describe('the scheduler console', async () => {
-  const t = await createTestApp({ serve: true });
-  await seedCatalog(t);
-  const { key } = await makeApiKey(t, 'admin');
-  const call = api(t, key);
-  const session = await adminSession(t);
-  // Times render in the viewer's zone: Tokyo here (no DST, so +09:00 all year).
-  const cookie = `${session.cookie}; tz=Asia/Tokyo`;
-  const hx = { 'HX-Request': 'true' };
+  const { t, call, cookie, hx } = await schedulerConsoleFixture();
   /** Wall-clock time in Tokyo `ms` from now, as a datetime-local value, and its instant. */
   const tokyo = (ms: number) => {
     const value = zonedInputValue(new Date(t.clock.now().getTime() + ms), 'Asia/Tokyo');

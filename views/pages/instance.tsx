@@ -1,4 +1,5 @@
 import { StatusBadge } from '../components/badge.tsx';
+import { Flash } from '../components/flash.tsx';
 import { Time } from '../components/time.tsx';
 import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
 import { LivePanel, type LiveView } from '../instance/live.tsx';
@@ -48,14 +49,7 @@ export function InstancePage(p: InstancePageProps) {
       <h1>
         {i.name} <StatusBadge status={i.status} />
       </h1>
-      {p.flash ? (
-        <div
-          class={`flash flash-${p.flash.tone}`}
-          role={p.flash.tone === 'error' ? 'alert' : 'status'}
-        >
-          {p.flash.text}
-        </div>
-      ) : null}
+      {p.flash ? <Flash tone={p.flash.tone}>{p.flash.text}</Flash> : null}
       {i.lastError && i.status === 'failed' ? (
         <div class="flash flash-error" role="alert">
           <strong>The last action failed.</strong> {i.lastError}

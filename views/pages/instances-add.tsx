@@ -1,3 +1,4 @@
+import { Flash } from '../components/flash.tsx';
 import type { InstancesFlash } from './instances.tsx';
 
 /** Provision one instance, or adopt a Fly app's machines. */
@@ -13,11 +14,7 @@ export function AddInstances({
   return (
     <details class="panel" open={Boolean(flash)}>
       <summary>Add instances</summary>
-      {flash ? (
-        <div class={`flash flash-${flash.tone}`} role={flash.tone === 'error' ? 'alert' : 'status'}>
-          {flash.text}
-        </div>
-      ) : null}
+      {flash ? <Flash tone={flash.tone}>{flash.text}</Flash> : null}
       <div class="grid2">
         <form hx-boost="true" method="post" action="/admin/instances/provision" class="stack">
           <h2>Provision</h2>

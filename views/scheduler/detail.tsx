@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { Flash } from '../components/flash.tsx';
 import { Time } from '../components/time.tsx';
 import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
@@ -60,14 +61,7 @@ export function ActionDetailPage(p: {
           </>
         ) : null}
       </h1>
-      {p.flash ? (
-        <div
-          class={`flash flash-${p.flash.tone}`}
-          role={p.flash.tone === 'error' ? 'alert' : 'status'}
-        >
-          {p.flash.text}
-        </div>
-      ) : null}
+      {p.flash ? <Flash tone={p.flash.tone}>{p.flash.text}</Flash> : null}
       <section class="panel">
         <h2>Action</h2>
         <dl class="facts">

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { Flash } from '../components/flash.tsx';
 import { type ActionRowView, ActionsFilter, type ActionsQuery, ActionsTable } from './actions.tsx';
 import { SchedulerForm, type SchedulerOptions, type SchedulerValues } from './form.tsx';
 
@@ -32,10 +33,7 @@ export function SchedulerPage(p: SchedulerPageProps) {
       <section class="panel">
         <h2>Schedule a restart or version change</h2>
         {p.flash ? (
-          <div
-            class={`flash flash-${p.flash.tone}`}
-            role={p.flash.tone === 'error' ? 'alert' : 'status'}
-          >
+          <Flash tone={p.flash.tone}>
             {p.flash.text}
             {p.flash.instances?.length ? (
               <ul class="conflicts">
@@ -46,7 +44,7 @@ export function SchedulerPage(p: SchedulerPageProps) {
                 ))}
               </ul>
             ) : null}
-          </div>
+          </Flash>
         ) : null}
         <SchedulerForm
           values={p.values}

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { cancelAction, cancelTarget, resumeAction } from '../../../src/scheduler/cancel.ts';
+import { ACTION_STATUSES, TARGET_STATUSES } from '../../../src/scheduler/model.ts';
 import {
   ACTION_SORTS,
   getAction,
@@ -106,14 +107,7 @@ const routes = {
     summary: 'Scheduled actions, newest run time first',
     request: {
       query: z.object({
-        status: statusList([
-          'scheduled',
-          'running',
-          'completed',
-          'halted',
-          'cancelled',
-          'failed',
-        ] as const),
+        status: statusList(ACTION_STATUSES),
         actionType: z.enum(['restart', 'version_change']).optional(),
         sort: z.enum(ACTION_SORTS).default('run_at').openapi({
           description:
@@ -160,14 +154,7 @@ const routes = {
     request: {
       params: Params,
       query: z.object({
-        status: statusList([
-          'pending',
-          'running',
-          'applied',
-          'skipped',
-          'failed',
-          'cancelled',
-        ] as const),
+        status: statusList(TARGET_STATUSES),
         cursor: Cursor,
         limit: Limit,
       }),
