@@ -122,76 +122,70 @@ function retryDelay(ctx: EmulatorContext, m: MessageRow, attempt: Attempt): numb
   return ms * ctx.timeScale;
 }
 
-async function pool<T>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
-
-/**
- * Delivers claimed messages (at most `concurrency` at once) and records each outcome,
- * guarded by the `delivering` state so a late duplicate changes nothing: 2xx is
- * delivered; 489 with `Upstash-NonRetryable-Error: true`, or the last retry failing,
- * moves the message to the DLQ and calls the failure callback; anything else schedules a
- * retry. Returns how many were attempted.
- * Source: upstash/docs `qstash/features/retry.mdx`, `dlq.mdx`, `callbacks.mdx`.
- */
-export async function deliverBatch(
-  ctx: EmulatorContext,
-  messages: MessageRow[],
-  concurrency: number,
-): Promise<number> {
-  const results: Delivered[] = [];
-  await pool(messages, concurrency, async (m) => {
-    results.push({ m, attempt: await send(ctx, m) });
-  });
-  await recordDelivered(
-    ctx,
-    results.filter((r) => isOk(r.attempt)),
-  );
-  for (const { m, attempt } of results)
-    if (!isOk(attempt)) await recordFailureSafely(ctx, m, attempt);
-  return results.length;
-}
-
 export type Delivered = { m: MessageRow; attempt: Attempt };
 export const isOk = (a: Attempt) => a.status !== null && a.status >= 200 && a.status < 300;
 
-/** Successful attempts recorded together: two statements however many there are, then callbacks. */
+/**
+ * Records successful attempts (guarded by the `delivering` state, so a late duplicate
+ * changes nothing): the state and the DELIVERED events in one transaction for the whole
+ * batch, then each message's callback. Never throws: if the batch cannot be written, each
+ * message is tried on its own, and whatever still fails is logged with its message id
+ * (its lock expires and it is delivered again, as QStash's at-least-once delivery allows).
+ * Source: upstash/docs `qstash/features/callbacks.mdx`.
+ */
 export async function recordDelivered(ctx: EmulatorContext, delivered: Delivered[]): Promise<void> {
   if (!delivered.length) return;
-  const now = ctx.now();
-  const marked = await markDelivered(
-    ctx.db,
-    delivered.map((r) => ({ messageId: r.m.messageId, status: r.attempt.status ?? 200 })),
-    now,
-  );
-  const done = new Set(marked);
-  const recorded = delivered.filter((r) => done.has(r.m.messageId));
-  await addEvents(
-    ctx.db,
-    recorded.map(({ m, attempt }) => ({
-      messageId: m.messageId,
-      state: 'DELIVERED' as const,
-      url: m.destination,
-      time: now,
-      responseStatus: attempt.status,
-      scheduleId: m.scheduleId,
-    })),
-  );
-  for (const { m, attempt } of recorded)
-    if (m.callback) await publishCallback(ctx, m.callback, m, attempt);
+  try {
+    await recordTogether(ctx, delivered);
+    return;
+  } catch (err) {
+    if (delivered.length === 1) {
+      ctx.log.error('qstash_emulator.record_error', {
+        messageId: delivered[0]?.m.messageId,
+        error: err,
+      });
+      return;
+    }
+    ctx.log.warn('qstash_emulator.record_batch_failed', { count: delivered.length, error: err });
+  }
+  for (const one of delivered) await recordDelivered(ctx, [one]);
 }
 
+async function recordTogether(ctx: EmulatorContext, delivered: Delivered[]): Promise<void> {
+  const now = ctx.now();
+  const recorded = await ctx.db.transaction(async (tx) => {
+    const marked = new Set(
+      await markDelivered(
+        tx,
+        delivered.map((r) => ({ messageId: r.m.messageId, status: r.attempt.status ?? 200 })),
+        now,
+      ),
+    );
+    const done = delivered.filter((r) => marked.has(r.m.messageId));
+    await addEvents(
+      tx,
+      done.map(({ m, attempt }) => ({
+        messageId: m.messageId,
+        state: 'DELIVERED' as const,
+        url: m.destination,
+        time: now,
+        responseStatus: attempt.status,
+        scheduleId: m.scheduleId,
+      })),
+    );
+    return done;
+  });
+  for (const { m, attempt } of recorded) {
+    if (!m.callback) continue;
+    try {
+      await publishCallback(ctx, m.callback, m, attempt);
+    } catch (err) {
+      ctx.log.error('qstash_emulator.callback_error', { messageId: m.messageId, error: err });
+    }
+  }
+}
+
+/** Records a failed attempt (retry or dead-letter); never throws, logging what it could not write. */
 export async function recordFailureSafely(
   ctx: EmulatorContext,
   m: MessageRow,
@@ -204,7 +198,12 @@ export async function recordFailureSafely(
   }
 }
 
-/** A failed attempt: retry later, or dead-letter it (guarded by the delivering state). */
+/**
+ * A failed attempt, guarded by the `delivering` state: 489 with
+ * `Upstash-NonRetryable-Error: true`, or the last retry failing, moves the message to the
+ * DLQ and calls the failure callback; anything else schedules a retry.
+ * Source: upstash/docs `qstash/features/retry.mdx`, `dlq.mdx`, `callbacks.mdx`.
+ */
 async function recordFailure(
   ctx: EmulatorContext,
   m: MessageRow,

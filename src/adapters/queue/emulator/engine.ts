@@ -1,12 +1,5 @@
 import type { EmulatorContext } from './context.ts';
-import {
-  type Delivered,
-  deliverBatch,
-  isOk,
-  recordDelivered,
-  recordFailureSafely,
-  send,
-} from './delivery.ts';
+import { type Delivered, isOk, recordDelivered, recordFailureSafely, send } from './delivery.ts';
 import { fireDueSchedules, nextScheduleAt } from './schedules.ts';
 import { claimDue, nextDueAt } from './store.ts';
 
@@ -27,6 +20,10 @@ const CONCURRENCY = 64;
 const LOCK_MS = 60_000;
 /** The loop re-checks at least this often, so a message published by another process is not missed for long. */
 const MAX_SLEEP_MS = 1000;
+/** Schedules are checked at most this often (each check is a query). */
+const SCHEDULE_CHECK_MS = 250;
+/** Successes finishing within this many milliseconds of each other are recorded together. */
+const RECORD_COALESCE_MS = 2;
 
 /**
  * The emulator's delivery loop: sleeps until the next due message or schedule (at most a
@@ -36,26 +33,40 @@ const MAX_SLEEP_MS = 1000;
  */
 export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
   let running = false;
+  let loop: Promise<void> | null = null;
+  const inflight = new Set<Promise<unknown>>();
+  const record = coalesce((batch: Delivered[]) => recordDelivered(ctx, batch), RECORD_COALESCE_MS);
+
+  // Sleeping: a wake that arrives while the next due time is being looked up is kept in
+  // `wokenEarly`, so it cannot be lost between the lookup and the timer.
   let timer: ReturnType<typeof setTimeout> | null = null;
   let wakeUp: (() => void) | null = null;
+  let planning = false;
+  let wokenEarly = false;
   let plannedAt = Number.POSITIVE_INFINITY;
-  let loop: Promise<void> | null = null;
 
-  async function tick(): Promise<number> {
+  let lastScheduleCheck = Number.NEGATIVE_INFINITY;
+  async function fireSchedulesThrottled() {
+    if (Date.now() - lastScheduleCheck < SCHEDULE_CHECK_MS) return;
+    lastScheduleCheck = Date.now();
     await fireDueSchedules(ctx);
-    let total = 0;
-    for (;;) {
-      const batch = await claimDue(ctx.db, ctx.now(), BATCH, LOCK_MS);
-      if (batch.length === 0) return total;
-      total += await deliverBatch(ctx, batch, CONCURRENCY);
-    }
   }
 
   async function sleepUntilDue(): Promise<void> {
+    planning = true;
+    wokenEarly = false;
     const [msg, sched] = await Promise.all([nextDueAt(ctx.db), nextScheduleAt(ctx)]);
-    const candidates = [msg, sched].filter((d): d is Date => d !== null).map((d) => d.getTime());
-    const dueIn = candidates.length ? Math.min(...candidates) - ctx.now().getTime() : MAX_SLEEP_MS;
-    const ms = Math.max(0, Math.min(MAX_SLEEP_MS, dueIn));
+    planning = false;
+    if (wokenEarly) return;
+    const nowMs = ctx.now().getTime();
+    const candidates: number[] = [];
+    if (msg) candidates.push(msg.getTime() - nowMs);
+    // A due schedule waits for the throttle, rather than spinning until it allows a check.
+    if (sched)
+      candidates.push(
+        Math.max(sched.getTime() - nowMs, lastScheduleCheck + SCHEDULE_CHECK_MS - Date.now()),
+      );
+    const ms = Math.max(0, Math.min(MAX_SLEEP_MS, ...candidates));
     plannedAt = Date.now() + ms;
     await new Promise<void>((resolve) => {
       wakeUp = resolve;
@@ -65,33 +76,6 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
     plannedAt = Number.POSITIVE_INFINITY;
   }
 
-  const inflight = new Set<Promise<unknown>>();
-  let lastScheduleCheck = 0;
-  // Successes finishing within a few milliseconds of each other are recorded together.
-  let buffered: { item: Delivered; done: () => void }[] = [];
-  let flushPending = false;
-  const flush = async () => {
-    const batch = buffered;
-    buffered = [];
-    flushPending = false;
-    try {
-      await recordDelivered(
-        ctx,
-        batch.map((b) => b.item),
-      );
-    } catch (err) {
-      ctx.log.error('qstash_emulator.record_error', { count: batch.length, error: err });
-    }
-    for (const b of batch) b.done();
-  };
-  const record = (item: Delivered) =>
-    new Promise<void>((resolve) => {
-      buffered.push({ item, done: resolve });
-      if (!flushPending) {
-        flushPending = true;
-        setTimeout(flush, 2);
-      }
-    });
   const deliverOne = async (message: Parameters<typeof send>[1]) => {
     const attempt = await send(ctx, message);
     if (isOk(attempt)) await record({ m: message, attempt });
@@ -100,10 +84,7 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
 
   /** Claims what fits in the free delivery slots and starts those deliveries. */
   async function fill(): Promise<number> {
-    if (Date.now() - lastScheduleCheck >= 250) {
-      lastScheduleCheck = Date.now();
-      await fireDueSchedules(ctx);
-    }
+    await fireSchedulesThrottled();
     const free = CONCURRENCY - inflight.size;
     if (free <= 0) return 0;
     const batch = await claimDue(ctx.db, ctx.now(), Math.min(BATCH, free), LOCK_MS);
@@ -124,6 +105,17 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
     return batch.length;
   }
 
+  /** Delivers everything due now, the same way the loop does, and waits for it. */
+  async function tick(): Promise<number> {
+    lastScheduleCheck = Number.NEGATIVE_INFINITY;
+    let total = 0;
+    for (;;) {
+      total += await fill();
+      if (inflight.size === 0) return total;
+      await Promise.race(inflight);
+    }
+  }
+
   const engine: DeliveryEngine = {
     start() {
       if (running) return;
@@ -132,7 +124,9 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
         while (running) {
           try {
             const started = await fill();
-            if (started === 0) await sleepUntilDue();
+            // All slots busy: wait for one to free instead of asking the database again.
+            if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+            else if (started === 0) await sleepUntilDue();
           } catch (err) {
             ctx.log.error('qstash_emulator.loop_error', { error: err });
             await new Promise((r) => setTimeout(r, 250));
@@ -158,6 +152,10 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
       return total;
     },
     wake(at) {
+      if (planning) {
+        wokenEarly = true;
+        return;
+      }
       const inMs = at.getTime() - ctx.now().getTime();
       if (Date.now() + inMs < plannedAt) {
         if (timer) clearTimeout(timer);
@@ -166,4 +164,31 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
     },
   };
   return engine;
+}
+
+/**
+ * Batches calls made within `ms` of the first into one `flush(items)`; each caller's
+ * promise settles when its batch has been flushed (errors are the flusher's to handle).
+ */
+function coalesce<T>(flush: (items: T[]) => Promise<void>, ms: number) {
+  let buffered: { item: T; done: () => void }[] = [];
+  let pending = false;
+  const run = async () => {
+    const batch = buffered;
+    buffered = [];
+    pending = false;
+    try {
+      await flush(batch.map((b) => b.item));
+    } finally {
+      for (const b of batch) b.done();
+    }
+  };
+  return (item: T) =>
+    new Promise<void>((resolve) => {
+      buffered.push({ item, done: resolve });
+      if (!pending) {
+        pending = true;
+        setTimeout(run, ms);
+      }
+    });
 }
