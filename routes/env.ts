@@ -51,3 +51,8 @@ export function actorOf(c: VarsContext): Actor {
 export function ctxOf(c: VarsContext): Ctx {
   return { ...c.get('deps'), actor: actorOf(c), requestId: c.get('requestId') ?? null };
 }
+
+/** The IANA zone the console shows times in for this viewer (UTC until they choose one). */
+export function zoneOf(c: VarsContext): string {
+  return c.get('timeZone') ?? 'UTC';
+}

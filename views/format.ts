@@ -1,5 +1,3 @@
-import { TZDate } from '@date-fns/tz';
-
 /**
  * Time formatting for the console with the platform's Intl and @date-fns/tz (no home-made
  * date or offset math). Every rendered time names its zone.
@@ -51,36 +49,9 @@ export function timeZones(): string[] {
     : ['UTC'];
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
 /** "2026-12-01 00:00:00 UTC": the instant in UTC, for stating both next to a zoned time. */
 export function formatUtc(at: Date): string {
   return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-/** The wall-clock time of `at` in `zone` as a `datetime-local` value ("2026-12-01T09:00"). */
-export function zonedInputValue(at: Date, zone: string): string {
-  const z = new TZDate(at.getTime(), zone);
-  return `${z.getFullYear()}-${pad(z.getMonth() + 1)}-${pad(z.getDate())}T${pad(z.getHours())}:${pad(z.getMinutes())}`;
-}
-
-/**
- * The UTC instant of a `datetime-local` value read as wall-clock time in `zone` (@date-fns/tz
- * resolves the offset). Null when the text is malformed, names no real date, or names a
- * wall-clock time the zone skips (the hour lost when clocks go forward).
- */
-export function zonedInputToInstant(value: string, zone: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
-  if (!m) return null;
-  const [y, mo, d, h, mi, s] = m.slice(1).map((v) => Number(v ?? 0)) as number[];
-  const z = new TZDate(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, s ?? 0, zone);
-  const same =
-    z.getFullYear() === y &&
-    z.getMonth() + 1 === mo &&
-    z.getDate() === d &&
-    z.getHours() === h &&
-    z.getMinutes() === mi;
-  return same && !Number.isNaN(z.getTime()) ? new Date(z.getTime()) : null;
 }
 
 /** "+1.4 s" / "−0.2 s": how late (or early) something started against its due time. */

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { auditActions, listAudit } from '../../src/audit/audit.ts';
 import { AuditPage } from '../../views/pages/audit.tsx';
-import type { AppEnv } from '../env.ts';
+import { type AppEnv, zoneOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 
 const opt = (max: number) =>
@@ -30,7 +30,7 @@ export function auditRoutes() {
         prev={page.prev}
         query={query}
         actions={actions}
-        zone={c.get('timeZone') ?? 'UTC'}
+        zone={zoneOf(c)}
       />,
       { title: 'Audit log', active: 'audit' },
     );

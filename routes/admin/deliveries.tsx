@@ -6,7 +6,7 @@ import {
   retryDeadLetter,
 } from '../../src/doorbells/deliveries.ts';
 import { DeliveriesPage } from '../../views/pages/deliveries.tsx';
-import { type AppEnv, ctxOf } from '../env.ts';
+import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 
 const opt = (max: number) =>
@@ -34,7 +34,7 @@ export function deliveryRoutes() {
           {...overview}
           filter={{ path: q.path, state: q.state }}
           emulated={deps.config.qstash.emulated}
-          zone={c.get('timeZone') ?? 'UTC'}
+          zone={zoneOf(c)}
           notice={q.notice ? (notices[q.notice] ?? null) : null}
         />,
         page,

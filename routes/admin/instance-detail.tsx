@@ -10,7 +10,7 @@ import { LivePanel } from '../../views/instance/live.tsx';
 import { OperationPanel } from '../../views/instance/operation.tsx';
 import { InstancePage } from '../../views/pages/instance.tsx';
 import { instanceDetailJson } from '../api/admin/instance-json.ts';
-import { type AppEnv, ctxOf } from '../env.ts';
+import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 
 const IdParam = z.object({ id: z.uuid() });
@@ -49,7 +49,7 @@ async function renderPage(
         latestImageTag: data.latestImageTag,
         availableTags: data.availableTags,
       }}
-      zone={c.get('timeZone') ?? 'UTC'}
+      zone={zoneOf(c)}
       flash={flash}
     />,
     { title: data.instance.name, active: 'instances' },
@@ -106,7 +106,7 @@ export function instanceDetailRoutes() {
         instanceId={overview.instance.id}
         live={live}
         readAt={deps.clock.now()}
-        zone={c.get('timeZone') ?? 'UTC'}
+        zone={zoneOf(c)}
       />,
     );
   });
@@ -118,13 +118,7 @@ export function instanceDetailRoutes() {
     });
     const op = overview.operation;
     if (op && op.status !== 'pending' && op.status !== 'running') c.header('HX-Refresh', 'true');
-    return c.html(
-      <OperationPanel
-        op={op}
-        instanceId={overview.instance.id}
-        zone={c.get('timeZone') ?? 'UTC'}
-      />,
-    );
+    return c.html(<OperationPanel op={op} instanceId={overview.instance.id} zone={zoneOf(c)} />);
   });
 
   const kinds: Record<string, (form: z.infer<typeof ActionForm>) => OperationRequest> = {
@@ -197,7 +191,12 @@ export function instanceDetailRoutes() {
     (c) => {
       const { id, targetId } = c.req.valid('param');
       const ctx = ctxOf(c);
-      return act(c, id, () => cancelTarget({ ctx, input: { targetId } }), 'scheduled-cancelled');
+      return act(
+        c,
+        id,
+        () => cancelTarget({ ctx, input: { targetId, instanceId: id } }),
+        'scheduled-cancelled',
+      );
     },
   );
 
@@ -207,7 +206,12 @@ export function instanceDetailRoutes() {
     (c) => {
       const { id, actionId } = c.req.valid('param');
       const ctx = ctxOf(c);
-      return act(c, id, () => cancelAction({ ctx, input: { actionId } }), 'batch-cancelled');
+      return act(
+        c,
+        id,
+        () => cancelAction({ ctx, input: { actionId, instanceId: id } }),
+        'batch-cancelled',
+      );
     },
   );
 

@@ -19,10 +19,8 @@ import {
   InstancesPage,
   InstancesTable,
 } from '../../views/pages/instances.tsx';
-import { type AppEnv, ctxOf } from '../env.ts';
-import { htmlValidator } from './validate.ts';
-
-const empty = (v: unknown) => (v === '' ? undefined : v);
+import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
 const ProvisionForm = z.object({
   userEmail: z.email('must be an email address'),
@@ -32,13 +30,13 @@ const ProvisionForm = z.object({
 });
 
 export const InstancesQuery = z.object({
-  q: z.preprocess(empty, z.string().trim().max(200).optional()),
-  status: z.preprocess(empty, z.enum(INSTANCE_STATUSES).optional()),
-  region: z.preprocess(empty, z.string().max(20).optional()),
-  imageTag: z.preprocess(empty, z.string().max(200).optional()),
-  sort: z.preprocess(empty, z.enum(INSTANCE_SORTS).default('created')),
-  order: z.preprocess(empty, z.enum(['asc', 'desc']).optional()),
-  cursor: z.preprocess(empty, z.string().max(1000).optional()),
+  q: z.preprocess(emptyAsAbsent, z.string().trim().max(200).optional()),
+  status: z.preprocess(emptyAsAbsent, z.enum(INSTANCE_STATUSES).optional()),
+  region: z.preprocess(emptyAsAbsent, z.string().max(20).optional()),
+  imageTag: z.preprocess(emptyAsAbsent, z.string().max(200).optional()),
+  sort: z.preprocess(emptyAsAbsent, z.enum(INSTANCE_SORTS).default('created')),
+  order: z.preprocess(emptyAsAbsent, z.enum(['asc', 'desc']).optional()),
+  cursor: z.preprocess(emptyAsAbsent, z.string().max(1000).optional()),
 });
 
 /** The instances toolbar's "Apply now": the ticked rows (one `ids` field each) and a version. */
@@ -95,7 +93,7 @@ export function instanceRoutes() {
         imageTags: facets?.imageTags ?? [],
         statuses: INSTANCE_STATUSES,
       },
-      zone: c.get('timeZone') ?? 'UTC',
+      zone: zoneOf(c),
     };
     if (fragment) return c.html(<InstancesTable {...props} />);
     c.status(status);

@@ -7,15 +7,14 @@ import { countTargetsByStatus, getAction, listTargets } from '../../src/schedule
 import { ActionDetailPage } from '../../views/scheduler/detail.tsx';
 import { isLive, ProgressPanel } from '../../views/scheduler/progress.tsx';
 import { TargetsTable } from '../../views/scheduler/targets.tsx';
-import { type AppEnv, ctxOf } from '../env.ts';
-import { htmlValidator } from './validate.ts';
+import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
-const empty = (v: unknown) => (v === '' ? undefined : v);
 const IdParam = z.object({ id: z.uuid() });
 const TargetsQuery = z.object({
-  status: z.preprocess(empty, z.enum(TARGET_STATUSES).optional()),
-  cursor: z.preprocess(empty, z.string().max(1000).optional()),
-  notice: z.preprocess(empty, z.string().max(30).optional()),
+  status: z.preprocess(emptyAsAbsent, z.enum(TARGET_STATUSES).optional()),
+  cursor: z.preprocess(emptyAsAbsent, z.string().max(1000).optional()),
+  notice: z.preprocess(emptyAsAbsent, z.string().max(30).optional()),
 });
 type TargetsQuery = z.infer<typeof TargetsQuery>;
 
@@ -25,8 +24,6 @@ const NOTICES: Record<string, string> = {
   'target-cancelled': 'Target cancelled.',
   resumed: 'Resumed: the halted stages run again from now.',
 };
-
-const zoneOf = (c: Context<AppEnv>) => c.get('timeZone') ?? 'UTC';
 
 async function targetsTable(c: Context<AppEnv>, id: string, q: TargetsQuery) {
   const { db } = c.get('deps');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../src/lib/errors.ts';
+import { zonedInputToInstant } from '../../src/lib/zoned-time.ts';
 import type { ScheduleInput } from '../../src/scheduler/schedule.ts';
-import { zonedInputToInstant } from '../../views/format.ts';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { ScheduleRequest, toScheduleInput } from '../api/admin/schedule-request.ts';
 

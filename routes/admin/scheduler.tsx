@@ -2,7 +2,8 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { listCatalog } from '../../src/fleet/catalog.ts';
 import { INSTANCE_STATUSES, instanceFacets, instanceNames } from '../../src/fleet/instances.ts';
-import { AppError, ConflictError, UnprocessableError } from '../../src/lib/errors.ts';
+import { AppError } from '../../src/lib/errors.ts';
+import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { ACTION_STATUSES } from '../../src/scheduler/model.ts';
 import { ACTION_SORTS, listActions } from '../../src/scheduler/queries.ts';
 import {
@@ -11,26 +12,23 @@ import {
   type ScheduleInput,
   scheduleAction,
 } from '../../src/scheduler/schedule.ts';
-import { zonedInputValue } from '../../views/format.ts';
 import { ActionsTable } from '../../views/scheduler/actions.tsx';
 import { ConfirmPage } from '../../views/scheduler/confirm.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { type SchedulerFlash, SchedulerPage } from '../../views/scheduler/page.tsx';
 import { PreviewPanel } from '../../views/scheduler/preview.tsx';
-import { type AppEnv, ctxOf } from '../env.ts';
+import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { parseIds, SchedulerForm, toScheduleInputFromForm } from './scheduler-form.ts';
-import { htmlValidator } from './validate.ts';
+import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
-const empty = (v: unknown) => (v === '' ? undefined : v);
 const ActionsQuery = z.object({
-  status: z.preprocess(empty, z.enum(ACTION_STATUSES).optional()),
-  sort: z.preprocess(empty, z.enum(ACTION_SORTS).default('run_at')),
-  order: z.preprocess(empty, z.enum(['asc', 'desc']).default('desc')),
-  cursor: z.preprocess(empty, z.string().max(1000).optional()),
+  status: z.preprocess(emptyAsAbsent, z.enum(ACTION_STATUSES).optional()),
+  sort: z.preprocess(emptyAsAbsent, z.enum(ACTION_SORTS).default('run_at')),
+  order: z.preprocess(emptyAsAbsent, z.enum(['asc', 'desc']).default('desc')),
+  cursor: z.preprocess(emptyAsAbsent, z.string().max(1000).optional()),
 });
 type ActionsQuery = z.infer<typeof ActionsQuery>;
 
-const zoneOf = (c: Context<AppEnv>) => c.get('timeZone') ?? 'UTC';
 const actionsPage = (c: Context<AppEnv>, q: ActionsQuery) =>
   listActions(c.get('deps').db, { ...q, status: q.status ? [q.status] : undefined });
 
@@ -40,12 +38,48 @@ async function exclusionNames(c: Context<AppEnv>, p: Preview) {
   return instanceNames(c.get('deps').db, ids);
 }
 
-/** With pins overridden: how many selected instances are pinned to another version. */
-async function pinsOverridden(c: Context<AppEnv>, input: ScheduleInput): Promise<number> {
-  if (input.actionType !== 'version_change' || !input.overridePins) return 0;
-  const without = await previewSchedule(ctxOf(c), { ...input, overridePins: false });
-  return without.exclusions.pinned.length;
+/**
+ * The confirmation step: the strict preview (refusing what scheduling would refuse) shown
+ * with the form's values carried along, plus the instant and count the admin is agreeing
+ * to, so the confirmed request can be held to them. `notice` says why it is shown again.
+ */
+async function renderConfirm(
+  c: Context<AppEnv>,
+  values: SchedulerValues,
+  input: ScheduleInput,
+  notice: string | null = null,
+) {
+  const preview = await previewSchedule(ctxOf(c), input, { strict: true });
+  const names = await exclusionNames(c, preview);
+  if (notice) c.status(409);
+  return c.render(
+    <ConfirmPage
+      values={{
+        ...values,
+        ids: values.pick === 'ids' ? parseIds(values.ids).join(', ') : undefined,
+      }}
+      actionType={input.actionType}
+      targetImageTag={input.targetImageTag ?? null}
+      overridePins={input.overridePins ?? false}
+      reason={input.reason}
+      now={input.runAt === 'now'}
+      preview={preview}
+      intervalMinutes={(input.rollout?.intervalSeconds ?? 0) / 60}
+      failureThresholdPercent={input.rollout?.failureThresholdPercent ?? null}
+      names={names}
+      zone={zoneOf(c)}
+      notice={notice}
+    />,
+    { title: 'Confirm scheduling', active: 'scheduler' },
+  );
 }
+
+/** What the confirmation page agreed to: the UTC instant and the eligible count. */
+const Confirmed = SchedulerForm.extend({
+  confirmed: z.literal('true'),
+  runAtUtc: z.iso.datetime().optional(),
+  expectedEligible: z.coerce.number().int().min(0).optional(),
+});
 
 /** The preview fragment for what the form says now; bad input shows its message in it. */
 async function previewFor(c: Context<AppEnv>, values: SchedulerValues) {
@@ -53,39 +87,24 @@ async function previewFor(c: Context<AppEnv>, values: SchedulerValues) {
   const base = { zone, names: new Map<string, string>(), now: values.when === 'now' };
   const skip = values.skipAlreadyScheduled === 'true';
   if (values.pick === 'ids' && !parseIds(values.ids).length)
-    return (
-      <PreviewPanel
-        {...base}
-        preview={null}
-        error={null}
-        pinsOverridden={0}
-        skipAlreadyScheduled={skip}
-      />
-    );
+    return <PreviewPanel {...base} preview={null} error={null} skipAlreadyScheduled={skip} />;
   try {
     const input = toScheduleInputFromForm(values, zone, { requireReason: false });
     const preview = await previewSchedule(ctxOf(c), input);
-    const [names, pins] = await Promise.all([exclusionNames(c, preview), pinsOverridden(c, input)]);
+    const names = await exclusionNames(c, preview);
     return (
       <PreviewPanel
         {...base}
         names={names}
         preview={preview}
         error={null}
-        pinsOverridden={pins}
         skipAlreadyScheduled={skip}
       />
     );
   } catch (err) {
     if (!(err instanceof AppError) || err.status >= 500) throw err;
     return (
-      <PreviewPanel
-        {...base}
-        preview={null}
-        error={err.message}
-        pinsOverridden={0}
-        skipAlreadyScheduled={skip}
-      />
+      <PreviewPanel {...base} preview={null} error={err.message} skipAlreadyScheduled={skip} />
     );
   }
 }
@@ -178,62 +197,42 @@ export function schedulerRoutes() {
 
   app.post('/confirm', htmlValidator('form', SchedulerForm), async (c) => {
     const values = c.req.valid('form');
-    const zone = zoneOf(c);
     try {
-      const input = toScheduleInputFromForm(values, zone, { requireReason: true });
-      const preview = await previewSchedule(ctxOf(c), input);
-      const conflicts = preview.exclusions.alreadyScheduled;
-      if (conflicts.length && !input.skipAlreadyScheduled)
-        throw new ConflictError(
-          `${conflicts.length} instance(s) already have a pending scheduled action.`,
-          { conflictingInstanceIds: conflicts },
-        );
-      if (preview.eligible === 0)
-        throw new UnprocessableError('No instance in the selection is eligible.');
-      const [names, pins] = await Promise.all([
-        exclusionNames(c, preview),
-        pinsOverridden(c, input),
-      ]);
-      return c.render(
-        <ConfirmPage
-          values={{
-            ...values,
-            ids: values.pick === 'ids' ? parseIds(values.ids).join(', ') : undefined,
-          }}
-          actionType={input.actionType}
-          targetImageTag={input.targetImageTag ?? null}
-          overridePins={input.overridePins ?? false}
-          reason={input.reason}
-          now={input.runAt === 'now'}
-          preview={preview}
-          intervalMinutes={(input.rollout?.intervalSeconds ?? 0) / 60}
-          failureThresholdPercent={input.rollout?.failureThresholdPercent ?? null}
-          pinsOverridden={pins}
-          names={names}
-          zone={zone}
-        />,
-        { title: 'Confirm scheduling', active: 'scheduler' },
+      return await renderConfirm(
+        c,
+        values,
+        toScheduleInputFromForm(values, zoneOf(c), { requireReason: true }),
       );
     } catch (err) {
       return formFailed(c, values, err);
     }
   });
 
-  // Only the confirmed form schedules.
-  app.post(
-    '/',
-    htmlValidator('form', SchedulerForm.extend({ confirmed: z.literal('true') })),
-    async (c) => {
-      const { confirmed: _, ...values } = c.req.valid('form');
-      try {
-        const input = toScheduleInputFromForm(values, zoneOf(c), { requireReason: true });
-        const { action } = await scheduleAction({ ctx: ctxOf(c), input });
-        return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
-      } catch (err) {
-        return formFailed(c, values, err);
+  // Only the confirmed form schedules, and only what was confirmed: the run time is the
+  // instant shown (not the wall-clock time read again, in case the admin's zone changed),
+  // and a selection whose eligible count moved since is shown for confirmation again.
+  app.post('/', htmlValidator('form', Confirmed), async (c) => {
+    const { confirmed: _, runAtUtc, expectedEligible, ...values } = c.req.valid('form');
+    try {
+      const parsed = toScheduleInputFromForm(values, zoneOf(c), { requireReason: true });
+      const input: ScheduleInput =
+        runAtUtc && parsed.runAt !== 'now' ? { ...parsed, runAt: new Date(runAtUtc) } : parsed;
+      if (expectedEligible !== undefined) {
+        const now = await previewSchedule(ctxOf(c), input, { strict: true });
+        if (now.eligible !== expectedEligible)
+          return await renderConfirm(
+            c,
+            values,
+            input,
+            `The selection changed since you reviewed it: ${now.eligible} eligible now, ${expectedEligible} before. Check again, then confirm.`,
+          );
       }
-    },
-  );
+      const { action } = await scheduleAction({ ctx: ctxOf(c), input });
+      return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
+    } catch (err) {
+      return formFailed(c, values, err);
+    }
+  });
 
   return app;
 }

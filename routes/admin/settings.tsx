@@ -11,7 +11,7 @@ import {
   type RevealedSecret,
   SettingsPage,
 } from '../../views/pages/settings.tsx';
-import { type AppEnv, ctxOf } from '../env.ts';
+import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 
 async function renderSettings(
@@ -37,7 +37,7 @@ async function renderSettings(
       platformKeys={platformKeys}
       zones={timeZones()}
       images={images}
-      zone={c.get('timeZone') ?? 'UTC'}
+      zone={zoneOf(c)}
       revealed={extra.revealed ?? null}
       error={extra.error ?? null}
     />,
@@ -82,8 +82,7 @@ export function settingsRoutes() {
 
   app.post('/api-keys/:id/revoke', htmlValidator('param', IdParam), async (c) => {
     const apiKey = await revokeApiKey({ ctx: ctxOf(c), input: c.req.valid('param') });
-    if (c.req.header('HX-Request'))
-      return c.html(<ApiKeyRow k={apiKey} zone={c.get('timeZone') ?? 'UTC'} />);
+    if (c.req.header('HX-Request')) return c.html(<ApiKeyRow k={apiKey} zone={zoneOf(c)} />);
     return c.redirect('/admin/settings', 303);
   });
 
@@ -189,9 +188,7 @@ export function settingsRoutes() {
       input: { adminId: c.req.valid('param').id },
     });
     if (c.req.header('HX-Request'))
-      return c.html(
-        <AdminRow a={admin} zone={c.get('timeZone') ?? 'UTC'} meId={c.get('admin')?.id ?? ''} />,
-      );
+      return c.html(<AdminRow a={admin} zone={zoneOf(c)} meId={c.get('admin')?.id ?? ''} />);
     return c.redirect('/admin/settings', 303);
   });
 

@@ -19,3 +19,6 @@ export function htmlValidator<T extends ZodType, Target extends 'query' | 'param
     }
   });
 }
+
+/** For optional query and form fields: an empty input counts as absent. */
+export const emptyAsAbsent = (v: unknown) => (v === '' ? undefined : v);

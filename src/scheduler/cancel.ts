@@ -50,16 +50,30 @@ async function bumpCancelled(tx: Db, rows: { stageId: string }[], actionId: stri
  * Cancels a whole action: pending targets become `cancelled`, targets already being
  * applied finish and record their outcome, unfinished stages are cancelled and their
  * doorbells withdrawn. Cancelling a finished or cancelled action is a no-op answering its
- * current state. Audited once.
+ * current state. Audited once. With `instanceId` (cancelling from an instance's page), an
+ * action without a target on that instance is 404.
  */
 export async function cancelAction({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { actionId: string };
+  input: { actionId: string; instanceId?: string };
 }): Promise<ScheduledAction> {
   const now = ctx.clock.now();
+  if (input.instanceId) {
+    const [target] = await ctx.db
+      .select({ id: scheduledActionTargets.id })
+      .from(scheduledActionTargets)
+      .where(
+        and(
+          eq(scheduledActionTargets.actionId, input.actionId),
+          eq(scheduledActionTargets.instanceId, input.instanceId),
+        ),
+      )
+      .limit(1);
+    if (!target) throw new NotFoundError('Scheduled action', input.actionId);
+  }
   const result = await ctx.db.transaction(async (tx) => {
     const locked = await lockAction(tx, input.actionId);
     if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
@@ -122,21 +136,23 @@ export async function cancelAction({
 /**
  * Cancels one pending target (one instance of a batch). Repeating is a no-op answering the
  * current state; a target already being applied or finished is 409. When every target of
- * the action ends up cancelled, the action is cancelled. Audited.
+ * the action ends up cancelled, the action is cancelled. Audited. With `instanceId`, a
+ * target of another instance is 404.
  */
 export async function cancelTarget({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { targetId: string };
+  input: { targetId: string; instanceId?: string };
 }): Promise<Target> {
   const now = ctx.clock.now();
   const [found] = await ctx.db
     .select()
     .from(scheduledActionTargets)
     .where(eq(scheduledActionTargets.id, input.targetId));
-  if (!found) throw new NotFoundError('Scheduled action target', input.targetId);
+  if (!found || (input.instanceId && found.instanceId !== input.instanceId))
+    throw new NotFoundError('Scheduled action target', input.targetId);
   const outcome = await ctx.db.transaction(async (tx) => {
     const stage = await lockStage(tx, found.stageId);
     const wrote = await writeTargetOutcome(tx, found, { status: 'cancelled' }, now, ['pending']);

@@ -28,7 +28,12 @@ export const MIN_LEAD_MS = 60_000;
 /** Largest selection one request may schedule. */
 export const MAX_TARGETS = 20_000;
 
-export { ACTION_STATUSES, TARGET_STATUSES } from '../../db/schema/scheduler.ts';
+export {
+  ACTION_STATUSES,
+  ACTION_TYPES,
+  STAGE_STATUSES,
+  TARGET_STATUSES,
+} from '../../db/schema/scheduler.ts';
 
 export const LIVE_ACTION_STATUSES = ['scheduled', 'running'] as const;
 export const ACTIVE_TARGET_STATUSES = ['pending', 'running'] as const;

@@ -26,10 +26,6 @@ export type ActionListQuery = {
  * Status sort follows the lifecycle an operator scans for: live work first, then halted
  * (needs a decision), then waiting, then finished. Ties break on run time, then id.
  */
-const STATUS_RANK = sql<number>`case ${scheduledActions.status}
-  when 'running' then 0 when 'halted' then 1 when 'scheduled' then 2
-  when 'failed' then 3 when 'completed' then 4 else 5 end`;
-
 const STATUS_RANK_OF: Record<ScheduledAction['status'], number> = {
   running: 0,
   halted: 1,
@@ -38,31 +34,52 @@ const STATUS_RANK_OF: Record<ScheduledAction['status'], number> = {
   completed: 4,
   cancelled: 5,
 };
+const STATUS_RANK = sql<number>`case ${scheduledActions.status} ${sql.join(
+  Object.entries(STATUS_RANK_OF).map(([status, rank]) => sql`when ${status} then ${rank}::int`),
+  sql` `,
+)} end`;
 
 const invalidCursor = () =>
-  new AppError(400, 'invalid-cursor', 'Invalid cursor', 'The cursor does not match this sort.');
+  new AppError(
+    400,
+    'invalid-cursor',
+    'Invalid cursor',
+    'The cursor was made for another sort or order; start from the first page.',
+  );
+
+type ActionSort = (typeof ACTION_SORTS)[number];
+/** The row's sort key: run time or creation time, or status rank and run time. */
+type SortKey = { at: Date; rank?: number };
 
 /**
  * Actions, newest run time first by default; keyset-paginated on (run_at or created_at, id),
- * or on (status rank, run_at, id) for `sort: 'status'`. Throws 400 on a cursor made for
- * another sort.
+ * or on (status rank, run_at, id) for `sort: 'status'`. A cursor names the sort and order it
+ * was made for; any other is a 400.
  */
 export async function listActions(db: Db, query: ActionListQuery): Promise<Page<ScheduledAction>> {
   const limit = Math.min(Math.max(query.limit ?? 25, 1), 200);
   const sort = query.sort ?? 'run_at';
   const order = query.order ?? 'desc';
+  const scope = `${sort}.${order}`;
   const cursor: Cursor | null = query.cursor ? decodeCursor(query.cursor) : null;
-  if (cursor && typeof cursor.key !== 'string') throw invalidCursor();
+  const from = cursor ? readKey(cursor, scope, sort) : null;
   const backwards = cursor?.dir === 'before';
   const ascending = (order === 'asc') !== backwards;
-  const keys: SQL[] =
-    sort === 'status'
-      ? [STATUS_RANK, sql`${scheduledActions.runAt}`]
-      : [sql`${sort === 'created' ? scheduledActions.createdAt : scheduledActions.runAt}`];
+  const column = sort === 'created' ? scheduledActions.createdAt : scheduledActions.runAt;
+  const keys: SQL[] = sort === 'status' ? [STATUS_RANK, sql`${column}`] : [sql`${column}`];
   const where: (SQL | undefined)[] = [];
   if (query.status?.length) where.push(inArray(scheduledActions.status, query.status));
   if (query.actionType) where.push(eq(scheduledActions.actionType, query.actionType));
-  if (cursor) where.push(after(sort, cursor, ascending));
+  if (cursor && from) {
+    const values = [
+      ...(from.rank === undefined ? [] : [sql`${from.rank}::int`]),
+      sql`${from.at.toISOString()}::timestamptz`,
+      sql`${cursor.id}::uuid`,
+    ];
+    where.push(
+      sql`(${sql.join([...keys, sql`${scheduledActions.id}`], sql`, `)}) ${ascending ? sql`>` : sql`<`} (${sql.join(values, sql`, `)})`,
+    );
+  }
   const rows = await db
     .select()
     .from(scheduledActions)
@@ -73,9 +90,10 @@ export async function listActions(db: Db, query: ActionListQuery): Promise<Page<
   const items = rows.slice(0, limit);
   if (backwards) items.reverse();
   const key = (a: ScheduledAction) =>
-    sort === 'status'
-      ? `${STATUS_RANK_OF[a.status]} ${a.runAt.toISOString()}`
-      : (sort === 'created' ? a.createdAt : a.runAt).toISOString();
+    writeKey(scope, sort, {
+      at: sort === 'created' ? a.createdAt : a.runAt,
+      rank: STATUS_RANK_OF[a.status],
+    });
   const first = items[0];
   const last = items.at(-1);
   const hasNext = backwards ? true : more;
@@ -87,17 +105,25 @@ export async function listActions(db: Db, query: ActionListQuery): Promise<Page<
   };
 }
 
-/** The keyset condition: rows strictly past the cursor's (key…, id) in the read direction. */
-function after(sort: NonNullable<ActionListQuery['sort']>, cursor: Cursor, ascending: boolean) {
-  const id = sql`${cursor.id}::uuid`;
-  const cmp = ascending ? sql`>` : sql`<`;
+/** `run_at.desc|2026-…Z`, or `status.asc|2|2026-…Z`: the scope, then the key's parts. */
+function writeKey(scope: string, sort: ActionSort, k: SortKey): string {
+  return sort === 'status'
+    ? `${scope}|${k.rank}|${k.at.toISOString()}`
+    : `${scope}|${k.at.toISOString()}`;
+}
+
+function readKey(cursor: Cursor, scope: string, sort: ActionSort): SortKey {
+  const parts = typeof cursor.key === 'string' ? cursor.key.split('|') : [];
+  if (parts[0] !== scope) throw invalidCursor();
+  const at = new Date(parts.at(-1) ?? '');
+  if (Number.isNaN(at.getTime())) throw invalidCursor();
   if (sort !== 'status') {
-    const column = sort === 'created' ? scheduledActions.createdAt : scheduledActions.runAt;
-    return sql`(${column}, ${scheduledActions.id}) ${cmp} (${cursor.key}::timestamptz, ${id})`;
+    if (parts.length !== 2) throw invalidCursor();
+    return { at };
   }
-  const match = /^([0-5]) (\S+)$/.exec(String(cursor.key));
-  if (!match || Number.isNaN(Date.parse(match[2] ?? ''))) throw invalidCursor();
-  return sql`(${STATUS_RANK}, ${scheduledActions.runAt}, ${scheduledActions.id}) ${cmp} (${Number(match[1])}::int, ${match[2]}::timestamptz, ${id})`;
+  const rank = Number(parts[1]);
+  if (parts.length !== 3 || !Number.isInteger(rank)) throw invalidCursor();
+  return { at, rank };
 }
 
 export type ActionDetail = ScheduledAction & { stages: Stage[] };

@@ -48,6 +48,8 @@ export type Preview = {
   };
   stages: StagePlan[];
   runAt: Date;
+  /** Eligible instances pinned to another version whose pin moves to the target (override). */
+  pinsOverridden: number;
 };
 
 const INSERT_BATCH = 1000;
@@ -83,10 +85,17 @@ async function prepare(ctx: Ctx, input: ScheduleInput, db: Db) {
 
 /**
  * What scheduling this would do, without writing: how many instances are eligible, which
- * are excluded and why, and each stage's size and time. Same validation as scheduling.
+ * are excluded and why, and each stage's size and time. Same validation as scheduling;
+ * with `strict`, also the refusals scheduling would answer (reason missing, 409 already
+ * scheduled, 422 nothing eligible), so a confirmation step shows only what would succeed.
  */
-export async function previewSchedule(ctx: Ctx, input: ScheduleInput): Promise<Preview> {
+export async function previewSchedule(
+  ctx: Ctx,
+  input: ScheduleInput,
+  options: { strict?: boolean } = {},
+): Promise<Preview> {
   const p = await prepare(ctx, input, ctx.db);
+  if (options.strict) refuseUnschedulable(input, p);
   return {
     eligible: p.eligible.length,
     exclusions: {
@@ -103,7 +112,32 @@ export async function previewSchedule(ctx: Ctx, input: ScheduleInput): Promise<P
       p.rollout.intervalSeconds,
     ),
     runAt: p.runAt,
+    pinsOverridden: p.targetImageTag
+      ? p.eligible.filter((c) => c.pinnedImageTag && c.pinnedImageTag !== p.targetImageTag).length
+      : 0,
   };
+}
+
+/** The refusals shared by scheduling and a strict preview. */
+function refuseUnschedulable(input: ScheduleInput, p: Awaited<ReturnType<typeof prepare>>) {
+  if (!input.reason.trim())
+    throw new UnprocessableError(
+      'Give a reason: it is shown to admins and in the audit log.',
+      {},
+      'reason-required',
+    );
+  if (p.exclusions.already_scheduled.length && !input.skipAlreadyScheduled)
+    throw new ConflictError(
+      `${p.exclusions.already_scheduled.length} instance(s) already have a pending scheduled action.`,
+      { conflictingInstanceIds: p.exclusions.already_scheduled },
+      'already-scheduled',
+    );
+  if (p.eligible.length === 0)
+    throw new UnprocessableError(
+      'No instance in the selection is eligible.',
+      { exclusions: p.exclusions, notFound: p.notFound },
+      'nothing-eligible',
+    );
 }
 
 /** Stage assignment: a stable shuffle seeded by the action id, so staging is reproducible. */
@@ -137,25 +171,8 @@ async function assign(actionId: string, eligible: Candidate[]): Promise<Candidat
  */
 export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: ScheduleInput }) {
   const reason = input.reason.trim();
-  if (!reason)
-    throw new UnprocessableError(
-      'Give a reason: it is shown to admins and in the audit log.',
-      {},
-      'reason-required',
-    );
   const p = await prepare(ctx, input, ctx.db);
-  if (p.exclusions.already_scheduled.length && !input.skipAlreadyScheduled)
-    throw new ConflictError(
-      `${p.exclusions.already_scheduled.length} instance(s) already have a pending scheduled action.`,
-      { conflictingInstanceIds: p.exclusions.already_scheduled },
-      'already-scheduled',
-    );
-  if (p.eligible.length === 0)
-    throw new UnprocessableError(
-      'No instance in the selection is eligible.',
-      { exclusions: p.exclusions, notFound: p.notFound },
-      'nothing-eligible',
-    );
+  refuseUnschedulable(input, p);
   const actionId = crypto.randomUUID();
   const ordered = await assign(actionId, p.eligible);
   const plans = planStages(

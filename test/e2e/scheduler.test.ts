@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { zonedInputValue } from '../../views/format.ts';
+import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { hasChromium, launchBrowser } from '../helpers/browser.ts';
 import { makeAdmin } from '../helpers/factories.ts';

@@ -1,6 +1,6 @@
 import { parse } from 'node-html-parser';
 import { expect } from 'vitest';
-import { zonedInputValue } from '../../views/format.ts';
+import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { adminSession, makeApiKey } from './factories.ts';
 import { api, seedCatalog } from './fleet.ts';

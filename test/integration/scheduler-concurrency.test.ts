@@ -1,7 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
-import { STAGES_PATH } from '../../src/scheduler/model.ts';
+import { STAGE_CONCURRENCY, STAGES_PATH } from '../../src/scheduler/model.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, fleetOf, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
@@ -100,6 +100,42 @@ describe('scheduled actions under concurrency and crashes', async () => {
     expect(action.stages[0].counts).toMatchObject({ total: 12, applied: 12 });
     for (const f of fleet) expect(await updatesOf(f.machineId)).toBe(1);
   });
+
+  it(`never has more than ${STAGE_CONCURRENCY} targets of a stage running, however many doorbells race`, async () => {
+    const fleet = await fleetOf(t, STAGE_CONCURRENCY + 30);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: fleet.map((f) => f.id) },
+      runAt: 'now',
+      reason: 'bounded',
+    });
+    const [stage] = await t.db.db
+      .select()
+      .from(scheduledActionStages)
+      .where(eq(scheduledActionStages.actionId, res.body.id));
+    t.clock.advance(1000);
+    // Distinct message ids: every one of these handlers really runs and tries to claim.
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ringStage(stage?.id ?? '', `msg_bound_${i}`)),
+    );
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    // No operation doorbell has been delivered yet, so nothing claimed has finished.
+    const byStatus = await t.db.db
+      .select({ status: scheduledActionTargets.status, n: sql<number>`count(*)::int` })
+      .from(scheduledActionTargets)
+      .where(eq(scheduledActionTargets.actionId, res.body.id))
+      .groupBy(scheduledActionTargets.status);
+    expect(Object.fromEntries(byStatus.map((r) => [r.status, r.n]))).toEqual({
+      running: STAGE_CONCURRENCY,
+      pending: 30,
+    });
+    await settleScheduler(t);
+    expect((await call('GET', `/scheduled-actions/${res.body.id}`)).body.counts).toMatchObject({
+      total: STAGE_CONCURRENCY + 30,
+      applied: STAGE_CONCURRENCY + 30,
+    });
+    for (const f of fleet) expect(await updatesOf(f.machineId)).toBe(1);
+  }, 60_000);
 
   it('returns targets whose handler died after claiming them, and applies them once', async () => {
     const fleet = await fleetOf(t, 3);

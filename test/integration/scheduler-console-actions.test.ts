@@ -147,6 +147,8 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     const oldestFirst = await (
       await get(t, '/admin/scheduler?status=failed&sort=run_at&order=asc', cookie, hx)
     ).text();
+    expect(oldestFirst).toContain('old action 0<');
+    expect(oldestFirst).toContain('old action 1<');
     expect(oldestFirst.indexOf('old action 0<')).toBeLessThan(oldestFirst.indexOf('old action 1<'));
   });
 });

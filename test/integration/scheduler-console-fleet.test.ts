@@ -98,6 +98,17 @@ describe('scheduled actions across the console: instances, instance page, the up
     const targetPath = new RegExp(`/admin/instances/${a?.id}/scheduled/[0-9a-f-]{36}/cancel`).exec(
       page,
     )?.[0];
+    // Through another instance's page, the target and the batch are not found; nothing changes.
+    const foreign = targetPath?.replace(a?.id ?? '', c?.id ?? '') ?? '';
+    expect((await postForm(t, foreign, cookie, {})).status).toBe(404);
+    expect(
+      (await postForm(t, `/admin/instances/${c?.id}/scheduled-actions/${id}/cancel`, cookie, {}))
+        .status,
+    ).toBe(404);
+    expect((await call('GET', `/scheduled-actions/${id}`)).body).toMatchObject({
+      status: 'scheduled',
+      counts: { cancelled: 0 },
+    });
     const one = await postForm(t, targetPath ?? '', cookie, {});
     expect(one.status).toBe(303);
     expect(one.headers.get('location')).toBe(
@@ -106,8 +117,13 @@ describe('scheduled actions across the console: instances, instance page, the up
     const after = await (await get(t, one.headers.get('location') ?? '', cookie)).text();
     expect(after).toContain('cancelled for this instance');
     expect(after).toContain('<div id="upcoming" class="muted">None');
-    // Cancelling it again changes nothing.
+    // Cancelling it again changes nothing: same answer, no second audit entry.
+    const audited = async () =>
+      (await call('GET', `/audit-log?action=scheduled_action.cancel_target&subjectId=${id}`)).body
+        .items.length;
+    expect(await audited()).toBe(1);
     expect((await postForm(t, targetPath ?? '', cookie, {})).status).toBe(303);
+    expect(await audited()).toBe(1);
 
     const pageB = await (await get(t, `/admin/instances/${b?.id}`, cookie)).text();
     expect(pageB).toContain('Cancel whole batch (2 instances)');

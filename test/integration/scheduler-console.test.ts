@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActions } from '../../db/schema/index.ts';
-import { formatDateTime, formatUtc, zonedInputValue } from '../../views/format.ts';
+import { zonedInputValue } from '../../src/lib/zoned-time.ts';
+import { formatDateTime, formatUtc } from '../../views/format.ts';
 import { get, postForm } from '../helpers/factories.ts';
 import { fleetOf, IMAGES } from '../helpers/fleet.ts';
 import {

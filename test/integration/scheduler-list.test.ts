@@ -20,6 +20,7 @@ describe('listing scheduled actions', async () => {
       reason,
     });
     expect(res.status).toBe(201);
+    t.clock.advance(1000); // distinct creation times: the clock is frozen otherwise
     return res.body.id as string;
   };
 
@@ -31,40 +32,78 @@ describe('listing scheduled actions', async () => {
   const later = await schedule(inSeconds(7200), 'later');
   const sooner = await schedule(inSeconds(5400), 'sooner');
 
-  it('sorts by status, live first, then run time, across keyset pages both ways', async () => {
-    const seen: { id: string; status: string }[] = [];
-    let page = await call('GET', '/scheduled-actions?sort=status&order=asc&limit=3');
-    seen.push(...page.body.items);
-    const firstPage = page.body.items.map((a: { id: string }) => a.id);
-    page = await call(
-      'GET',
-      `/scheduled-actions?sort=status&order=asc&limit=3&cursor=${page.body.nextCursor}`,
-    );
-    seen.push(...page.body.items);
-    expect(page.body.nextCursor).toBeNull();
-    expect(seen.map((a) => a.id)).toEqual([sooner, later, completed, cancelled]);
-    expect(seen.map((a) => RANK.indexOf(a.status))).toEqual([2, 2, 4, 5]);
+  const ids = (body: { items: { id: string }[] }) => body.items.map((a) => a.id);
 
-    const back = await call(
-      'GET',
-      `/scheduled-actions?sort=status&order=asc&limit=3&cursor=${page.body.prevCursor}`,
-    );
-    expect(back.body.items.map((a: { id: string }) => a.id)).toEqual(firstPage);
+  /** Every page of a listing, one row a page (so page breaks fall inside ties), then back. */
+  async function walk(query: string) {
+    const forward: string[] = [];
+    const pages: { nextCursor: string | null; prevCursor: string | null }[] = [];
+    let page = await call('GET', `/scheduled-actions?${query}&limit=1`);
+    for (;;) {
+      expect(page.status).toBe(200);
+      forward.push(...ids(page.body));
+      pages.push(page.body);
+      if (!page.body.nextCursor) break;
+      page = await call(
+        'GET',
+        `/scheduled-actions?${query}&limit=1&cursor=${page.body.nextCursor}`,
+      );
+    }
+    const backward: string[] = [];
+    let cursor = pages.at(-1)?.prevCursor;
+    while (cursor) {
+      const prev = await call('GET', `/scheduled-actions?${query}&limit=1&cursor=${cursor}`);
+      backward.unshift(...ids(prev.body));
+      cursor = prev.body.prevCursor;
+    }
+    return { forward, backward };
+  }
 
-    const desc = await call('GET', '/scheduled-actions?sort=status&order=desc&limit=10');
-    expect(desc.body.items.map((a: { id: string }) => a.id)).toEqual([
+  it('sorts by status, live first, then run time, a page at a time both ways', async () => {
+    const asc = await walk('sort=status&order=asc');
+    expect(asc.forward).toEqual([sooner, later, completed, cancelled]);
+    expect(asc.backward).toEqual(asc.forward.slice(0, -1));
+    const all = (await call('GET', '/scheduled-actions?sort=status&order=asc')).body.items;
+    expect(all.map((a: { status: string }) => RANK.indexOf(a.status))).toEqual([2, 2, 4, 5]);
+
+    const desc = await walk('sort=status&order=desc');
+    expect(desc.forward).toEqual([cancelled, completed, later, sooner]);
+    expect(desc.backward).toEqual(desc.forward.slice(0, -1));
+  });
+
+  it('pages by run time and by creation time', async () => {
+    expect((await walk('sort=run_at&order=desc')).forward).toEqual([
+      later,
+      sooner,
       cancelled,
       completed,
+    ]);
+    expect((await walk('sort=created&order=asc')).forward).toEqual([
+      completed,
+      cancelled,
       later,
       sooner,
     ]);
   });
 
-  it('refuses a cursor made for another sort with 400', async () => {
-    const byTime = (await call('GET', '/scheduled-actions?limit=1')).body.nextCursor;
-    expect(byTime).toBeTruthy();
-    const res = await call('GET', `/scheduled-actions?sort=status&cursor=${byTime}`);
-    expect(res.status).toBe(400);
-    expect(res.body.type).toMatch(/invalid-cursor/);
+  it('refuses a cursor made for another sort or order, or tampered with, with 400', async () => {
+    const cursorOf = async (query: string) =>
+      (await call('GET', `/scheduled-actions?${query}&limit=1`)).body.nextCursor as string;
+    const byTime = await cursorOf('sort=run_at&order=desc');
+    const byStatus = await cursorOf('sort=status&order=asc');
+    const tampered = Buffer.from(
+      JSON.stringify(['status.asc|x|2026-01-01T00:00:00.000Z', completed, 'after']),
+    ).toString('base64url');
+    for (const query of [
+      `sort=status&order=asc&cursor=${byTime}`,
+      `sort=run_at&order=desc&cursor=${byStatus}`,
+      `sort=status&order=desc&cursor=${byStatus}`,
+      `sort=created&order=desc&cursor=${byTime}`,
+      `sort=status&order=asc&cursor=${tampered}`,
+    ]) {
+      const res = await call('GET', `/scheduled-actions?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.type).toMatch(/invalid-cursor/);
+    }
   });
 });

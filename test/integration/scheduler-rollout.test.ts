@@ -76,7 +76,7 @@ describe('rollouts: stages, the gate, claim-time checks and Fly faults', async (
     });
     // Slow Fly: updates fail for a while, so the first stage cannot finish in one delivery round.
     await flyFaults(t, { errors: [{ endpoint: 'update_machine', status: 503, times: 4 }] });
-    // Doorbells are due at the next whole second (Upstash-Not-Before has second precision).
+    // Past the stage's due time, so its doorbell (and the operations it rings) deliver now.
     t.clock.advance(1000);
     await t.deliverDue();
     const mid = (await call('GET', `/scheduled-actions/${res.body.id}`)).body;

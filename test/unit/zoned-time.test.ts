@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDrift, zonedInputToInstant, zonedInputValue } from '../../views/format.ts';
+import { zonedInputToInstant, zonedInputValue } from '../../src/lib/zoned-time.ts';
+import { formatDrift } from '../../views/format.ts';
 
 describe('wall-clock times in a zone (datetime-local values)', () => {
   it('reads a wall-clock time in the zone as its UTC instant', () => {
@@ -18,6 +19,13 @@ describe('wall-clock times in a zone (datetime-local values)', () => {
     expect(zonedInputToInstant('tomorrow', 'UTC')).toBeNull();
     expect(zonedInputToInstant('2026-02-30T09:00', 'UTC')).toBeNull();
     expect(zonedInputToInstant('2026-03-29T02:30', 'Europe/Berlin')).toBeNull();
+  });
+
+  it('reads a wall-clock time the zone passes twice as its second occurrence (standard time)', () => {
+    // 25 Oct 2026, Berlin: 03:00 CEST falls back to 02:00 CET, so 02:30 happens twice.
+    expect(zonedInputToInstant('2026-10-25T02:30', 'Europe/Berlin')?.toISOString()).toBe(
+      '2026-10-25T01:30:00.000Z',
+    );
   });
 
   it('writes an instant as wall-clock time in the zone, round-tripping', () => {

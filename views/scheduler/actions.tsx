@@ -27,6 +27,7 @@ export type ActionsQuery = {
   status?: string | undefined;
   sort: 'run_at' | 'created' | 'status';
   order: 'asc' | 'desc';
+  cursor?: string | undefined;
 };
 
 export const ACTION_STATUSES = [
@@ -49,7 +50,8 @@ function SortHeader(p: { label: string; sort: ActionsQuery['sort']; q: ActionsQu
   // Status reads best live-first (ascending rank); times newest-first.
   const first = p.sort === 'status' ? 'asc' : 'desc';
   const order = active ? (p.q.order === 'asc' ? 'desc' : 'asc') : first;
-  const url = actionsHref(p.q, { sort: p.sort, order });
+  // A new sort starts from its first page: the old cursor belongs to the old sort.
+  const url = actionsHref({ ...p.q, cursor: undefined }, { sort: p.sort, order });
   return (
     <th aria-sort={active ? (p.q.order === 'asc' ? 'ascending' : 'descending') : undefined}>
       <a href={url} hx-get={url} hx-target="#actions-table" hx-swap="outerHTML" hx-push-url="true">

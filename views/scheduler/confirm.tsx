@@ -1,3 +1,4 @@
+import { Flash } from '../components/flash.tsx';
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
 import type { SchedulerValues } from './form.tsx';
 import { ExclusionList, PlannedStages, type PreviewView } from './preview.tsx';
@@ -13,9 +14,10 @@ export type ConfirmProps = {
   preview: PreviewView;
   intervalMinutes: number;
   failureThresholdPercent: number | null;
-  pinsOverridden: number;
   names: Map<string, string>;
   zone: string;
+  /** Why the confirmation is shown again (the selection changed), if it is. */
+  notice?: string | null;
 };
 
 /** Every field of the form, carried through the confirmation unchanged. */
@@ -48,9 +50,11 @@ export function ConfirmPage(p: ConfirmProps) {
         <a href="/admin/scheduler">← Scheduler</a>
       </p>
       <h1>Confirm: {what}</h1>
-      <div class="flash flash-warn" role="status">
-        Not scheduled yet. Check the details, then confirm.
-      </div>
+      {p.notice ? (
+        <Flash tone="error">{p.notice}</Flash>
+      ) : (
+        <Flash tone="warn">Not scheduled yet. Check the details, then confirm.</Flash>
+      )}
       <section class="panel">
         <dl class="facts" id="confirm-facts">
           <dt>Action</dt>
@@ -86,8 +90,8 @@ export function ConfirmPage(p: ConfirmProps) {
             {p.actionType === 'restart'
               ? 'Restarts keep each instance on its version.'
               : p.overridePins
-                ? p.pinsOverridden
-                  ? `Override: ${instancesWord(p.pinsOverridden)} pinned to another version move, and their pin moves to the target.`
+                ? v.pinsOverridden
+                  ? `Override: ${instancesWord(v.pinsOverridden)} pinned to another version move, and their pin moves to the target.`
                   : 'Override requested, but no selected instance is pinned to another version.'
                 : `Respected: ${instancesWord(v.exclusions.pinned.length)} pinned to another version are left out.`}
           </dd>
@@ -110,6 +114,8 @@ export function ConfirmPage(p: ConfirmProps) {
       <ExclusionList exclusions={v.exclusions} names={p.names} />
       <form method="post" action="/admin/scheduler" class="toolbar">
         <Hidden values={p.values} />
+        <input type="hidden" name="expectedEligible" value={String(v.eligible)} />
+        {p.now ? null : <input type="hidden" name="runAtUtc" value={v.runAt.toISOString()} />}
         <button type="submit" name="confirmed" value="true">
           Confirm and schedule
         </button>

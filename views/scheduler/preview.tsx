@@ -14,6 +14,8 @@ export type PreviewView = {
   exclusions: Exclusions;
   stages: { index: number; size: number; scheduledAt: Date }[];
   runAt: Date;
+  /** Eligible instances pinned to another version whose pin moves to the target. */
+  pinsOverridden: number;
 };
 
 /** The planned stages: size and time in the viewer's zone (and in UTC when asked). */
@@ -95,7 +97,6 @@ export function PreviewPanel(p: {
   now: boolean;
   zone: string;
   names: Map<string, string>;
-  pinsOverridden: number;
   skipAlreadyScheduled: boolean;
 }) {
   if (p.error)
@@ -118,9 +119,9 @@ export function PreviewPanel(p: {
           tick "Skip instances that already have a pending action".
         </div>
       ) : null}
-      {p.pinsOverridden ? (
+      {v.pinsOverridden ? (
         <p>
-          <strong>{instancesWord(p.pinsOverridden)}</strong> are pinned to another version: their
+          <strong>{instancesWord(v.pinsOverridden)}</strong> are pinned to another version: their
           pin moves to the target.
         </p>
       ) : null}

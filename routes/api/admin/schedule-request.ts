@@ -1,11 +1,12 @@
 import { z } from '@hono/zod-openapi';
+import { ACTION_TYPES } from '../../../src/scheduler/model.ts';
 import type { ScheduleInput } from '../../../src/scheduler/schedule.ts';
 import { InstanceStatus, Uuid } from '../schemas.ts';
 
 /** The body of POST /scheduled-actions and /scheduled-actions/preview. */
 export const ScheduleRequest = z
   .object({
-    actionType: z.enum(['restart', 'version_change']),
+    actionType: z.enum(ACTION_TYPES),
     instances: z
       .union([
         z.object({ ids: z.array(Uuid).min(1).max(20_000) }),

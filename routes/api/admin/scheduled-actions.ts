@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { cancelAction, cancelTarget, resumeAction } from '../../../src/scheduler/cancel.ts';
-import { ACTION_STATUSES, TARGET_STATUSES } from '../../../src/scheduler/model.ts';
+import { ACTION_STATUSES, ACTION_TYPES, TARGET_STATUSES } from '../../../src/scheduler/model.ts';
 import {
   ACTION_SORTS,
   getAction,
@@ -47,6 +47,9 @@ const Preview = z
   .object({
     eligible: z.number().int(),
     exclusions: Exclusions,
+    pinsOverridden: z.number().int().openapi({
+      description: 'Eligible instances pinned to another version whose pin moves to the target.',
+    }),
     runAt: Timestamp,
     stages: z.array(
       z.object({ index: z.number().int(), size: z.number().int(), scheduledAt: Timestamp }),
@@ -108,7 +111,7 @@ const routes = {
     request: {
       query: z.object({
         status: statusList(ACTION_STATUSES),
-        actionType: z.enum(['restart', 'version_change']).optional(),
+        actionType: z.enum(ACTION_TYPES).optional(),
         sort: z.enum(ACTION_SORTS).default('run_at').openapi({
           description:
             '`status` orders by lifecycle: running, halted, scheduled, failed, completed, cancelled; then run time.',
@@ -251,6 +254,7 @@ export function scheduledActionRoutes() {
       {
         eligible: p.eligible,
         exclusions: p.exclusions,
+        pinsOverridden: p.pinsOverridden,
         runAt: p.runAt.toISOString(),
         stages: p.stages.map((s) => ({ ...s, scheduledAt: s.scheduledAt.toISOString() })),
       },

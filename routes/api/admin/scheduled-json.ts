@@ -1,4 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import {
+  ACTION_STATUSES,
+  ACTION_TYPES,
+  STAGE_STATUSES,
+  TARGET_STATUSES,
+} from '../../../src/scheduler/model.ts';
 import type { ActionDetail, TargetRow, Upcoming } from '../../../src/scheduler/queries.ts';
 import { Timestamp, Uuid } from '../schemas.ts';
 
@@ -16,7 +22,7 @@ export const StageJson = z
   .object({
     index: z.number().int(),
     scheduledAt: Timestamp,
-    status: z.enum(['pending', 'running', 'completed', 'halted', 'cancelled']),
+    status: z.enum(STAGE_STATUSES),
     gateResult: z
       .string()
       .nullable()
@@ -30,8 +36,8 @@ export const StageJson = z
 export const ActionJson = z
   .object({
     id: Uuid,
-    actionType: z.enum(['restart', 'version_change']),
-    status: z.enum(['scheduled', 'running', 'completed', 'halted', 'cancelled', 'failed']),
+    actionType: z.enum(ACTION_TYPES),
+    status: z.enum(ACTION_STATUSES),
     runAt: Timestamp,
     targetImageTag: z.string().nullable(),
     overridePins: z.boolean(),
@@ -66,7 +72,7 @@ export const TargetJson = z
     userEmail: z.string(),
     sourceImageTag: z.string().nullable(),
     targetImageTag: z.string().nullable(),
-    status: z.enum(['pending', 'running', 'applied', 'skipped', 'failed', 'cancelled']),
+    status: z.enum(TARGET_STATUSES),
     skipReason: z.string().nullable(),
     error: z.string().nullable(),
     attempts: z.number().int(),
@@ -79,8 +85,8 @@ export const UpcomingJson = z
   .object({
     actionId: Uuid,
     targetId: Uuid,
-    actionType: z.enum(['restart', 'version_change']),
-    status: z.enum(['pending', 'running', 'applied', 'skipped', 'failed', 'cancelled']),
+    actionType: z.enum(ACTION_TYPES),
+    status: z.enum(TARGET_STATUSES),
     scheduledAt: Timestamp,
     sourceImageTag: z.string().nullable(),
     targetImageTag: z.string().nullable(),
