@@ -41,6 +41,7 @@ async function targetsTable(c: Context<AppEnv>, id: string, q: TargetsQuery) {
         prev={page.prev}
         status={q.status}
         counts={counts}
+        statuses={TARGET_STATUSES}
         zone={zoneOf(c)}
       />
     ),

@@ -138,7 +138,13 @@ async function renderScheduler(
       defaultRunAt={zonedInputValue(new Date(inAnHour), zone)}
       preview={preview}
       flash={flash}
-      actions={{ rows: page.items, next: page.next, prev: page.prev, query }}
+      actions={{
+        rows: page.items,
+        next: page.next,
+        prev: page.prev,
+        query,
+        statuses: ACTION_STATUSES,
+      }}
       zone={zone}
     />,
     { title: 'Scheduler', active: 'scheduler' },

@@ -30,15 +30,6 @@ export type ActionsQuery = {
   cursor?: string | undefined;
 };
 
-export const ACTION_STATUSES = [
-  'scheduled',
-  'running',
-  'completed',
-  'halted',
-  'cancelled',
-  'failed',
-] as const;
-
 export function actionsHref(q: ActionsQuery, extra: Record<string, string | undefined> = {}) {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...q, ...extra })) if (v) params.set(k, v);
@@ -151,7 +142,14 @@ export function ActionsTable(p: {
 }
 
 /** The status filter above the actions table (htmx swaps the table). */
-export function ActionsFilter({ query }: { query: ActionsQuery }) {
+/** The status filter above the actions table; `statuses` in the order to offer them. */
+export function ActionsFilter({
+  query,
+  statuses,
+}: {
+  query: ActionsQuery;
+  statuses: readonly string[];
+}) {
   return (
     <form
       class="toolbar"
@@ -167,7 +165,7 @@ export function ActionsFilter({ query }: { query: ActionsQuery }) {
         Status
         <select name="status">
           <option value="">Any</option>
-          {ACTION_STATUSES.map((s) => (
+          {statuses.map((s) => (
             <option value={s} selected={query.status === s}>
               {s}
             </option>

@@ -21,6 +21,7 @@ export type SchedulerPageProps = {
     next: string | null;
     prev: string | null;
     query: ActionsQuery;
+    statuses: readonly string[];
   };
   zone: string;
 };
@@ -55,7 +56,7 @@ export function SchedulerPage(p: SchedulerPageProps) {
         />
       </section>
       <h2>Actions</h2>
-      <ActionsFilter query={p.actions.query} />
+      <ActionsFilter query={p.actions.query} statuses={p.actions.statuses} />
       <ActionsTable {...p.actions} zone={p.zone} />
     </>
   );

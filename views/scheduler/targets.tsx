@@ -18,15 +18,6 @@ export type TargetRowView = {
   appliedAt: Date | null;
 };
 
-export const TARGET_STATUSES = [
-  'pending',
-  'running',
-  'applied',
-  'skipped',
-  'failed',
-  'cancelled',
-] as const;
-
 export function targetsHref(actionId: string, status: string | undefined, cursor?: string) {
   const params = new URLSearchParams();
   if (status) params.set('status', status);
@@ -80,6 +71,8 @@ export function TargetsTable(p: {
   prev: string | null;
   status: string | undefined;
   counts: Partial<Record<string, number>>;
+  /** The statuses to filter by, in the order to offer them. */
+  statuses: readonly string[];
   zone: string;
 }) {
   const url = `/admin/scheduler/${p.actionId}`;
@@ -101,7 +94,7 @@ export function TargetsTable(p: {
             <option value="">
               Any ({Object.values(p.counts).reduce<number>((s, n) => s + (n ?? 0), 0)})
             </option>
-            {TARGET_STATUSES.map((s) => (
+            {p.statuses.map((s) => (
               <option value={s} selected={p.status === s}>
                 {s} ({p.counts[s] ?? 0})
               </option>
