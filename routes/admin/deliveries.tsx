@@ -5,7 +5,7 @@ import {
   deliveriesOverview,
   retryDeadLetter,
 } from '../../src/doorbells/deliveries.ts';
-import { DeliveriesPage } from '../../views/pages/deliveries.tsx';
+import { DeliveriesPage } from '../../views/deliveries/page.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { htmlValidator } from './validate.ts';
 
