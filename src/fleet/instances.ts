@@ -11,7 +11,7 @@ import {
 
 export { INSTANCE_STATUSES, type InstanceStatus };
 
-import { type Cursor, decodeCursor, encodeCursor, type Page } from '../lib/cursor.ts';
+import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
 import { AppError, NotFoundError } from '../lib/errors.ts';
 
 export const INSTANCE_SORTS = ['created', 'name', 'status', 'region', 'version'] as const;
@@ -165,24 +165,12 @@ export async function listInstances(
     .where(and(filterSql(query), seek))
     .orderBy(sql`${column} ${dir}`, sql`${instances.id} ${dir}`)
     .limit(limit + 1);
-  const more = rows.length > limit;
-  const items = rows.slice(0, limit).map((r) => toItem(r as ListRow));
-  if (backwards) items.reverse();
-  const first = items[0];
-  const last = items.at(-1);
-  const hasNext = backwards ? true : more;
-  const hasPrev = backwards ? more : cursor !== null;
-  return {
-    items,
-    next:
-      hasNext && last
-        ? encodeCursor({ key: sortKeyOf(last, sort), id: last.id, dir: 'after' })
-        : null,
-    prev:
-      hasPrev && first
-        ? encodeCursor({ key: sortKeyOf(first, sort), id: first.id, dir: 'before' })
-        : null,
-  };
+  return keysetPage(
+    rows.map((r) => toItem(r as ListRow)),
+    limit,
+    cursor,
+    (row) => sortKeyOf(row, sort),
+  );
 }
 
 /** How many instances match a filter (for "N instances" above the table). */

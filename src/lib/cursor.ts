@@ -40,3 +40,31 @@ export function decodeCursor(text: string): Cursor {
 
 /** A page of rows with cursors to the neighbouring pages (null at either end). */
 export type Page<T> = { items: T[]; next: string | null; prev: string | null };
+
+/**
+ * One page from rows fetched in the read direction (`limit + 1` of them, the extra row only
+ * saying there is more): the rows in display order, and cursors to the pages on either
+ * side. Reading `before` a cursor, there is always a next page (where the cursor came
+ * from); reading `after` one, always a previous page.
+ */
+export function keysetPage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  cursor: Cursor | null,
+  keyOf: (row: T) => Cursor['key'],
+): Page<T> {
+  const backwards = cursor?.dir === 'before';
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit);
+  if (backwards) items.reverse();
+  const first = items[0];
+  const last = items.at(-1);
+  const hasNext = backwards || more;
+  const hasPrev = backwards ? more : cursor !== null;
+  return {
+    items,
+    next: hasNext && last ? encodeCursor({ key: keyOf(last), id: last.id, dir: 'after' }) : null,
+    prev:
+      hasPrev && first ? encodeCursor({ key: keyOf(first), id: first.id, dir: 'before' }) : null,
+  };
+}

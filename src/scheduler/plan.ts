@@ -30,3 +30,28 @@ export function planStages(
   }
   return plans;
 }
+
+/**
+ * Stage assignment: orders instances by SHA-256 of `actionId:instanceId`, a stable shuffle
+ * seeded by the action id, so which instance lands in which stage is reproducible.
+ */
+export async function assignStages<T extends { instanceId: string }>(
+  actionId: string,
+  eligible: T[],
+): Promise<T[]> {
+  const keyed = await Promise.all(
+    eligible.map(async (c) => {
+      const digest = new Uint8Array(
+        await crypto.subtle.digest(
+          'SHA-256',
+          new TextEncoder().encode(`${actionId}:${c.instanceId}`),
+        ),
+      );
+      return {
+        c,
+        key: Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(''),
+      };
+    }),
+  );
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.c);
+}

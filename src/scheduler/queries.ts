@@ -7,7 +7,7 @@ import {
   scheduledActionTargets,
   users,
 } from '../../db/schema/index.ts';
-import { type Cursor, decodeCursor, encodeCursor, type Page } from '../lib/cursor.ts';
+import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
 import { AppError, NotFoundError } from '../lib/errors.ts';
 import type { ScheduledAction, Stage, Target } from './model.ts';
 
@@ -86,23 +86,12 @@ export async function listActions(db: Db, query: ActionListQuery): Promise<Page<
     .where(and(...where))
     .orderBy(...[...keys, sql`${scheduledActions.id}`].map((k) => (ascending ? asc(k) : desc(k))))
     .limit(limit + 1);
-  const more = rows.length > limit;
-  const items = rows.slice(0, limit);
-  if (backwards) items.reverse();
-  const key = (a: ScheduledAction) =>
+  return keysetPage(rows, limit, cursor, (a) =>
     writeKey(scope, sort, {
       at: sort === 'created' ? a.createdAt : a.runAt,
       rank: STATUS_RANK_OF[a.status],
-    });
-  const first = items[0];
-  const last = items.at(-1);
-  const hasNext = backwards ? true : more;
-  const hasPrev = backwards ? more : cursor !== null;
-  return {
-    items,
-    next: hasNext && last ? encodeCursor({ key: key(last), id: last.id, dir: 'after' }) : null,
-    prev: hasPrev && first ? encodeCursor({ key: key(first), id: first.id, dir: 'before' }) : null,
-  };
+    }),
+  );
 }
 
 /** `run_at.desc|2026-…Z`, or `status.asc|2|2026-…Z`: the scope, then the key's parts. */
@@ -193,27 +182,13 @@ export async function listTargets(
     .where(and(...where))
     .orderBy(dir(scheduledActionStages.index), dir(scheduledActionTargets.id))
     .limit(limit + 1);
-  const more = rows.length > limit;
-  const items = rows.slice(0, limit).map((r) => ({
+  const items = rows.map((r) => ({
     ...r.target,
     stageIndex: r.stageIndex,
     instanceName: r.instanceName,
     userEmail: r.userEmail,
   }));
-  if (backwards) items.reverse();
-  const first = items[0];
-  const last = items.at(-1);
-  return {
-    items,
-    next:
-      (backwards || more) && last
-        ? encodeCursor({ key: last.stageIndex, id: last.id, dir: 'after' })
-        : null,
-    prev:
-      (backwards ? more : cursor !== null) && first
-        ? encodeCursor({ key: first.stageIndex, id: first.id, dir: 'before' })
-        : null,
-  };
+  return keysetPage(items, limit, cursor, (t) => t.stageIndex);
 }
 
 export type Upcoming = {

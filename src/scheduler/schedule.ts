@@ -17,8 +17,8 @@ import {
   type Stage,
   stageDoorbell,
 } from './model.ts';
-import { planStages, type StagePlan } from './plan.ts';
-import { type Candidate, classify, loadCandidates, type Selection } from './selection.ts';
+import { assignStages, planStages, type StagePlan } from './plan.ts';
+import { classify, loadCandidates, type Selection } from './selection.ts';
 
 export type ScheduleInput = {
   actionType: ActionType;
@@ -140,25 +140,6 @@ function refuseUnschedulable(input: ScheduleInput, p: Awaited<ReturnType<typeof 
     );
 }
 
-/** Stage assignment: a stable shuffle seeded by the action id, so staging is reproducible. */
-async function assign(actionId: string, eligible: Candidate[]): Promise<Candidate[]> {
-  const keyed = await Promise.all(
-    eligible.map(async (c) => {
-      const digest = new Uint8Array(
-        await crypto.subtle.digest(
-          'SHA-256',
-          new TextEncoder().encode(`${actionId}:${c.instanceId}`),
-        ),
-      );
-      return {
-        c,
-        key: Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(''),
-      };
-    }),
-  );
-  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.c);
-}
-
 /**
  * Schedules a restart or version change of many instances: one action, its stages and one
  * target per eligible instance, inserted in batches in one transaction with the audit
@@ -174,7 +155,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
   const p = await prepare(ctx, input, ctx.db);
   refuseUnschedulable(input, p);
   const actionId = crypto.randomUUID();
-  const ordered = await assign(actionId, p.eligible);
+  const ordered = await assignStages(actionId, p.eligible);
   const plans = planStages(
     ordered.length,
     p.rollout.stagePercents,

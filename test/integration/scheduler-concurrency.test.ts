@@ -30,6 +30,15 @@ describe('scheduled actions under concurrency and crashes', async () => {
       body,
     });
   };
+  const firstStageId = async (actionId: string) => {
+    const [stage] = await t.db.db
+      .select({ id: scheduledActionStages.id })
+      .from(scheduledActionStages)
+      .where(eq(scheduledActionStages.actionId, actionId))
+      .orderBy(scheduledActionStages.index);
+    expect(stage).toBeDefined();
+    return stage?.id ?? '';
+  };
   const sweep = async () => {
     const url = t.url('/api/callbacks/sweep');
     return (
@@ -79,13 +88,7 @@ describe('scheduled actions under concurrency and crashes', async () => {
       runAt: 'now',
       reason: 'duplicates',
     });
-    const stageId =
-      (
-        await t.db.db
-          .select()
-          .from(scheduledActionStages)
-          .where(eq(scheduledActionStages.actionId, res.body.id))
-      )[0]?.id ?? '';
+    const stageId = await firstStageId(res.body.id);
     t.clock.advance(1000);
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) => ringStage(stageId, `msg_dup_stage_${i % 5}`)),
@@ -109,14 +112,11 @@ describe('scheduled actions under concurrency and crashes', async () => {
       runAt: 'now',
       reason: 'bounded',
     });
-    const [stage] = await t.db.db
-      .select()
-      .from(scheduledActionStages)
-      .where(eq(scheduledActionStages.actionId, res.body.id));
+    const stageId = await firstStageId(res.body.id);
     t.clock.advance(1000);
     // Distinct message ids: every one of these handlers really runs and tries to claim.
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => ringStage(stage?.id ?? '', `msg_bound_${i}`)),
+      Array.from({ length: 20 }, (_, i) => ringStage(stageId, `msg_bound_${i}`)),
     );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     // No operation doorbell has been delivered yet, so nothing claimed has finished.
@@ -177,13 +177,7 @@ describe('scheduled actions under concurrency and crashes', async () => {
       runAt: 'now',
       reason: 'race',
     });
-    const stageId =
-      (
-        await t.db.db
-          .select()
-          .from(scheduledActionStages)
-          .where(eq(scheduledActionStages.actionId, res.body.id))
-      )[0]?.id ?? '';
+    const stageId = await firstStageId(res.body.id);
     t.clock.advance(1000);
     await Promise.all([
       ringStage(stageId, 'msg_race_1'),

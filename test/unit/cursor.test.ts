@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../src/lib/cursor.ts';
+import { decodeCursor, encodeCursor, keysetPage } from '../../src/lib/cursor.ts';
 import { AppError } from '../../src/lib/errors.ts';
 
 describe('cursors', () => {
@@ -20,5 +20,31 @@ describe('cursors', () => {
     ]) {
       expect(() => decodeCursor(bad)).toThrow(AppError);
     }
+  });
+});
+
+describe('keysetPage', () => {
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ id: `00000000-0000-4000-8000-00000000000${i}`, k: i }));
+  const keyOf = (r: { k: number }) => r.k;
+
+  it('reads forward: the extra row means a next page; a cursor means a previous one', () => {
+    const first = keysetPage(rows(4), 3, null, keyOf);
+    expect(first.items.map((r) => r.k)).toEqual([0, 1, 2]);
+    expect(decodeCursor(first.next ?? '')).toMatchObject({ key: 2, dir: 'after' });
+    expect(first.prev).toBeNull();
+    const last = keysetPage(rows(2), 3, decodeCursor(first.next ?? ''), keyOf);
+    expect(last.next).toBeNull();
+    expect(decodeCursor(last.prev ?? '')).toMatchObject({ key: 0, dir: 'before' });
+  });
+
+  it('reads backward: rows come nearest-first and are shown in order; there is always a next page', () => {
+    const before = decodeCursor(
+      keysetPage(rows(1), 3, { key: 9, id: rows(1)[0]?.id ?? '', dir: 'after' }, keyOf).prev ?? '',
+    );
+    const page = keysetPage(rows(3).reverse(), 3, before, keyOf);
+    expect(page.items.map((r) => r.k)).toEqual([0, 1, 2]);
+    expect(page.prev).toBeNull();
+    expect(decodeCursor(page.next ?? '')).toMatchObject({ key: 2, dir: 'after' });
   });
 });
