@@ -9,7 +9,7 @@ import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
-import { SWEEP_SCHEDULE } from './doorbells/run.ts';
+import { recoverAtStart, SWEEP_SCHEDULE } from './doorbells/run.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from './features.ts';
 import { seedDemoFleet } from './fleet/seed.ts';
 import { systemClock } from './lib/clock.ts';
@@ -128,6 +128,9 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       database,
       async started() {
         deps.dev.qstash?.engine.start();
+        // Embedded mode is one process: whatever holds a lease now was held by the process
+        // that stopped, so it is resumed at once rather than when the lease passes.
+        if (config.mode === 'embedded') await recoverAtStart(deps);
         try {
           await deps.doorbells.upsertSchedule(SWEEP_SCHEDULE);
         } catch (err) {

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { LOCAL_QSTASH } from './adapters/queue/local-credentials.ts';
 
+/** A whole number of seconds in [min, max]. */
+function seconds(min: number, max: number) {
+  return z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+}
+
 /**
  * The environment fleetwarden reads, parsed once at start-up by the runtime entry and
  * handed to everything else as a {@link Config}. Nothing reads the environment after this.
@@ -48,6 +57,15 @@ const Env = z.object({
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
   QSTASH_NEXT_SIGNING_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CLAIM_LEASE_SECONDS: seconds(1, 3600).default(60),
+  STEP_BUDGET_SECONDS: seconds(1, 60).default(5),
+  FLY_REQUEST_TIMEOUT_SECONDS: seconds(1, 120).default(10),
+  SCHEDULER_MAX_IN_FLIGHT: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100_000, 'must be at most 100000')
+    .default(1000),
 });
 
 export type Mode = 'embedded' | 'production';
@@ -94,6 +112,16 @@ export type Config = {
   fly: { apiUrl: string; token: string; appName: string; simulated: boolean };
   /** Multiplies the simulator's machine timings (a start takes 2 s at 1). Embedded mode only. */
   flySimulatorTimeScale: number;
+  /**
+   * How claimed work is held (see src/lib/claims.ts). `stepBudgetMs`: a callback starts no
+   * new step after this and rings its own continuation; `leaseMs`: how long a claim holds
+   * a unit before the sweep may give it to another handler (longer than the budget plus
+   * one Fly request, so a live handler never loses its lease); `flyTimeoutMs`: each Fly
+   * request is abandoned after this.
+   */
+  work: { leaseMs: number; stepBudgetMs: number; flyTimeoutMs: number };
+  /** Targets of scheduled actions being applied at once across the deployment. */
+  scheduler: { maxInFlight: number };
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -166,6 +194,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     problems.push('FLY_API_TOKEN: required in production (fly tokens create deploy -a <app>)');
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL && mode === 'production')
     problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
+  if (e.CLAIM_LEASE_SECONDS <= e.STEP_BUDGET_SECONDS + e.FLY_REQUEST_TIMEOUT_SECONDS)
+    problems.push(
+      `CLAIM_LEASE_SECONDS: must be longer than STEP_BUDGET_SECONDS + FLY_REQUEST_TIMEOUT_SECONDS (${e.STEP_BUDGET_SECONDS} + ${e.FLY_REQUEST_TIMEOUT_SECONDS} s), or a live handler could lose its claim (got "${e.CLAIM_LEASE_SECONDS}")`,
+    );
   if (problems.length > 0) return { ok: false, message: formatProblems(problems) };
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -200,6 +232,12 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase() ?? null,
       qstash,
       flySimulatorTimeScale: e.FLY_SIMULATOR_TIME_SCALE,
+      work: {
+        leaseMs: e.CLAIM_LEASE_SECONDS * 1000,
+        stepBudgetMs: e.STEP_BUDGET_SECONDS * 1000,
+        flyTimeoutMs: e.FLY_REQUEST_TIMEOUT_SECONDS * 1000,
+      },
+      scheduler: { maxInFlight: e.SCHEDULER_MAX_IN_FLIGHT },
       fly: e.FLY_API_TOKEN
         ? {
             apiUrl: (e.FLY_API_URL ?? 'https://api.machines.dev').replace(/\/+$/, ''),

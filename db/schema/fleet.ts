@@ -12,7 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { admins } from './auth.ts';
-import { tstz } from './columns.ts';
+import { claimColumns, leaseColumn, tstz } from './columns.ts';
 import { users } from './users.ts';
 
 export const INSTANCE_STATUSES = [
@@ -149,17 +149,19 @@ export const instanceOperations = pgTable(
     targetImageTag: text(),
     /** The machine version (`instance_id`) the update returned: the one that must come up healthy. */
     expectedVersion: text(),
-    /** The version before the Fly call, to recognise a silent revert. */
-    previousVersion: text(),
+    /**
+     * The state the machine must settle in: `started`, or `stopped` for a stop and for a
+     * version change of a stopped machine (Fly's update leaves a stopped machine stopped).
+     */
+    expectedState: text({ enum: ['started', 'stopped'] }),
     requestedBy: text().notNull(),
-    attempts: integer().notNull().default(0),
+    /** Step claims: each doorbell that runs a step claims it first, with a lease. */
+    ...claimColumns(),
+    ...leaseColumn(),
     /** Consecutive unhealthy gateway probes in the `probe` step. */
     probeFailures: integer().notNull().default(0),
     /** Why the last step did not finish (a retry is coming); cleared when a step completes. */
     lastNote: text(),
-    /** Claim lease: a handler holds the operation until this time; the sweep returns expired ones. */
-    leaseUntil: tstz(),
-    leaseToken: uuid(),
     /** When the next step may run (doorbells are rung for this time). */
     nextCheckAt: tstz().notNull().defaultNow(),
     /** The whole action fails if the machine is not healthy on the expected version by then. */
@@ -180,5 +182,9 @@ export const instanceOperations = pgTable(
     check('instance_operations_kind_check', sql`${t.kind} in (${inList(OPERATION_KINDS)})`),
     check('instance_operations_status_check', sql`${t.status} in (${inList(OPERATION_STATUSES)})`),
     check('instance_operations_step_check', sql`${t.step} in (${inList(OPERATION_STEPS)})`),
+    check(
+      'instance_operations_expected_state_check',
+      sql`${t.expectedState} is null or ${t.expectedState} in ('started', 'stopped')`,
+    ),
   ],
 );

@@ -11,7 +11,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { admins } from './auth.ts';
-import { tstz } from './columns.ts';
+import { claimColumns, tstz } from './columns.ts';
 import { imageCatalog, instanceOperations, instances } from './fleet.ts';
 import { users } from './users.ts';
 
@@ -21,6 +21,7 @@ export const ACTION_TYPES = ['restart', 'version_change'] as const;
 export const ACTION_STATUSES = [
   'scheduled',
   'running',
+  'paused',
   'completed',
   'halted',
   'cancelled',
@@ -39,13 +40,27 @@ export type ActionStatus = (typeof ACTION_STATUSES)[number];
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 export type TargetStatus = (typeof TARGET_STATUSES)[number];
 
-/** Counters kept on actions and stages, written in the same transaction as each target's outcome. */
+/**
+ * Outcome counters kept on actions and stages, written by the same statement that moves a
+ * target (so they always equal the targets' statuses).
+ */
 const counters = () => ({
   total: integer().notNull().default(0),
   applied: integer().notNull().default(0),
   skipped: integer().notNull().default(0),
   failed: integer().notNull().default(0),
   cancelled: integer().notNull().default(0),
+});
+
+/**
+ * Targets of a stage still to do (`pending`) and being applied (`running`), and the
+ * `running` count at which finishing operations ring the stage to claim more
+ * (`wake_at_running`, set by each claim): a refill in waves, not one doorbell per finish.
+ */
+const openCounters = () => ({
+  pending: integer().notNull().default(0),
+  running: integer().notNull().default(0),
+  wakeAtRunning: integer().notNull().default(0),
 });
 
 /** A restart or version rollout of many instances at a chosen time, in stages. */
@@ -65,6 +80,12 @@ export const scheduledActions = pgTable(
     stageIntervalSeconds: integer().notNull().default(0),
     /** Halt when more than this % of a stage's finished (applied + failed) targets failed; null: never. */
     failureThresholdPercent: integer(),
+    /** At most this many targets of the action are being applied at once (1–1,000). */
+    maxInFlight: integer().notNull().default(50),
+    /** Version changes also move stopped instances (they stay stopped, on the new version). */
+    includeStopped: boolean().notNull().default(false),
+    /** When an admin paused it (null: not paused). Paused: started targets finish, nothing new starts. */
+    pausedAt: tstz(),
     /** How the instances were chosen (ids or filter), for display. */
     selection: jsonb().$type<Record<string, unknown>>().notNull().default({}),
     createdBy: text().notNull(),
@@ -80,6 +101,7 @@ export const scheduledActions = pgTable(
     index('scheduled_actions_status_run_at_idx').on(t.status, t.runAt.desc(), t.id.desc()),
     check('scheduled_actions_type_check', sql`${t.actionType} in (${inList(ACTION_TYPES)})`),
     check('scheduled_actions_status_check', sql`${t.status} in (${inList(ACTION_STATUSES)})`),
+    check('scheduled_actions_max_in_flight_check', sql`${t.maxInFlight} between 1 and 1000`),
     check(
       'scheduled_actions_version_target_check',
       sql`${t.actionType} = 'restart' or ${t.targetImageTag} is not null`,
@@ -103,6 +125,7 @@ export const scheduledActionStages = pgTable(
     startedAt: tstz(),
     completedAt: tstz(),
     ...counters(),
+    ...openCounters(),
   },
   (t) => [
     uniqueIndex('scheduled_action_stages_action_index_key').on(t.actionId, t.index),
@@ -137,13 +160,15 @@ export const scheduledActionTargets = pgTable(
     error: text(),
     /** The instance operation that applies this target. */
     operationId: uuid().references(() => instanceOperations.id, { onDelete: 'set null' }),
-    attempts: integer().notNull().default(0),
+    /**
+     * The claim that moved it to `running`. A target is claimed, re-checked and given its
+     * operation in one transaction, so it needs no lease: from then on the operation owns it.
+     */
+    ...claimColumns(),
     /** Not before this time (busy instances are retried later). */
     nextAttemptAt: tstz().notNull(),
     /** First time the instance was found busy: the retry window counts from here. */
     busySince: tstz(),
-    claimedAt: tstz(),
-    leaseUntil: tstz(),
     appliedAt: tstz(),
     finishedAt: tstz(),
     createdAt: tstz().notNull().defaultNow(),

@@ -1,9 +1,11 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../src/lib/errors.ts';
-import { cancelAction, cancelTarget, resumeAction } from '../../src/scheduler/cancel.ts';
+import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
 import { TARGET_STATUSES } from '../../src/scheduler/model.ts';
 import { countTargetsByStatus, getAction, listTargets } from '../../src/scheduler/queries.ts';
+import { pauseAction, resumeAction } from '../../src/scheduler/resume.ts';
+import { retryFailedTargets } from '../../src/scheduler/retry.ts';
 import { ActionDetailPage } from '../../views/scheduler/detail.tsx';
 import { isLive, ProgressPanel } from '../../views/scheduler/progress.tsx';
 import { TargetsTable } from '../../views/scheduler/targets.tsx';
@@ -22,7 +24,9 @@ const NOTICES: Record<string, string> = {
   scheduled: 'Scheduled. Progress shows here as it runs.',
   cancelled: 'Action cancelled: its pending targets were cancelled.',
   'target-cancelled': 'Target cancelled.',
-  resumed: 'Resumed: the halted stages run again from now.',
+  resumed: 'Resumed.',
+  paused: 'Paused: targets being applied finish; nothing new starts until you resume.',
+  retried: 'Scheduled again: this new action retries the failed targets, starting now.',
 };
 
 async function targetsTable(c: Context<AppEnv>, id: string, q: TargetsQuery) {
@@ -87,7 +91,7 @@ async function act(c: Context<AppEnv>, id: string, run: () => Promise<unknown>, 
   return c.redirect(`/admin/scheduler/${id}?notice=${notice}`, 303);
 }
 
-/** Console: one scheduled action, its live progress, targets, cancel and resume. */
+/** Console: one scheduled action, its live progress, targets, pause, resume, cancel and retry. */
 export function schedulerDetailRoutes() {
   const app = new Hono<AppEnv>();
 
@@ -123,6 +127,22 @@ export function schedulerDetailRoutes() {
   app.post('/:id/resume', htmlValidator('param', IdParam), (c) => {
     const { id } = c.req.valid('param');
     return act(c, id, () => resumeAction({ ctx: ctxOf(c), input: { actionId: id } }), 'resumed');
+  });
+
+  app.post('/:id/pause', htmlValidator('param', IdParam), (c) => {
+    const { id } = c.req.valid('param');
+    return act(c, id, () => pauseAction({ ctx: ctxOf(c), input: { actionId: id } }), 'paused');
+  });
+
+  // The new action's page: that is where the retry's progress shows.
+  app.post('/:id/retry-failed', htmlValidator('param', IdParam), async (c) => {
+    const { id } = c.req.valid('param');
+    try {
+      const created = await retryFailedTargets({ ctx: ctxOf(c), input: { actionId: id } });
+      return c.redirect(`/admin/scheduler/${created.action.id}?notice=retried`, 303);
+    } catch (err) {
+      return failed(c, id, err);
+    }
   });
 
   // Back to the target's own action, whatever action the path named.

@@ -34,7 +34,9 @@ export const SchedulerForm = z.object({
   failureThresholdPercent: text(10),
   targetImageTag: text(300),
   overridePins: flag,
+  includeStopped: flag,
   skipAlreadyScheduled: flag,
+  maxInFlight: text(10),
   reason: text(500),
 });
 
@@ -108,6 +110,9 @@ export function toScheduleInputFromForm(
   const gate = v.failureThresholdPercent?.trim();
   if (gate && !Number.isFinite(Number(gate)))
     throw invalid('Failure gate: a percentage from 0 to 100, or empty for none.');
+  const maxInFlight = Number(v.maxInFlight?.trim() || '50');
+  if (!Number.isInteger(maxInFlight))
+    throw invalid('At most at once: a whole number from 1 to 1,000.');
   const reason = v.reason?.trim() ?? '';
   if (options.requireReason && !reason)
     throw invalid('Reason: say why; it is shown to admins and in the audit log.');
@@ -126,6 +131,8 @@ export function toScheduleInputFromForm(
       failureThresholdPercent: gate ? Number(gate) : null,
     },
     skipAlreadyScheduled: v.skipAlreadyScheduled === 'true',
+    includeStopped: v.includeStopped === 'true',
+    maxInFlight,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -136,7 +143,9 @@ export function toScheduleInputFromForm(
         ? 'Interval (minutes)'
         : path.includes('failureThresholdPercent')
           ? 'Failure gate (%)'
-          : (LABELS[String(path[0])] ?? 'Form');
+          : path.includes('maxInFlight')
+            ? 'At most at once'
+            : (LABELS[String(path[0])] ?? 'Form');
     throw invalid(`${field}: ${issue?.message ?? 'invalid'}`);
   }
   return toScheduleInput(parsed.data);

@@ -63,6 +63,28 @@ export async function runSweep(deps: Deps, input: { messageId: string | null }):
   return row;
 }
 
+/**
+ * Start-up recovery of a single-process server (see {@link Sweeper}): each sweeper's
+ * `recoverAtStart`, once; failures are logged and leave the work to the regular sweep.
+ */
+export async function recoverAtStart(deps: Deps): Promise<SweepCounts> {
+  const now = deps.clock.now();
+  const total: SweepCounts = { found: 0, rerung: 0, leasesReturned: 0 };
+  for (const sweeper of deps.sweepers) {
+    if (!sweeper.recoverAtStart) continue;
+    try {
+      const counts = await sweeper.recoverAtStart(deps, now);
+      total.found += counts.found;
+      total.rerung += counts.rerung;
+      total.leasesReturned += counts.leasesReturned;
+    } catch (err) {
+      deps.log.error('sweep.recover_at_start_failed', { sweeper: sweeper.name, error: err });
+    }
+  }
+  if (total.leasesReturned || total.rerung) deps.log.info('sweep.recovered_at_start', total);
+  return total;
+}
+
 export async function recentSweepRuns(db: Db, limit = 20): Promise<SweepRun[]> {
   return db.select().from(sweepRuns).orderBy(desc(sweepRuns.startedAt)).limit(limit);
 }

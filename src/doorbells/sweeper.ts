@@ -7,8 +7,13 @@ export type SweepCounts = { found: number; rerung: number; leasesReturned: numbe
  * whose work has not started (their doorbell was lost) and ring them again; return rows
  * whose lease expired (a crashed handler) to a safe state. Must be idempotent: sweeps can
  * overlap and doorbells can arrive twice.
+ *
+ * `recoverAtStart` runs once when a single-process (embedded) server starts: every lease in
+ * the database was held by the process that just stopped, so it returns them all at once
+ * and rings what is due now, instead of leaving the work idle until the leases pass.
  */
 export type Sweeper = {
   name: string;
   sweep(deps: Deps, now: Date): Promise<SweepCounts>;
+  recoverAtStart?(deps: Deps, now: Date): Promise<SweepCounts>;
 };

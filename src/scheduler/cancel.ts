@@ -9,11 +9,15 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
 import { ConflictError, NotFoundError } from '../lib/errors.ts';
 import type { ScheduledAction, Stage, Target } from './model.ts';
-import { lockStage, ringAfter, settleStage, writeTargetOutcome } from './outcome.ts';
-import { ringStages } from './schedule.ts';
+import { bumpAction, bumpStage, ringStage, settleStage, stageDrained } from './outcome.ts';
 
-/** Locks in one order everywhere (stages by index, then the action) so writers never deadlock. */
-async function lockAction(
+/**
+ * Locks an action for a change of its course: its stages first (by index), then the action,
+ * the order every writer uses, so writers never deadlock. A stage's claim holds its stage
+ * row, so once this returns no claim of the action is in progress: what was claimed is
+ * committed with its operation, and what was not cannot be claimed until this commits.
+ */
+export async function lockAction(
   tx: Db,
   actionId: string,
 ): Promise<{ action: ScheduledAction; stages: Stage[] } | null> {
@@ -31,27 +35,29 @@ async function lockAction(
   return action ? { action, stages } : null;
 }
 
-async function bumpCancelled(tx: Db, rows: { stageId: string }[], actionId: string) {
-  const perStage = new Map<string, number>();
-  for (const r of rows) perStage.set(r.stageId, (perStage.get(r.stageId) ?? 0) + 1);
-  for (const [stageId, n] of perStage)
-    await tx
-      .update(scheduledActionStages)
-      .set({ cancelled: sql`${scheduledActionStages.cancelled} + ${n}` })
-      .where(eq(scheduledActionStages.id, stageId));
-  if (rows.length)
-    await tx
-      .update(scheduledActions)
-      .set({ cancelled: sql`${scheduledActions.cancelled} + ${rows.length}` })
-      .where(eq(scheduledActions.id, actionId));
+/** An action with no target on this instance is 404 (cancelling from an instance's page). */
+async function requireTargetOn(ctx: Ctx, actionId: string, instanceId: string) {
+  const [target] = await ctx.db
+    .select({ id: scheduledActionTargets.id })
+    .from(scheduledActionTargets)
+    .where(
+      and(
+        eq(scheduledActionTargets.actionId, actionId),
+        eq(scheduledActionTargets.instanceId, instanceId),
+      ),
+    )
+    .limit(1);
+  if (!target) throw new NotFoundError('Scheduled action', actionId);
 }
 
 /**
- * Cancels a whole action: pending targets become `cancelled`, targets already being
- * applied finish and record their outcome, unfinished stages are cancelled and their
- * doorbells withdrawn. Cancelling a finished or cancelled action is a no-op answering its
- * current state. Audited once. With `instanceId` (cancelling from an instance's page), an
- * action without a target on that instance is 404.
+ * Cancels a whole action: every pending target becomes `cancelled` (none can be claimed
+ * after this answers: claims re-check the action under the stage lock this takes), targets
+ * already being applied (their operation started with their claim) finish and record their
+ * outcome, unfinished stages are cancelled and their doorbells withdrawn. Cancelling a
+ * finished or cancelled action is a no-op answering its current state. Audited once. With
+ * `instanceId` (cancelling from an instance's page), an action without a target on that
+ * instance is 404.
  */
 export async function cancelAction({
   ctx,
@@ -61,19 +67,7 @@ export async function cancelAction({
   input: { actionId: string; instanceId?: string };
 }): Promise<ScheduledAction> {
   const now = ctx.clock.now();
-  if (input.instanceId) {
-    const [target] = await ctx.db
-      .select({ id: scheduledActionTargets.id })
-      .from(scheduledActionTargets)
-      .where(
-        and(
-          eq(scheduledActionTargets.actionId, input.actionId),
-          eq(scheduledActionTargets.instanceId, input.instanceId),
-        ),
-      )
-      .limit(1);
-    if (!target) throw new NotFoundError('Scheduled action', input.actionId);
-  }
+  if (input.instanceId) await requireTargetOn(ctx, input.actionId, input.instanceId);
   const result = await ctx.db.transaction(async (tx) => {
     const locked = await lockAction(tx, input.actionId);
     if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
@@ -93,11 +87,18 @@ export async function cancelAction({
           eq(scheduledActionTargets.status, 'pending'),
         ),
       )
-      .returning({ stageId: scheduledActionTargets.stageId });
-    await bumpCancelled(tx, cancelled, action.id);
+      .returning({ id: scheduledActionTargets.id });
     const open = stages.filter(
       (s) => s.status === 'pending' || s.status === 'running' || s.status === 'halted',
     );
+    // A stage's pending counter is exactly its pending targets, all cancelled just now.
+    await tx
+      .update(scheduledActionStages)
+      .set({
+        cancelled: sql`${scheduledActionStages.cancelled} + ${scheduledActionStages.pending}`,
+        pending: 0,
+      })
+      .where(eq(scheduledActionStages.actionId, action.id));
     if (open.length)
       await tx
         .update(scheduledActionStages)
@@ -110,14 +111,23 @@ export async function cancelAction({
         );
     const [updated] = await tx
       .update(scheduledActions)
-      .set({ status: 'cancelled', cancelledAt: now })
+      .set({
+        status: 'cancelled',
+        cancelledAt: now,
+        pausedAt: null,
+        ...bumpAction('cancelled', cancelled.length),
+      })
       .where(eq(scheduledActions.id, action.id))
       .returning();
     await recordAudit(tx, ctx, {
       action: 'scheduled_action.cancel',
       subjectType: 'scheduled_action',
       subjectId: action.id,
-      payload: { cancelledTargets: cancelled.length, previousStatus: action.status },
+      payload: {
+        cancelledTargets: cancelled.length,
+        stillRunning: stages.reduce((n, s) => n + s.running, 0),
+        previousStatus: action.status,
+      },
     });
     return { action: updated ?? action, withdrawn: open };
   });
@@ -154,25 +164,46 @@ export async function cancelTarget({
   if (!found || (input.instanceId && found.instanceId !== input.instanceId))
     throw new NotFoundError('Scheduled action target', input.targetId);
   const outcome = await ctx.db.transaction(async (tx) => {
-    const stage = await lockStage(tx, found.stageId);
-    const wrote = await writeTargetOutcome(tx, found, { status: 'cancelled' }, now, ['pending']);
-    const [target] = await tx
+    // Stage row first (the order claims use), then the target.
+    const [stage] = await tx
       .select()
-      .from(scheduledActionTargets)
-      .where(eq(scheduledActionTargets.id, found.id));
-    if (!target) throw new NotFoundError('Scheduled action target', found.id);
-    if (!wrote) return { target, settled: null, stage };
+      .from(scheduledActionStages)
+      .where(eq(scheduledActionStages.id, found.stageId))
+      .for('update');
+    const [target] = await tx
+      .update(scheduledActionTargets)
+      .set({ status: 'cancelled', finishedAt: now })
+      .where(
+        and(eq(scheduledActionTargets.id, found.id), eq(scheduledActionTargets.status, 'pending')),
+      )
+      .returning();
+    if (!target || !stage) {
+      const [current] = await tx
+        .select()
+        .from(scheduledActionTargets)
+        .where(eq(scheduledActionTargets.id, found.id));
+      return { target: current ?? found, next: null };
+    }
+    const [after] = await tx
+      .update(scheduledActionStages)
+      .set({ pending: sql`${scheduledActionStages.pending} - 1`, ...bumpStage('cancelled') })
+      .where(eq(scheduledActionStages.id, stage.id))
+      .returning();
+    await tx
+      .update(scheduledActions)
+      .set(bumpAction('cancelled'))
+      .where(eq(scheduledActions.id, target.actionId));
     await recordAudit(tx, ctx, {
       action: 'scheduled_action.cancel_target',
       subjectType: 'scheduled_action',
       subjectId: target.actionId,
       payload: { targetId: target.id, instanceId: target.instanceId },
     });
-    return { target, settled: stage ? await settleStage(tx, stage, now) : null, stage };
+    const settled = after && stageDrained(after) ? await settleStage(tx, after, now) : null;
+    return { target, next: settled?.nextDue ?? null, stageId: stage.id };
   });
   const { target } = outcome;
-  if (outcome.settled && outcome.stage)
-    await ringAfter(ctx, outcome.stage, outcome.settled, `cancel-${target.id}`, now)();
+  if (outcome.next) await ringStage(ctx, outcome.next, `after-${target.stageId}`, now);
   if (target.status === 'cancelled') return target;
   throw new ConflictError(
     target.status === 'running'
@@ -181,73 +212,4 @@ export async function cancelTarget({
     { targetId: target.id, targetStatus: target.status },
     'target-not-pending',
   );
-}
-
-/**
- * Resumes a halted action: its halted stages are scheduled again from now (keeping the
- * interval between them) and their `halted` targets become pending. 409 unless halted.
- */
-export async function resumeAction({
-  ctx,
-  input,
-}: {
-  ctx: Ctx;
-  input: { actionId: string };
-}): Promise<ScheduledAction> {
-  const now = ctx.clock.now();
-  const { action, stages } = await ctx.db.transaction(async (tx) => {
-    const locked = await lockAction(tx, input.actionId);
-    if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
-    if (locked.action.status !== 'halted')
-      throw new ConflictError(
-        `Only a halted action can be resumed (this one is ${locked.action.status}).`,
-        { status: locked.action.status },
-        'not-halted',
-      );
-    const halted = locked.stages.filter((s) => s.status === 'halted');
-    const resumed: Stage[] = [];
-    for (const [k, stage] of halted.entries()) {
-      const scheduledAt = new Date(now.getTime() + k * locked.action.stageIntervalSeconds * 1000);
-      const back = await tx
-        .update(scheduledActionTargets)
-        .set({ status: 'pending', skipReason: null, finishedAt: null, nextAttemptAt: scheduledAt })
-        .where(
-          and(
-            eq(scheduledActionTargets.stageId, stage.id),
-            eq(scheduledActionTargets.status, 'skipped'),
-            eq(scheduledActionTargets.skipReason, 'halted'),
-          ),
-        )
-        .returning({ id: scheduledActionTargets.id });
-      const [row] = await tx
-        .update(scheduledActionStages)
-        .set({
-          status: 'pending',
-          scheduledAt,
-          gateResult: null,
-          skipped: sql`${scheduledActionStages.skipped} - ${back.length}`,
-        })
-        .where(eq(scheduledActionStages.id, stage.id))
-        .returning();
-      await tx
-        .update(scheduledActions)
-        .set({ skipped: sql`${scheduledActions.skipped} - ${back.length}` })
-        .where(eq(scheduledActions.id, locked.action.id));
-      if (row) resumed.push(row);
-    }
-    const [updated] = await tx
-      .update(scheduledActions)
-      .set({ status: 'running' })
-      .where(eq(scheduledActions.id, locked.action.id))
-      .returning();
-    await recordAudit(tx, ctx, {
-      action: 'scheduled_action.resume',
-      subjectType: 'scheduled_action',
-      subjectId: locked.action.id,
-      payload: { stages: resumed.length },
-    });
-    return { action: updated ?? locked.action, stages: resumed };
-  });
-  await ringStages(ctx, stages);
-  return action;
 }

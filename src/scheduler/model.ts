@@ -12,12 +12,18 @@ export type ActionType = ScheduledAction['actionType'];
 
 /** Doorbell path of the stage handler. */
 export const STAGES_PATH = '/api/callbacks/scheduled-stages';
-/** At most this many targets of one stage are being applied at once. */
-export const STAGE_CONCURRENCY = 50;
-/** Targets claimed per statement. */
-export const CLAIM_CHUNK = 50;
-/** A claimed target must have its operation within this (crash → the sweep returns it). */
-export const TARGET_LEASE_MS = 60_000;
+/** Targets of an action being applied at once, unless the action says otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT = 50;
+/** The largest `maxInFlight` an action may ask for. */
+export const MAX_IN_FLIGHT_LIMIT = 1000;
+/** Targets claimed (and given operations) per transaction. */
+export const CLAIM_CHUNK = 250;
+/**
+ * Finishing operations ring their stage to claim more once this many of the ones claimed
+ * last have finished (a tenth of `maxInFlight`, at least one): slots refill in waves, so a
+ * stage at its cap costs a doorbell per wave, not per finished target.
+ */
+export const refillWave = (maxInFlight: number) => Math.max(1, Math.ceil(maxInFlight / 10));
 /** A busy instance is retried for this long from the first time it was busy, then failed. */
 export const BUSY_WINDOW_MS = 10 * 60_000;
 /** Backoff between busy retries: 15 s, 30 s, 60 s, … capped at 2 min. */
@@ -35,18 +41,26 @@ export {
   TARGET_STATUSES,
 } from '../../db/schema/scheduler.ts';
 
+/** Statuses in which an action may still start targets (a paused one waits for resume). */
 export const LIVE_ACTION_STATUSES = ['scheduled', 'running'] as const;
-export const ACTIVE_TARGET_STATUSES = ['pending', 'running'] as const;
+/** Statuses in which an action has not ended. */
+export const OPEN_ACTION_STATUSES = ['scheduled', 'running', 'paused', 'halted'] as const;
 
 export type SkipReason =
   | 'destroyed'
   | 'pinned'
   | 'already_on_target'
+  | 'stopped'
   | 'halted'
   | 'not_found'
   | 'already_scheduled';
 
-/** The doorbell for a stage, deduplicated per purpose so distinct rings are not merged. */
+/**
+ * The doorbell for a stage. Its deduplication id names what it is for — the stage and a
+ * purpose derived from the stage's own state or due time (`due-<ms>`, `refill-<finished>`,
+ * `early-<message id>`), never from the clock — so ringing twice for one reason sends one
+ * message, and distinct reasons are not merged.
+ */
 export function stageDoorbell(
   stage: Pick<Stage, 'id' | 'scheduledAt'>,
   purpose: string,

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
   scheduledActionStages,
@@ -7,15 +7,34 @@ import {
 } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import type { OperationListener } from '../fleet/operations/store.ts';
-import { type Stage, stageDoorbell, type Target } from './model.ts';
+import { type Stage, stageDoorbell } from './model.ts';
 
-export type TargetOutcome =
-  | { status: 'applied' }
-  | { status: 'skipped'; reason: string }
-  | { status: 'failed'; error: string }
-  | { status: 'cancelled' };
+/** A target's terminal outcome; each has a counter of the same name on stages and actions. */
+export type OutcomeStatus = 'applied' | 'skipped' | 'failed' | 'cancelled';
 
-/** Locks a stage row: outcome writes of one stage run one at a time, so completion is seen exactly once. */
+const stageCol = {
+  applied: scheduledActionStages.applied,
+  skipped: scheduledActionStages.skipped,
+  failed: scheduledActionStages.failed,
+  cancelled: scheduledActionStages.cancelled,
+} as const;
+const actionCol = {
+  applied: scheduledActions.applied,
+  skipped: scheduledActions.skipped,
+  failed: scheduledActions.failed,
+  cancelled: scheduledActions.cancelled,
+} as const;
+
+/** SET parts that add `n` to a stage's (or an action's) outcome counter. */
+export const bumpStage = (status: OutcomeStatus, n: number | SQL = 1) => ({
+  [status]: sql`${stageCol[status]} + ${n}`,
+});
+export const bumpAction = (status: OutcomeStatus, n: number | SQL = 1) => ({
+  [status]: sql`${actionCol[status]} + ${n}`,
+});
+type SQL = ReturnType<typeof sql>;
+
+/** Locks a stage row: claims and settling of one stage run one at a time. */
 export async function lockStage(tx: Db, stageId: string): Promise<Stage | null> {
   const [stage] = await tx
     .select()
@@ -25,93 +44,40 @@ export async function lockStage(tx: Db, stageId: string): Promise<Stage | null> 
   return stage ?? null;
 }
 
-/**
- * Records a target's outcome and bumps the stage's and action's counter, in the caller's
- * transaction, guarded by the target's current status (`from`): a duplicate or late
- * writer finds nothing to update and changes nothing. Returns whether it wrote.
- */
-export async function writeTargetOutcome(
-  tx: Db,
-  target: Pick<Target, 'id' | 'stageId' | 'actionId'>,
-  outcome: TargetOutcome,
-  now: Date,
-  from: ('pending' | 'running')[] = ['running'],
-): Promise<boolean> {
-  const [row] = await tx
-    .update(scheduledActionTargets)
-    .set({
-      status: outcome.status,
-      skipReason: outcome.status === 'skipped' ? outcome.reason : null,
-      error: outcome.status === 'failed' ? outcome.error : null,
-      leaseUntil: null,
-      finishedAt: now,
-      ...(outcome.status === 'applied' ? { appliedAt: now } : {}),
-    })
-    .where(
-      and(eq(scheduledActionTargets.id, target.id), inArray(scheduledActionTargets.status, from)),
-    )
-    .returning({ id: scheduledActionTargets.id });
-  if (!row) return false;
-  const column = sql.identifier(outcome.status);
-  await tx.execute(
-    sql`update scheduled_action_stages set ${column} = ${column} + 1 where id = ${target.stageId}`,
-  );
-  await tx.execute(
-    sql`update scheduled_actions set ${column} = ${column} + 1 where id = ${target.actionId}`,
-  );
-  return true;
-}
+/** A stage is done when nothing of it is pending or running. */
+export const stageDrained = (s: Pick<Stage, 'pending' | 'running'>) =>
+  s.pending === 0 && s.running === 0;
 
 export type Settled = {
-  /** Targets of the stage still pending and due now (the caller may claim more). */
-  pendingDue: number;
   stageFinished: boolean;
   /** A later stage that is already due, to ring now that this one finished. */
   nextDue: Stage | null;
 };
 
 /**
- * Finishes a stage once none of its targets is pending or running (call with the stage
- * locked): the failure gate halts the action — later stages `halted`, their targets
- * skipped with `halted` — when more than the threshold of its applied + failed targets
- * failed; otherwise the stage completes, and the last stage completes the action:
- * `completed` when anything was applied or skipped, `failed` when everything failed,
- * `cancelled` when every target was cancelled.
+ * Finishes a drained stage (call with the stage row locked by this transaction, and its
+ * counters current): the failure gate halts the action — later stages `halted`, their
+ * targets skipped with `halted` — when more than the threshold of its applied + failed
+ * targets failed; otherwise the stage completes, and the last stage completes the action.
+ * Reads only counters, never the stage's targets.
  */
 export async function settleStage(tx: Db, stage: Stage, now: Date): Promise<Settled> {
-  const open = await tx
-    .select({
-      status: scheduledActionTargets.status,
-      due: sql<boolean>`${scheduledActionTargets.nextAttemptAt} <= ${now.toISOString()}::timestamptz`,
-    })
-    .from(scheduledActionTargets)
-    .where(
-      and(
-        eq(scheduledActionTargets.stageId, stage.id),
-        inArray(scheduledActionTargets.status, ['pending', 'running']),
-      ),
-    );
-  const pendingDue = open.filter((t) => t.status === 'pending' && t.due).length;
-  if (open.length > 0 || (stage.status !== 'pending' && stage.status !== 'running'))
-    return { pendingDue, stageFinished: false, nextDue: null };
-  const [counts] = await tx
-    .select()
-    .from(scheduledActionStages)
-    .where(eq(scheduledActionStages.id, stage.id));
+  if (!stageDrained(stage) || (stage.status !== 'pending' && stage.status !== 'running'))
+    return { stageFinished: false, nextDue: null };
   const [action] = await tx
     .select()
     .from(scheduledActions)
     .where(eq(scheduledActions.id, stage.actionId))
     .for('update');
-  if (!counts || !action) return { pendingDue, stageFinished: false, nextDue: null };
-  const decided = counts.applied + counts.failed;
-  const failedPct = decided ? (counts.failed / decided) * 100 : 0;
+  if (!action) return { stageFinished: false, nextDue: null };
+  const decided = stage.applied + stage.failed;
+  const failedPct = decided ? (stage.failed / decided) * 100 : 0;
   const threshold = action.failureThresholdPercent;
   const halt = threshold !== null && decided > 0 && failedPct > threshold;
   const gateResult =
     threshold === null
-      ? `no gate: ${counts.failed} of ${decided} failed`
-      : `${halt ? 'halted' : 'passed'}: ${counts.failed} of ${decided} failed (${failedPct.toFixed(1)}% ${halt ? '>' : '≤'} ${threshold}%)`;
+      ? `no gate: ${stage.failed} of ${decided} failed`
+      : `${halt ? 'halted' : 'passed'}: ${stage.failed} of ${decided} failed (${failedPct.toFixed(1)}% ${halt ? '>' : '≤'} ${threshold}%)`;
   await tx
     .update(scheduledActionStages)
     .set({ status: 'completed', completedAt: now, gateResult })
@@ -127,130 +93,150 @@ export async function settleStage(tx: Db, stage: Stage, now: Date): Promise<Sett
       ),
     )
     .orderBy(asc(scheduledActionStages.index));
-  if (halt && action.status === 'running') {
-    await haltLaterStages(
-      tx,
-      action.id,
-      later.map((s) => s.id),
-      now,
-    );
+  if (halt && (action.status === 'running' || action.status === 'paused')) {
+    await haltStages(tx, action.id, later, now);
     await tx
       .update(scheduledActions)
-      .set({ status: 'halted' })
+      .set({ status: 'halted', pausedAt: null })
       .where(eq(scheduledActions.id, action.id));
-    return { pendingDue, stageFinished: true, nextDue: null };
+    return { stageFinished: true, nextDue: null };
   }
   if (later.length === 0) {
     await finishAction(tx, action.id, now);
-    return { pendingDue, stageFinished: true, nextDue: null };
+    return { stageFinished: true, nextDue: null };
   }
   const next = later[0] ?? null;
-  return {
-    pendingDue,
-    stageFinished: true,
-    nextDue: next && next.scheduledAt <= now ? next : null,
-  };
+  return { stageFinished: true, nextDue: next && next.scheduledAt <= now ? next : null };
 }
 
-async function haltLaterStages(tx: Db, actionId: string, stageIds: string[], now: Date) {
-  if (!stageIds.length) return;
+/** Later stages are halted by a failed gate: their pending targets are skipped `halted`. */
+async function haltStages(tx: Db, actionId: string, stages: Stage[], now: Date) {
+  if (!stages.length) return;
+  const ids = stages.map((s) => s.id);
+  const skipped = stages.reduce((n, s) => n + s.pending, 0);
   await tx
-    .update(scheduledActionStages)
-    .set({ status: 'halted', gateResult: 'halted by an earlier stage' })
-    .where(inArray(scheduledActionStages.id, stageIds));
-  const skipped = await tx
     .update(scheduledActionTargets)
     .set({ status: 'skipped', skipReason: 'halted', finishedAt: now })
     .where(
       and(
-        inArray(scheduledActionTargets.stageId, stageIds),
+        inArray(scheduledActionTargets.stageId, ids),
         eq(scheduledActionTargets.status, 'pending'),
       ),
-    )
-    .returning({ stageId: scheduledActionTargets.stageId });
-  const perStage = new Map<string, number>();
-  for (const s of skipped) perStage.set(s.stageId, (perStage.get(s.stageId) ?? 0) + 1);
-  for (const [stageId, n] of perStage)
-    await tx
-      .update(scheduledActionStages)
-      .set({ skipped: sql`${scheduledActionStages.skipped} + ${n}` })
-      .where(eq(scheduledActionStages.id, stageId));
-  if (skipped.length)
+    );
+  await tx
+    .update(scheduledActionStages)
+    .set({
+      status: 'halted',
+      gateResult: 'halted by an earlier stage',
+      skipped: sql`${scheduledActionStages.skipped} + ${scheduledActionStages.pending}`,
+      pending: 0,
+    })
+    .where(inArray(scheduledActionStages.id, ids));
+  if (skipped)
     await tx
       .update(scheduledActions)
-      .set({ skipped: sql`${scheduledActions.skipped} + ${skipped.length}` })
+      .set(bumpAction('skipped', skipped))
       .where(eq(scheduledActions.id, actionId));
 }
 
-/** Sets the final status from the counters (only a live action; a cancelled one stays cancelled). */
+/**
+ * Sets the final status from the counters (only an action that has not ended; a cancelled
+ * one stays cancelled): `cancelled` when every target was cancelled, `completed` when
+ * anything was applied or skipped (with failures, the failed count says so), else `failed`.
+ */
 export async function finishAction(tx: Db, actionId: string, now: Date) {
   const [a] = await tx.select().from(scheduledActions).where(eq(scheduledActions.id, actionId));
-  if (!a || (a.status !== 'scheduled' && a.status !== 'running')) return;
+  if (!a || (a.status !== 'scheduled' && a.status !== 'running' && a.status !== 'paused')) return;
   const status =
     a.cancelled === a.total ? 'cancelled' : a.applied + a.skipped > 0 ? 'completed' : 'failed';
   await tx
     .update(scheduledActions)
-    .set({ status, completedAt: now, ...(status === 'cancelled' ? { cancelledAt: now } : {}) })
+    .set({
+      status,
+      completedAt: now,
+      pausedAt: null,
+      ...(status === 'cancelled' ? { cancelledAt: now } : {}),
+    })
     .where(eq(scheduledActions.id, actionId));
 }
 
-/** Pending targets of a stage, for the console's progress. */
-export async function stageOpenCounts(db: Db, stageId: string) {
-  const rows = await db
-    .select({ status: scheduledActionTargets.status, n: count() })
-    .from(scheduledActionTargets)
-    .where(
-      and(
-        eq(scheduledActionTargets.stageId, stageId),
-        inArray(scheduledActionTargets.status, ['pending', 'running']),
-      ),
-    )
-    .groupBy(scheduledActionTargets.status);
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-}
-
 /**
- * The operation listener: when the instance operation applying a target finishes, the
- * target becomes `applied` (the machine runs the expected version and answers healthy)
- * or `failed` with the operation's reason, in the same transaction; the stage may finish.
- * After commit, the stage is rung to start more of its targets, or the next stage if due.
+ * The operation listener: when the instance operation applying a target finishes, one
+ * statement records the target's outcome (`applied`: the machine runs the expected version
+ * and answers healthy; else `failed` with the operation's reason) and moves the stage's and
+ * the action's counters, guarded by the target being `running` with this operation (the
+ * operation its claim created owns it). Finishing one target is O(1): the stage row's
+ * counters say whether it drained. After commit, the stage is rung when a wave of slots
+ * has freed (see `refillWave`), or the next stage when it is due.
  */
 export const recordTargetOutcome: OperationListener = async (ctx, tx, op, result, now) => {
-  const [target] = await tx
-    .select()
-    .from(scheduledActionTargets)
-    .where(
-      and(
-        eq(scheduledActionTargets.operationId, op.id),
-        eq(scheduledActionTargets.status, 'running'),
-      ),
-    );
-  if (!target) return undefined;
-  const stage = await lockStage(tx, target.stageId);
-  if (!stage) return undefined;
-  const wrote = await writeTargetOutcome(
-    tx,
-    target,
-    result.ok ? { status: 'applied' } : { status: 'failed', error: result.error },
-    now,
+  const status: OutcomeStatus = result.ok ? 'applied' : 'failed';
+  const target = tx.$with('target').as(
+    tx
+      .update(scheduledActionTargets)
+      .set({
+        status,
+        error: result.ok ? null : result.error,
+        finishedAt: now,
+        ...(result.ok ? { appliedAt: now } : {}),
+      })
+      .where(
+        and(
+          eq(scheduledActionTargets.operationId, op.id),
+          eq(scheduledActionTargets.status, 'running'),
+        ),
+      )
+      .returning({ stageId: scheduledActionTargets.stageId }),
   );
-  if (!wrote) return undefined;
-  const settled = await settleStage(tx, stage, now);
-  return ringAfter(ctx, stage, settled, `op-${op.id}`, now);
+  const stage = tx.$with('stage').as(
+    tx
+      .update(scheduledActionStages)
+      .set({ running: sql`${scheduledActionStages.running} - 1`, ...bumpStage(status) })
+      .where(inArray(scheduledActionStages.id, tx.select({ id: target.stageId }).from(target)))
+      .returning(),
+  );
+  // Rows lock in one order everywhere: target, then stage, then action.
+  const [row] = await tx
+    .with(target, stage)
+    .update(scheduledActions)
+    .set(bumpAction(status))
+    .from(stage)
+    .where(eq(scheduledActions.id, stage.actionId))
+    .returning({
+      ...stageColumnsOf(stage as unknown as Record<string, unknown>),
+      actionStatus: scheduledActions.status,
+      maxInFlight: scheduledActions.maxInFlight,
+    });
+  if (!row) return undefined;
+  const {
+    actionStatus,
+    maxInFlight: _,
+    ...after
+  } = row as Stage & {
+    actionStatus: string;
+    maxInFlight: number;
+  };
+  if (stageDrained(after)) {
+    const settled = await settleStage(tx, after, now);
+    if (!settled.nextDue) return undefined;
+    const next = settled.nextDue;
+    return () => ringStage(ctx, next, `after-${after.id}`, now);
+  }
+  const wake =
+    actionStatus === 'running' &&
+    after.status === 'running' &&
+    after.pending > 0 &&
+    after.running === after.wakeAtRunning;
+  if (!wake) return undefined;
+  const finished = after.applied + after.skipped + after.failed + after.cancelled;
+  return () => ringStage(ctx, after, `refill-${finished}`, now);
 };
 
-/** After-commit doorbells: more of this stage, or the next stage that waited for it. */
-export function ringAfter(
-  ctx: Pick<Deps, 'doorbells' | 'log'>,
-  stage: Stage,
-  settled: Settled,
-  purpose: string,
-  now: Date,
-) {
-  return async () => {
-    if (settled.pendingDue > 0) await ringStage(ctx, stage, `wave-${purpose}`, now);
-    if (settled.nextDue) await ringStage(ctx, settled.nextDue, `after-${stage.id}`, now);
-  };
+/** Every column of a stage, read from a CTE that returned whole stage rows. */
+function stageColumnsOf(cte: Record<string, unknown>) {
+  return Object.fromEntries(
+    Object.keys(getTableColumns(scheduledActionStages)).map((k) => [k, cte[k]]),
+  ) as Record<keyof Stage, SQL>;
 }
 
 /** Rings a stage's doorbell for `at`; a failure is logged and left to the sweep. */

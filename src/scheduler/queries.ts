@@ -23,16 +23,17 @@ export type ActionListQuery = {
 };
 
 /**
- * Status sort follows the lifecycle an operator scans for: live work first, then halted
- * (needs a decision), then waiting, then finished. Ties break on run time, then id.
+ * Status sort follows the lifecycle an operator scans for: live work first, then paused and
+ * halted (need a decision), then waiting, then finished. Ties break on run time, then id.
  */
 const STATUS_RANK_OF: Record<ScheduledAction['status'], number> = {
   running: 0,
-  halted: 1,
-  scheduled: 2,
-  failed: 3,
-  completed: 4,
-  cancelled: 5,
+  paused: 1,
+  halted: 2,
+  scheduled: 3,
+  failed: 4,
+  completed: 5,
+  cancelled: 6,
 };
 const STATUS_RANK = sql<number>`case ${scheduledActions.status} ${sql.join(
   Object.entries(STATUS_RANK_OF).map(([status, rank]) => sql`when ${status} then ${rank}::int`),
@@ -56,7 +57,10 @@ type SortKey = { at: Date; rank?: number };
  * or on (status rank, run_at, id) for `sort: 'status'`. A cursor names the sort and order it
  * was made for; any other is a 400.
  */
-export async function listActions(db: Db, query: ActionListQuery): Promise<Page<ScheduledAction>> {
+/** An action with how many of its targets are being applied now (summed over its stages). */
+export type ActionRow = ScheduledAction & { running: number };
+
+export async function listActions(db: Db, query: ActionListQuery): Promise<Page<ActionRow>> {
   const limit = Math.min(Math.max(query.limit ?? 25, 1), 200);
   const sort = query.sort ?? 'run_at';
   const order = query.order ?? 'desc';
@@ -80,12 +84,16 @@ export async function listActions(db: Db, query: ActionListQuery): Promise<Page<
       sql`(${sql.join([...keys, sql`${scheduledActions.id}`], sql`, `)}) ${ascending ? sql`>` : sql`<`} (${sql.join(values, sql`, `)})`,
     );
   }
-  const rows = await db
-    .select()
+  const found = await db
+    .select({
+      action: scheduledActions,
+      running: sql<number>`(select coalesce(sum(${scheduledActionStages.running}), 0)::int from ${scheduledActionStages} where ${scheduledActionStages.actionId} = ${scheduledActions.id})`,
+    })
     .from(scheduledActions)
     .where(and(...where))
     .orderBy(...[...keys, sql`${scheduledActions.id}`].map((k) => (ascending ? asc(k) : desc(k))))
     .limit(limit + 1);
+  const rows: ActionRow[] = found.map((r) => ({ ...r.action, running: r.running }));
   return keysetPage(rows, limit, cursor, (a) =>
     writeKey(scope, sort, {
       at: sort === 'created' ? a.createdAt : a.runAt,
@@ -115,7 +123,7 @@ function readKey(cursor: Cursor, scope: string, sort: ActionSort): SortKey {
   return { at, rank };
 }
 
-export type ActionDetail = ScheduledAction & { stages: Stage[] };
+export type ActionDetail = ActionRow & { stages: Stage[] };
 
 export async function getAction(db: Db, id: string): Promise<ActionDetail> {
   const [action] = await db.select().from(scheduledActions).where(eq(scheduledActions.id, id));
@@ -125,7 +133,7 @@ export async function getAction(db: Db, id: string): Promise<ActionDetail> {
     .from(scheduledActionStages)
     .where(eq(scheduledActionStages.actionId, id))
     .orderBy(asc(scheduledActionStages.index));
-  return { ...action, stages };
+  return { ...action, stages, running: stages.reduce((n, s) => n + s.running, 0) };
 }
 
 /** How many of an action's targets are in each status (statuses with none are absent). */

@@ -1,303 +1,380 @@
-import { and, asc, count, eq, inArray, lt, lte, min, sql } from 'drizzle-orm';
+import { and, asc, eq, lte, min, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
-  instanceOperations,
-  instances,
   scheduledActionStages,
   scheduledActions,
   scheduledActionTargets,
-  versionPins,
 } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { BUSY_STATUSES, type Operation } from '../fleet/operations/model.ts';
-import { insertOperation, ringStep } from '../fleet/operations/request.ts';
+import {
+  insertOperations,
+  isBusy,
+  type LockedInstance,
+  lockInstances,
+} from '../fleet/operations/batch.ts';
+import type { Operation } from '../fleet/operations/model.ts';
+import { stepDoorbell } from '../fleet/operations/model.ts';
 import { writePin } from '../fleet/pins.ts';
-import { isUniqueViolation } from '../lib/pg-errors.ts';
+import { claimMany } from '../lib/claims.ts';
 import {
   BUSY_WINDOW_MS,
   busyBackoffMs,
   CLAIM_CHUNK,
+  refillWave,
   type ScheduledAction,
-  STAGE_CONCURRENCY,
   type Stage,
-  TARGET_LEASE_MS,
+  stageDoorbell,
   type Target,
 } from './model.ts';
-import { lockStage, ringAfter, ringStage, settleStage, writeTargetOutcome } from './outcome.ts';
+import { bumpAction, ringStage, type Settled, settleStage, stageDrained } from './outcome.ts';
 
 export type StageRun =
-  | { outcome: 'skipped'; reason: 'unknown' | 'not_live' | 'not_due' | 'waiting_for_previous' }
+  | {
+      outcome: 'skipped';
+      reason: 'unknown' | 'not_live' | 'paused' | 'waiting_for_previous' | 'full';
+    }
+  | { outcome: 'early'; dueAt: Date }
   | { outcome: 'progressed'; started: number; skipped: number; failed: number; deferred: number };
 
-/** Seconds between checks while a stage waits for the one before it. */
-const WAIT_FOR_PREVIOUS_MS = 15_000;
+/** Every stage claim of the deployment takes this advisory lock to respect the global cap. */
+const GLOBAL_CAP_LOCK = 7_310_001;
 
-async function activate(
-  deps: Deps,
-  stageId: string,
-  now: Date,
-): Promise<{ stage: Stage; action: ScheduledAction } | StageRun> {
-  return deps.db.transaction(async (tx) => {
-    const stage = await lockStage(tx, stageId);
-    if (!stage) return { outcome: 'skipped', reason: 'unknown' } as const;
-    const [action] = await tx
-      .select()
-      .from(scheduledActions)
-      .where(eq(scheduledActions.id, stage.actionId));
-    if (
-      !action ||
-      (action.status !== 'scheduled' && action.status !== 'running') ||
-      (stage.status !== 'pending' && stage.status !== 'running')
-    )
-      return { outcome: 'skipped', reason: 'not_live' } as const;
-    if (stage.scheduledAt > now) return { outcome: 'skipped', reason: 'not_due' } as const;
-    if (stage.index > 0) {
-      const [previous] = await tx
-        .select({ status: scheduledActionStages.status })
-        .from(scheduledActionStages)
-        .where(
-          and(
-            eq(scheduledActionStages.actionId, action.id),
-            eq(scheduledActionStages.index, stage.index - 1),
-          ),
-        );
-      // A stage starts only after the one before it has finished and passed its gate.
-      if (previous && (previous.status === 'pending' || previous.status === 'running'))
-        return { outcome: 'skipped', reason: 'waiting_for_previous' } as const;
-    }
-    if (stage.status === 'pending') {
-      await tx
-        .update(scheduledActionStages)
-        .set({ status: 'running', startedAt: now })
-        .where(eq(scheduledActionStages.id, stage.id));
-      if (action.status === 'scheduled')
-        await tx
-          .update(scheduledActions)
-          .set({ status: 'running', startedAt: now })
-          .where(and(eq(scheduledActions.id, action.id), eq(scheduledActions.status, 'scheduled')));
-    }
-    return { stage: { ...stage, status: 'running' as const }, action };
-  });
-}
-
-/** Claims due pending targets up to the stage's free concurrency; committed before anything acts on them. */
-async function claim(database: Db, stageId: string, now: Date): Promise<Target[]> {
-  // The stage row lock makes count-then-claim atomic across concurrent stage doorbells, so
-  // the stage never has more than STAGE_CONCURRENCY targets being applied.
-  return database.transaction(async (db) => {
-    await lockStage(db, stageId);
-    const [{ running } = { running: 0 }] = await db
-      .select({ running: count() })
-      .from(scheduledActionTargets)
-      .where(
-        and(
-          eq(scheduledActionTargets.stageId, stageId),
-          eq(scheduledActionTargets.status, 'running'),
-        ),
-      );
-    const free = Math.min(CLAIM_CHUNK, STAGE_CONCURRENCY - running);
-    if (free <= 0) return [];
-    const due = db
-      .select({ id: scheduledActionTargets.id })
-      .from(scheduledActionTargets)
-      .where(
-        and(
-          eq(scheduledActionTargets.stageId, stageId),
-          eq(scheduledActionTargets.status, 'pending'),
-          lte(scheduledActionTargets.nextAttemptAt, now),
-        ),
-      )
-      .orderBy(asc(scheduledActionTargets.nextAttemptAt), asc(scheduledActionTargets.id))
-      .limit(free)
-      .for('update', { skipLocked: true });
-    return db
-      .update(scheduledActionTargets)
-      .set({
-        status: 'running',
-        claimedAt: now,
-        leaseUntil: new Date(now.getTime() + TARGET_LEASE_MS),
-        attempts: sql`${scheduledActionTargets.attempts} + 1`,
-      })
-      .where(inArray(scheduledActionTargets.id, due))
-      .returning();
-  });
-}
-
-type Started =
-  | { kind: 'started'; op: Operation }
-  | { kind: 'finished'; status: 'skipped' | 'failed' }
-  | { kind: 'deferred' };
+type Opened =
+  | { kind: 'open'; stage: Stage; action: ScheduledAction }
+  | { kind: 'skip'; run: StageRun };
 
 /**
- * One claimed target, re-checked against the instance as it is now (in one transaction
- * with the stage locked): destroyed → skipped; a pinned instance without override →
- * skipped `pinned`; already on the target image → skipped `already_on_target`; busy →
- * back to pending with backoff, failed `instance_busy` after 10 minutes of trying;
- * otherwise the instance operation that applies it is created and linked.
+ * Locks the stage and checks, under that lock, that it may start targets now: the action
+ * is live (scheduled or running, not paused), the stage is due and the one before it has
+ * finished (and passed its gate). A pending stage becomes running (and a scheduled action
+ * running) here.
  */
-async function startTarget(
-  deps: Deps,
-  action: ScheduledAction,
-  target: Target,
-  now: Date,
-): Promise<Started> {
-  return deps.db.transaction(async (tx) => {
-    const stage = await lockStage(tx, target.stageId);
-    const [instance] = await tx
-      .select()
-      .from(instances)
-      .where(eq(instances.id, target.instanceId))
-      .for('update');
-    const [pin] = await tx
-      .select()
-      .from(versionPins)
-      .where(eq(versionPins.instanceId, target.instanceId));
-    const finish = async (
-      outcome: { status: 'skipped'; reason: string } | { status: 'failed'; error: string },
-    ) => {
-      await writeTargetOutcome(tx, target, outcome, now);
-      if (stage) await settleStage(tx, stage, now);
-      return { kind: 'finished', status: outcome.status } as const;
-    };
-    if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
-      return finish({ status: 'skipped', reason: 'destroyed' });
-    const isVersion = action.actionType === 'version_change';
-    if (isVersion && pin && pin.imageTag !== action.targetImageTag && !action.overridePins)
-      return finish({ status: 'skipped', reason: 'pinned' });
-    if (isVersion && instance.imageTag === action.targetImageTag)
-      return finish({ status: 'skipped', reason: 'already_on_target' });
-    const [active] = await tx
-      .select({ id: instanceOperations.id })
-      .from(instanceOperations)
+async function openStage(tx: Db, stageId: string, now: Date): Promise<Opened> {
+  const [row] = await tx
+    .select({ stage: scheduledActionStages, action: scheduledActions })
+    .from(scheduledActionStages)
+    .innerJoin(scheduledActions, eq(scheduledActions.id, scheduledActionStages.actionId))
+    .where(eq(scheduledActionStages.id, stageId))
+    .for('update', { of: scheduledActionStages });
+  if (!row) return { kind: 'skip', run: { outcome: 'skipped', reason: 'unknown' } };
+  const { stage, action } = row;
+  if (stage.status !== 'pending' && stage.status !== 'running')
+    return { kind: 'skip', run: { outcome: 'skipped', reason: 'not_live' } };
+  if (action.status === 'paused')
+    return { kind: 'skip', run: { outcome: 'skipped', reason: 'paused' } };
+  if (action.status !== 'scheduled' && action.status !== 'running')
+    return { kind: 'skip', run: { outcome: 'skipped', reason: 'not_live' } };
+  if (stage.scheduledAt > now)
+    return { kind: 'skip', run: { outcome: 'early', dueAt: stage.scheduledAt } };
+  if (stage.index > 0) {
+    const [previous] = await tx
+      .select({ status: scheduledActionStages.status })
+      .from(scheduledActionStages)
       .where(
         and(
-          eq(instanceOperations.instanceId, instance.id),
-          inArray(instanceOperations.status, ['pending', 'running']),
+          eq(scheduledActionStages.actionId, action.id),
+          eq(scheduledActionStages.index, stage.index - 1),
         ),
       );
-    const busy =
-      Boolean(active) ||
-      (BUSY_STATUSES as readonly string[]).includes(instance.status) ||
-      !instance.machineId;
-    if (busy) {
-      const since = target.busySince ?? now;
-      if (now.getTime() - since.getTime() >= BUSY_WINDOW_MS)
-        return finish({
-          status: 'failed',
-          error: `instance_busy: the instance stayed ${instance.status}${active ? ' with another action running' : ''} for ${BUSY_WINDOW_MS / 60_000} minutes`,
-        });
+    // The previous stage rings this one when it finishes (settleStage's `nextDue`).
+    if (previous && (previous.status === 'pending' || previous.status === 'running'))
+      return { kind: 'skip', run: { outcome: 'skipped', reason: 'waiting_for_previous' } };
+  }
+  if (stage.status === 'pending') {
+    await tx
+      .update(scheduledActionStages)
+      .set({ status: 'running', startedAt: now })
+      .where(eq(scheduledActionStages.id, stage.id));
+    if (action.status === 'scheduled')
       await tx
-        .update(scheduledActionTargets)
-        .set({
-          status: 'pending',
-          busySince: since,
-          leaseUntil: null,
-          nextAttemptAt: new Date(now.getTime() + busyBackoffMs(target.attempts)),
-        })
-        .where(
-          and(
-            eq(scheduledActionTargets.id, target.id),
-            eq(scheduledActionTargets.status, 'running'),
-          ),
-        );
-      return { kind: 'deferred' } as const;
-    }
+        .update(scheduledActions)
+        .set({ status: 'running', startedAt: now })
+        .where(eq(scheduledActions.id, action.id));
+  }
+  return {
+    kind: 'open',
+    stage: { ...stage, status: 'running', startedAt: stage.startedAt ?? now },
+    action: { ...action, status: 'running' },
+  };
+}
+
+/** Free slots under the deployment-wide cap: the cap minus targets running in live stages. */
+async function globalRoom(tx: Db, cap: number): Promise<number> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${GLOBAL_CAP_LOCK})`);
+  const [row] = await tx
+    .select({ running: sql<number>`coalesce(sum(${scheduledActionStages.running}), 0)::int` })
+    .from(scheduledActionStages)
+    .where(eq(scheduledActionStages.status, 'running'));
+  return cap - (row?.running ?? 0);
+}
+
+type Decision =
+  | { kind: 'start'; target: Target; pinMove: string | null }
+  | { kind: 'skipped'; target: Target; reason: string }
+  | { kind: 'failed'; target: Target; error: string }
+  | { kind: 'deferred'; target: Target; busySince: Date; at: Date };
+
+/**
+ * Re-checks a claimed target against its instance as it is now (locked): destroyed →
+ * skipped; stopped (a restart, or a version change without `includeStopped`) → skipped;
+ * pinned without override → skipped `pinned`; already on the target → skipped; busy →
+ * back to pending with backoff, failed `instance_busy` after 10 minutes of trying.
+ */
+function decide(
+  action: ScheduledAction,
+  target: Target,
+  instance: LockedInstance | undefined,
+  now: Date,
+): Decision {
+  const isVersion = action.actionType === 'version_change';
+  if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
+    return { kind: 'skipped', target, reason: 'destroyed' };
+  if (instance.status === 'stopped' && (!isVersion || !action.includeStopped))
+    return { kind: 'skipped', target, reason: 'stopped' };
+  const pinned = isVersion && instance.pinnedImageTag !== null;
+  if (pinned && instance.pinnedImageTag !== action.targetImageTag && !action.overridePins)
+    return { kind: 'skipped', target, reason: 'pinned' };
+  if (isVersion && instance.imageTag === action.targetImageTag)
+    return { kind: 'skipped', target, reason: 'already_on_target' };
+  if (isBusy(instance)) {
+    const since = target.busySince ?? now;
+    if (now.getTime() - since.getTime() >= BUSY_WINDOW_MS)
+      return {
+        kind: 'failed',
+        target,
+        error: `instance_busy: the instance stayed ${instance.status}${instance.busyWithOperation ? ' with another action running' : ''} for ${BUSY_WINDOW_MS / 60_000} minutes`,
+      };
+    return {
+      kind: 'deferred',
+      target,
+      busySince: since,
+      at: new Date(now.getTime() + busyBackoffMs(target.attempts)),
+    };
+  }
+  return {
+    kind: 'start',
+    target,
+    pinMove:
+      pinned && instance.pinnedImageTag !== action.targetImageTag
+        ? (instance.pinnedImageTag as string)
+        : null,
+  };
+}
+
+type Chunk = {
+  ops: Operation[];
+  claimed: number;
+  counts: { started: number; skipped: number; failed: number; deferred: number };
+  /** Free slots left after this chunk (per action and deployment-wide). */
+  room: number;
+  stage: Stage;
+  settled: Settled | null;
+};
+
+/**
+ * One transaction: claim up to a chunk of the stage's due pending targets within its free
+ * slots (src/lib/claims.ts), re-check each under the instance's lock, and for those that
+ * go ahead create the instance operation that applies them — all committed together, so a
+ * claimed target always has its operation and a cancel (which takes the stage lock first)
+ * either sees it started or stops it before it is claimed. Counters on the stage and the
+ * action move in the same transaction.
+ */
+async function claimChunk(deps: Deps, stageId: string, now: Date): Promise<Chunk | StageRun> {
+  return deps.db.transaction(async (tx) => {
+    const opened = await openStage(tx, stageId, now);
+    if (opened.kind === 'skip') return opened.run;
+    const { stage, action } = opened;
+    let room = action.maxInFlight - stage.running;
+    if (room > 0) room = Math.min(room, await globalRoom(tx, deps.config.scheduler.maxInFlight));
+    if (room <= 0) return { outcome: 'skipped', reason: 'full' } as const;
+    const claimed = await claimMany(tx, scheduledActionTargets, {
+      where: and(
+        eq(scheduledActionTargets.stageId, stage.id),
+        eq(scheduledActionTargets.status, 'pending'),
+        lte(scheduledActionTargets.nextAttemptAt, now),
+      ) as SQL,
+      orderBy: [asc(scheduledActionTargets.nextAttemptAt), asc(scheduledActionTargets.id)],
+      limit: Math.min(room, CLAIM_CHUNK),
+      now,
+      set: { status: 'running' },
+    });
+    const locked = await lockInstances(
+      tx,
+      claimed.map((t) => t.instanceId),
+    );
+    const decisions = claimed.map((t) => decide(action, t, locked.get(t.instanceId), now));
+    const starting = decisions.filter((d) => d.kind === 'start');
     const actor = {
       type: 'system' as const,
       id: null,
       label: `scheduled action ${action.id.slice(0, 8)}`,
     };
-    if (isVersion && pin && pin.imageTag !== action.targetImageTag && action.targetImageTag)
-      await writePin(
-        tx,
-        { ...deps, actor, requestId: null },
-        {
-          instanceId: instance.id,
-          imageTag: action.targetImageTag,
-          reason: `override by scheduled action ${action.id} (was ${pin.imageTag})`,
-        },
-      );
-    const op = await insertOperation(tx, {
-      instance,
-      kind: action.actionType,
-      targetImageTag: isVersion ? action.targetImageTag : instance.imageTag,
-      actor,
+    for (const d of starting)
+      if (d.pinMove && action.targetImageTag)
+        await writePin(
+          tx,
+          { ...deps, actor, requestId: null },
+          {
+            instanceId: d.target.instanceId,
+            imageTag: action.targetImageTag,
+            reason: `override by scheduled action ${action.id} (was ${d.pinMove})`,
+          },
+        );
+    const isVersion = action.actionType === 'version_change';
+    const ops = await insertOperations(
+      tx,
+      starting.map((d) => {
+        const instance = locked.get(d.target.instanceId);
+        return {
+          instance: {
+            id: d.target.instanceId,
+            imageTag: instance?.imageTag ?? null,
+            status: instance?.status ?? 'running',
+          },
+          kind: action.actionType,
+          targetImageTag: isVersion ? action.targetImageTag : (instance?.imageTag ?? null),
+          actor,
+          eventPayload: { scheduledActionId: action.id, targetId: d.target.id },
+        };
+      }),
       now,
-      eventPayload: { scheduledActionId: action.id, targetId: target.id },
-    });
-    await tx
-      .update(scheduledActionTargets)
-      .set({ operationId: op.id, leaseUntil: null, sourceImageTag: instance.imageTag })
-      .where(eq(scheduledActionTargets.id, target.id));
-    return { kind: 'started', op } as const;
+    );
+    // An instance that got another operation after it was locked cannot exist (the lock
+    // holds), but the insert tolerates it: such a target waits like a busy one.
+    const final: Decision[] = decisions.map((d) =>
+      d.kind === 'start' && !ops.has(d.target.instanceId)
+        ? {
+            kind: 'deferred',
+            target: d.target,
+            busySince: d.target.busySince ?? now,
+            at: new Date(now.getTime() + busyBackoffMs(d.target.attempts)),
+          }
+        : d,
+    );
+    await writeDecisions(tx, final, ops, locked, now);
+    const counts = { started: 0, skipped: 0, failed: 0, deferred: 0 };
+    for (const d of final) counts[d.kind === 'start' ? 'started' : d.kind]++;
+    const [after] = await tx
+      .update(scheduledActionStages)
+      .set({
+        pending: sql`${scheduledActionStages.pending} - ${claimed.length - counts.deferred}`,
+        running: sql`${scheduledActionStages.running} + ${counts.started}`,
+        skipped: sql`${scheduledActionStages.skipped} + ${counts.skipped}`,
+        failed: sql`${scheduledActionStages.failed} + ${counts.failed}`,
+        wakeAtRunning: sql`greatest(0, ${scheduledActionStages.running} + ${counts.started} - ${refillWave(action.maxInFlight)})`,
+      })
+      .where(eq(scheduledActionStages.id, stage.id))
+      .returning();
+    if (!after) throw new Error('stage vanished under its lock');
+    if (counts.skipped || counts.failed)
+      await tx
+        .update(scheduledActions)
+        .set({ ...bumpAction('skipped', counts.skipped), ...bumpAction('failed', counts.failed) })
+        .where(eq(scheduledActions.id, action.id));
+    const settled = stageDrained(after) ? await settleStage(tx, after, now) : null;
+    return {
+      ops: [...ops.values()],
+      claimed: claimed.length,
+      counts,
+      room: room - counts.started,
+      stage: after,
+      settled,
+    };
   });
 }
 
 /**
- * A stage's doorbell: when the stage is due, live, and the one before it has finished,
- * claims its due targets (at most 50 being applied at once), re-checks each and starts
- * the instance operations that apply them; operation doorbells are rung after commit.
- * Finishing operations ring the stage again for the rest. Busy instances are retried by a
- * doorbell at their next attempt. Idempotent: duplicates find nothing to claim.
+ * Writes every claimed target's decision in one statement guarded by its claim token:
+ * started ones are linked to their operation; skipped and failed ones end; deferred ones go
+ * back to pending for their next attempt.
  */
-export async function runStage(deps: Deps, input: { stageId: string }): Promise<StageRun> {
-  const now = deps.clock.now();
-  const active = await activate(deps, input.stageId, now);
-  if ('outcome' in active) {
-    if (active.outcome === 'skipped' && active.reason === 'waiting_for_previous') {
-      const [stage] = await deps.db
-        .select()
-        .from(scheduledActionStages)
-        .where(eq(scheduledActionStages.id, input.stageId));
-      if (stage)
-        await ringStage(
-          deps,
-          stage,
-          `wait-${Math.floor(now.getTime() / WAIT_FOR_PREVIOUS_MS)}`,
-          new Date(now.getTime() + WAIT_FOR_PREVIOUS_MS),
-        );
-    }
-    return active;
-  }
-  const { stage, action } = active;
-  const result = { outcome: 'progressed' as const, started: 0, skipped: 0, failed: 0, deferred: 0 };
-  const ops: Operation[] = [];
-  const claimed = await claim(deps.db, stage.id, now);
-  for (const target of claimed) {
-    try {
-      const started = await startTarget(deps, action, target, now);
-      if (started.kind === 'started') {
-        ops.push(started.op);
-        result.started++;
-      } else if (started.kind === 'deferred') result.deferred++;
-      else result[started.status]++;
-    } catch (err) {
-      // Another action on the instance won the race for its one active operation: busy.
-      if (!isUniqueViolation(err)) throw err;
-      await deps.db
-        .update(scheduledActionTargets)
-        .set({
-          status: 'pending',
-          busySince: target.busySince ?? now,
-          leaseUntil: null,
-          nextAttemptAt: new Date(now.getTime() + busyBackoffMs(target.attempts)),
-        })
-        .where(
-          and(
-            eq(scheduledActionTargets.id, target.id),
-            eq(scheduledActionTargets.status, 'running'),
-          ),
-        );
-      result.deferred++;
-    }
-  }
-  for (const op of ops) await ringStep(deps, op);
-  // Whatever finished here may have finished the stage, or left more to do.
-  const settled = await deps.db.transaction(async (tx) => {
-    const locked = await lockStage(tx, stage.id);
-    return locked ? settleStage(tx, locked, now) : null;
+async function writeDecisions(
+  tx: Db,
+  decisions: Decision[],
+  ops: Map<string, Operation>,
+  locked: Map<string, LockedInstance>,
+  now: Date,
+): Promise<void> {
+  if (!decisions.length) return;
+  const rows = decisions.map((d) => {
+    const t = d.target;
+    const op = d.kind === 'start' ? (ops.get(t.instanceId)?.id ?? null) : null;
+    const status = d.kind === 'start' ? 'running' : d.kind === 'deferred' ? 'pending' : d.kind;
+    const ended = d.kind === 'skipped' || d.kind === 'failed' ? now : null;
+    return sql`(${t.id}::uuid, ${t.claimToken}::uuid, ${status}::text, ${op}::uuid, ${
+      d.kind === 'skipped' ? d.reason : null
+    }::text, ${d.kind === 'failed' ? d.error : null}::text, ${ended}::timestamptz, ${
+      d.kind === 'deferred' ? d.at : null
+    }::timestamptz, ${d.kind === 'deferred' ? d.busySince : null}::timestamptz, ${
+      d.kind === 'start' ? (locked.get(t.instanceId)?.imageTag ?? null) : null
+    }::text)`;
   });
-  if (settled) await ringAfter(deps, stage, settled, `run-${now.getTime()}`, now)();
+  const written = await tx.execute(sql`
+    update ${scheduledActionTargets} as t set
+      status = v.status,
+      operation_id = coalesce(v.operation_id, t.operation_id),
+      skip_reason = v.skip_reason,
+      error = v.error,
+      finished_at = v.finished_at,
+      next_attempt_at = coalesce(v.next_attempt_at, t.next_attempt_at),
+      busy_since = coalesce(v.busy_since, t.busy_since),
+      source_image_tag = coalesce(v.source_image_tag, t.source_image_tag)
+    from (values ${sql.join(rows, sql`, `)})
+      as v(id, claim_token, status, operation_id, skip_reason, error, finished_at, next_attempt_at, busy_since, source_image_tag)
+    where t.id = v.id and t.claim_token = v.claim_token and t.status = 'running'`);
+  const count = (written as unknown as { rowCount?: number | null }).rowCount;
+  // Same transaction as the claim: anything else means a bug, and the whole chunk rolls back.
+  if (typeof count === 'number' && count !== decisions.length)
+    throw new Error(`wrote ${count} of ${decisions.length} claimed targets`);
+}
+
+/**
+ * A stage's doorbell. Under the stage lock, when the action is live and the stage due and
+ * the one before it finished, claims due targets up to the free slots (the action's
+ * `maxInFlight` and the deployment's cap), chunk by chunk while the step budget lasts,
+ * creating each one's operation in the claiming transaction; each chunk's operation
+ * doorbells go out in one batch after its commit. Then:
+ * - slots still free and due targets left (the budget ran out): it rings itself once more;
+ * - slots full: nothing — finishing operations ring the stage when a wave has freed;
+ * - busy instances deferred: a doorbell for the earliest retry time;
+ * - an early doorbell (QStash's clock ahead of ours): rings again for the due time.
+ * Idempotent: duplicates find nothing to claim.
+ */
+export async function runStage(
+  deps: Deps,
+  input: { stageId: string; messageId?: string | null },
+): Promise<StageRun> {
+  const started = performance.now();
+  const total = { started: 0, skipped: 0, failed: 0, deferred: 0 };
+  let last: Chunk | null = null;
+  for (;;) {
+    const now = deps.clock.now();
+    const chunk = await claimChunk(deps, input.stageId, now);
+    if ('outcome' in chunk) {
+      if (chunk.outcome === 'early') await ringEarly(deps, input, chunk.dueAt);
+      if (!last) return chunk;
+      break;
+    }
+    last = chunk;
+    for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += chunk.counts[k];
+    await ringOperations(deps, chunk.ops);
+    if (chunk.settled?.nextDue)
+      await ringStage(deps, chunk.settled.nextDue, `after-${chunk.stage.id}`, now);
+    const more = chunk.claimed === CLAIM_CHUNK && chunk.room > 0;
+    if (!more) break;
+    if (performance.now() - started > deps.config.work.stepBudgetMs) {
+      const s = chunk.stage;
+      await ringStage(deps, s, `more-${s.total - s.pending}-${s.running}`, now);
+      break;
+    }
+  }
+  if (last && !last.settled?.stageFinished && total.deferred > 0)
+    await ringRetry(deps, last.stage, deps.clock.now());
+  return { outcome: 'progressed', ...total };
+}
+
+/** Rings the stage for the earliest time a deferred (busy) target may be tried again. */
+async function ringRetry(deps: Deps, stage: Stage, now: Date) {
   const [later] = await deps.db
     .select({ at: min(scheduledActionTargets.nextAttemptAt) })
     .from(scheduledActionTargets)
@@ -305,9 +382,40 @@ export async function runStage(deps: Deps, input: { stageId: string }): Promise<
       and(
         eq(scheduledActionTargets.stageId, stage.id),
         eq(scheduledActionTargets.status, 'pending'),
-        lt(sql`${now.toISOString()}::timestamptz`, scheduledActionTargets.nextAttemptAt),
+        sql`${scheduledActionTargets.nextAttemptAt} > ${now.toISOString()}::timestamptz`,
       ),
     );
   if (later?.at) await ringStage(deps, stage, `retry-${later.at.getTime()}`, later.at);
-  return result;
+}
+
+/** An early doorbell rings again for the stage's due time, once per early message. */
+async function ringEarly(
+  deps: Deps,
+  input: { stageId: string; messageId?: string | null },
+  dueAt: Date,
+) {
+  const purpose = `early-${input.messageId ?? dueAt.getTime()}`;
+  try {
+    await deps.doorbells.ring(
+      stageDoorbell({ id: input.stageId, scheduledAt: dueAt }, purpose, dueAt),
+    );
+  } catch (err) {
+    deps.log.warn('scheduler.ring_failed', { stageId: input.stageId, purpose, error: err });
+  }
+}
+
+/** One batch publish per chunk (QStash `batch`); a failure is left to the sweep. */
+export async function ringOperations(deps: Pick<Deps, 'doorbells' | 'log'>, ops: Operation[]) {
+  for (let i = 0; i < ops.length; i += 100) {
+    const batch = ops.slice(i, i + 100);
+    try {
+      await deps.doorbells.ringMany(batch.map((op) => stepDoorbell(op)));
+    } catch (err) {
+      deps.log.warn('scheduler.ring_operations_failed', {
+        count: batch.length,
+        error: err,
+        hint: 'the sweep rings operations whose doorbell was lost',
+      });
+    }
+  }
 }

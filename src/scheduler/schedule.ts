@@ -12,6 +12,7 @@ import { ConflictError, UnprocessableError } from '../lib/errors.ts';
 import { isUniqueViolation } from '../lib/pg-errors.ts';
 import {
   type ActionType,
+  DEFAULT_MAX_IN_FLIGHT,
   MIN_LEAD_MS,
   type ScheduledAction,
   type Stage,
@@ -35,12 +36,19 @@ export type ScheduleInput = {
   };
   /** Leave out instances that already have a pending action instead of refusing with 409. */
   skipAlreadyScheduled?: boolean;
+  /** Targets applied at once (1–1,000; default 50). */
+  maxInFlight?: number;
+  /** A version change also moves stopped instances (they stay stopped). */
+  includeStopped?: boolean;
+  /** The action whose failed targets this one retries (recorded with the selection). */
+  retryOf?: string;
 };
 
 export type Preview = {
   eligible: number;
   exclusions: {
     destroyed: string[];
+    stopped: string[];
     pinned: string[];
     alreadyOnTarget: string[];
     alreadyScheduled: string[];
@@ -50,6 +58,8 @@ export type Preview = {
   runAt: Date;
   /** Eligible instances pinned to another version whose pin moves to the target (override). */
   pinsOverridden: number;
+  /** Eligible instances busy right now: they are retried at claim time for up to 10 minutes. */
+  busy: string[];
 };
 
 const INSERT_BATCH = 1000;
@@ -75,12 +85,13 @@ async function prepare(ctx: Ctx, input: ScheduleInput, db: Db) {
     failureThresholdPercent: null,
   };
   const { candidates, notFound } = await loadCandidates(db, input.selection);
-  const { eligible, exclusions } = classify(candidates, {
+  const { eligible, exclusions, busy } = classify(candidates, {
     actionType: input.actionType,
     targetImageTag,
     overridePins: input.overridePins ?? false,
+    includeStopped: input.includeStopped ?? false,
   });
-  return { now, runAt, targetImageTag, rollout, eligible, exclusions, notFound };
+  return { now, runAt, targetImageTag, rollout, eligible, exclusions, busy, notFound };
 }
 
 /**
@@ -100,6 +111,7 @@ export async function previewSchedule(
     eligible: p.eligible.length,
     exclusions: {
       destroyed: p.exclusions.destroyed,
+      stopped: p.exclusions.stopped,
       pinned: p.exclusions.pinned,
       alreadyOnTarget: p.exclusions.already_on_target,
       alreadyScheduled: p.exclusions.already_scheduled,
@@ -115,6 +127,7 @@ export async function previewSchedule(
     pinsOverridden: p.targetImageTag
       ? p.eligible.filter((c) => c.pinnedImageTag && c.pinnedImageTag !== p.targetImageTag).length
       : 0,
+    busy: p.busy,
   };
 }
 
@@ -177,10 +190,14 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
           stagePercents: p.rollout.stagePercents,
           stageIntervalSeconds: p.rollout.intervalSeconds,
           failureThresholdPercent: p.rollout.failureThresholdPercent ?? null,
-          selection:
-            'ids' in input.selection
+          maxInFlight: input.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+          includeStopped: input.includeStopped ?? false,
+          selection: {
+            ...('ids' in input.selection
               ? { ids: input.selection.ids.length }
-              : { filter: input.selection.filter },
+              : { filter: input.selection.filter }),
+            ...(input.retryOf ? { retryOf: input.retryOf } : {}),
+          },
           createdBy: ctx.actor.label,
           createdByAdminId: ctx.actor.type === 'admin' ? ctx.actor.id : null,
           createdAt: p.now,
@@ -196,6 +213,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
             index: s.index,
             scheduledAt: s.scheduledAt,
             total: s.size,
+            pending: s.size,
           })),
         )
         .returning();
@@ -234,6 +252,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
           runAt: p.runAt.toISOString(),
           total: ordered.length,
           stages: plans.map((s) => s.size),
+          maxInFlight: input.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
           reason,
         },
       });

@@ -7,6 +7,7 @@ import {
   scheduledActionTargets,
   versionPins,
 } from '../../db/schema/index.ts';
+import { BUSY_STATUSES } from '../fleet/operations/model.ts';
 import { UnprocessableError } from '../lib/errors.ts';
 import { MAX_TARGETS, type SkipReason } from './model.ts';
 
@@ -99,10 +100,17 @@ export async function loadCandidates(
   return { candidates: rows, notFound: requested.filter((id) => !found.has(id)) };
 }
 
+/** Instance statuses in which an action is refused until they end (retried at claim time). */
+const BUSY: readonly string[] = BUSY_STATUSES;
+
 /**
- * Sorts candidates into eligible and excluded-with-reason. A version change skips pinned
- * instances (unless pins are overridden) and those already on the target; destroyed ones
- * are always excluded; instances with another active target are `already_scheduled`.
+ * Sorts candidates into eligible and excluded-with-reason. Destroyed instances are always
+ * excluded; instances with another active target are `already_scheduled`; stopped ones are
+ * `stopped` (a restart of a stopped machine means nothing; a version change takes them only
+ * with `includeStopped`, and they stay stopped on the new version); a version change skips
+ * pinned instances (unless pins are overridden) and those already on the target. `busy`
+ * lists eligible instances that are busy right now (provisioning, restarting, recovering,
+ * destroying): they are tried again at claim time, for up to 10 minutes.
  */
 export function classify(
   candidates: Candidate[],
@@ -110,19 +118,28 @@ export function classify(
     actionType: 'restart' | 'version_change';
     targetImageTag: string | null;
     overridePins: boolean;
+    includeStopped?: boolean;
   },
-): { eligible: Candidate[]; exclusions: Omit<Exclusions, 'not_found' | 'halted'> } {
+): {
+  eligible: Candidate[];
+  exclusions: Omit<Exclusions, 'not_found' | 'halted'>;
+  busy: string[];
+} {
   const exclusions = {
     destroyed: [] as string[],
+    stopped: [] as string[],
     pinned: [] as string[],
     already_on_target: [] as string[],
     already_scheduled: [] as string[],
   };
   const eligible: Candidate[] = [];
+  const busy: string[] = [];
+  const takesStopped = input.actionType === 'version_change' && input.includeStopped === true;
   for (const c of candidates) {
     if (c.status === 'destroyed' || c.status === 'destroying')
       exclusions.destroyed.push(c.instanceId);
     else if (c.activeTargetActionId) exclusions.already_scheduled.push(c.instanceId);
+    else if (c.status === 'stopped' && !takesStopped) exclusions.stopped.push(c.instanceId);
     else if (input.actionType === 'version_change' && c.imageTag === input.targetImageTag)
       exclusions.already_on_target.push(c.instanceId);
     else if (
@@ -132,7 +149,10 @@ export function classify(
       !input.overridePins
     )
       exclusions.pinned.push(c.instanceId);
-    else eligible.push(c);
+    else {
+      eligible.push(c);
+      if (BUSY.includes(c.status)) busy.push(c.instanceId);
+    }
   }
-  return { eligible, exclusions };
+  return { eligible, exclusions, busy };
 }

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { instanceOperations } from '../../db/schema/index.ts';
 import { OPERATIONS_PATH } from '../../src/fleet/operations/model.ts';
-import { claimOperation } from '../../src/fleet/operations/store.ts';
+import { claimStep } from '../../src/fleet/operations/store.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, IMAGES, provisioned, seedCatalog, settleOperations } from '../helpers/fleet.ts';
@@ -67,8 +67,8 @@ describe('instance actions under concurrency and crashes', async () => {
     await call('POST', `/instances/${instance.id}/version`, { imageTag: IMAGES.latest });
     const op = await operationOf(instance.id);
     // A handler claims the step and dies before doing anything.
-    const claimed = await claimOperation(t.db.db, op?.id ?? '', t.clock.now());
-    expect(claimed?.leaseToken).toBeTruthy();
+    const claimed = await claimStep(t.db.db, op?.id ?? '', t.clock.now(), 60_000);
+    expect(claimed?.op.claimToken).toBeTruthy();
     await t.deliverDue();
     expect((await operationOf(instance.id))?.status).toBe('running');
     expect(await userUpdates(instance.machineId)).toBe(0);

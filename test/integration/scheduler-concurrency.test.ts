@@ -1,7 +1,11 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
-import { STAGE_CONCURRENCY, STAGES_PATH } from '../../src/scheduler/model.ts';
+import { claimStep } from '../../src/fleet/operations/store.ts';
+import {
+  DEFAULT_MAX_IN_FLIGHT as STAGE_CONCURRENCY,
+  STAGES_PATH,
+} from '../../src/scheduler/model.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, fleetOf, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
@@ -137,7 +141,7 @@ describe('scheduled actions under concurrency and crashes', async () => {
     for (const f of fleet) expect(await updatesOf(f.machineId)).toBe(1);
   }, 60_000);
 
-  it('returns targets whose handler died after claiming them, and applies them once', async () => {
+  it('applies a target once when the handler of its operation died after claiming it', async () => {
     const fleet = await fleetOf(t, 3);
     const res = await call('POST', '/scheduled-actions', {
       actionType: 'restart',
@@ -145,17 +149,20 @@ describe('scheduled actions under concurrency and crashes', async () => {
       runAt: 'now',
       reason: 'crash',
     });
-    // A handler claims every target and dies before creating their operations.
-    await t.db.db
-      .update(scheduledActionTargets)
-      .set({
-        status: 'running',
-        claimedAt: t.clock.now(),
-        leaseUntil: new Date(t.clock.now().getTime() + 60_000),
-        attempts: 1,
-      })
-      .where(eq(scheduledActionTargets.actionId, res.body.id));
+    const stageId = await firstStageId(res.body.id);
     t.clock.advance(1000);
+    expect((await ringStage(stageId, 'msg_crash_stage')).status).toBe(200);
+    const targets = await t.db.db
+      .select()
+      .from(scheduledActionTargets)
+      .where(eq(scheduledActionTargets.actionId, res.body.id));
+    // Claimed and given their operations together: none is running without one.
+    expect(targets.every((x) => x.status === 'running' && x.operationId && x.claimToken)).toBe(
+      true,
+    );
+    // Every operation's first step is claimed by a handler that then dies.
+    for (const x of targets)
+      expect(await claimStep(t.db.db, x.operationId ?? '', t.clock.now(), 60_000)).not.toBeNull();
     await t.deliverDue();
     expect((await call('GET', `/scheduled-actions/${res.body.id}`)).body.counts.applied).toBe(0);
     t.clock.advance(2 * 60_000);
@@ -195,6 +202,8 @@ describe('scheduled actions under concurrency and crashes', async () => {
     expect(by('pending') + by('running')).toBe(0);
     expect(action.counts).toEqual({
       total: 20,
+      pending: 0,
+      running: 0,
       applied: by('applied'),
       skipped: by('skipped'),
       failed: by('failed'),

@@ -93,7 +93,7 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     // Resuming what is not halted is refused with the reason on the page.
     const again = await postForm(t, `/admin/scheduler/${id}/resume`, cookie, {});
     expect(again.status).toBe(409);
-    expect(await again.text()).toContain('Only a halted action can be resumed');
+    expect(await again.text()).toContain('Only a paused or halted action can be resumed');
     const audit = await (await get(t, `/admin/audit?subjectId=${id}`, cookie)).text();
     expect(audit).toContain('<code>scheduled_action.resume</code>');
   });

@@ -61,7 +61,7 @@ describe('rollouts: stages, the gate, claim-time checks and Fly faults', async (
     });
     expect((await call('POST', `/scheduled-actions/${res.body.id}/resume`)).body).toMatchObject({
       status: 409,
-      type: '/problems/not-halted',
+      type: '/problems/not-resumable',
     });
   });
 

@@ -67,11 +67,19 @@ describe('scheduled actions', async () => {
   });
 
   it('previews eligibility, exclusions by reason and stage sizes and times, writing nothing', async () => {
-    const [a, b, c, d, e] = await fleetOf(t, 5);
+    const [a, b, c, d, e, f, g] = await fleetOf(t, 7);
     await t.db.db
       .update(instances)
       .set({ status: 'destroyed' })
       .where(eq(instances.id, a?.id ?? ''));
+    await t.db.db
+      .update(instances)
+      .set({ status: 'stopped' })
+      .where(eq(instances.id, f?.id ?? ''));
+    await t.db.db
+      .update(instances)
+      .set({ status: 'restarting' })
+      .where(eq(instances.id, g?.id ?? ''));
     await t.db.db.insert(versionPins).values({ instanceId: b?.id ?? '', imageTag: IMAGES.current });
     await t.db.db
       .update(instances)
@@ -82,25 +90,51 @@ describe('scheduled actions', async () => {
       actionType: 'version_change',
       targetImageTag: IMAGES.latest,
       instances: {
-        ids: [a?.id, b?.id, c?.id, d?.id, d?.id, e?.id, '0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11'],
+        ids: [
+          a?.id,
+          b?.id,
+          c?.id,
+          d?.id,
+          d?.id,
+          e?.id,
+          f?.id,
+          g?.id,
+          '0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11',
+        ],
       },
       runAt,
       reason: 'preview',
       rollout: { stages: [50, 100], intervalMinutes: 30 },
     };
     const p = (await call('POST', '/scheduled-actions/preview', body)).body;
-    expect(p.eligible).toBe(2);
+    expect(p.eligible).toBe(3);
+    expect(p.busy).toEqual([g?.id]);
     expect(p.exclusions).toEqual({
       destroyed: [a?.id],
+      stopped: [f?.id],
       pinned: [b?.id],
       alreadyOnTarget: [c?.id],
       alreadyScheduled: [],
       notFound: ['0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11'],
     });
     expect(p.stages).toEqual([
-      { index: 0, size: 1, scheduledAt: new Date(runAt).toISOString() },
+      { index: 0, size: 2, scheduledAt: new Date(runAt).toISOString() },
       { index: 1, size: 1, scheduledAt: new Date(Date.parse(runAt) + 30 * 60_000).toISOString() },
     ]);
+    // A version change takes stopped instances when asked; a restart never does.
+    const stoppedToo = (
+      await call('POST', '/scheduled-actions/preview', { ...body, includeStopped: true })
+    ).body;
+    expect(stoppedToo).toMatchObject({ eligible: 4, exclusions: { stopped: [] } });
+    const restart = (
+      await call('POST', '/scheduled-actions/preview', {
+        ...body,
+        actionType: 'restart',
+        targetImageTag: undefined,
+        includeStopped: true,
+      })
+    ).body;
+    expect(restart.exclusions.stopped).toEqual([f?.id]);
     expect(
       (await call('GET', '/scheduled-actions?limit=200')).body.items.some(
         (x: { reason: string }) => x.reason === 'preview',
@@ -109,7 +143,7 @@ describe('scheduled actions', async () => {
     const withOverride = (
       await call('POST', '/scheduled-actions/preview', { ...body, overridePins: true })
     ).body;
-    expect(withOverride.eligible).toBe(3);
+    expect(withOverride.eligible).toBe(4);
   });
 
   it('rejects bad input with 4xx and writes nothing', async () => {

@@ -108,16 +108,26 @@ describe('fly client requests', () => {
     ]);
   });
 
-  it('retries a GET after a network error and honours Retry-After on 429', async () => {
+  it('retries a GET after a network error and honours a short Retry-After on 429', async () => {
     const { client, seen, slept } = fakeApi([
       new TypeError('fetch failed'),
-      json(429, { error: 'rate limit exceeded' }, { 'Retry-After': '2' }),
+      json(429, { error: 'rate limit exceeded' }, { 'Retry-After': '1' }),
       json(200, { id: 'm1' }),
     ]);
     expect(await client.getMachine('a', 'm1')).toEqual({ id: 'm1' });
     expect(seen).toHaveLength(3);
     // random 0: the jittered delay is half the exponential one (100 → 50).
-    expect(slept).toEqual([50, 2000]);
+    expect(slept).toEqual([50, 1000]);
+  });
+
+  it('does not sleep through a Retry-After longer than its longest wait: the 429 says when', async () => {
+    const { client, seen, slept } = fakeApi([
+      json(429, { error: 'rate limit exceeded' }, { 'Retry-After': '5' }),
+    ]);
+    const error = await fail(client.getMachine('a', 'm1'));
+    expect(error).toMatchObject({ status: 429, retryAfterMs: 5000 });
+    expect(seen).toHaveLength(1);
+    expect(slept).toEqual([]);
   });
 
   it('a network error on a mutation is not retried and surfaces as status 0 unavailable', async () => {

@@ -60,4 +60,24 @@ describe('fly rate limits (token buckets)', () => {
     await limiter.acquire('stop_machine', 'm2');
     expect(t.slept).toHaveLength(2);
   });
+
+  it('never waits longer than maxWaitMs: it takes nothing and says when to come back', async () => {
+    const t = fakeTime();
+    // Time stands still while they wait, as for callers arriving together.
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+    };
+    const limiter = createRateLimiter({ now: t.now, sleep, maxWaitMs: 1000 });
+    for (let i = 0; i < 3; i++)
+      expect(await limiter.acquire('stop_machine', 'm1')).toEqual({ ok: true });
+    // Two callers at once: the first gets the turn in 1 s, the second would wait 2 s.
+    const [first, second] = await Promise.all([
+      limiter.acquire('stop_machine', 'm1'),
+      limiter.acquire('stop_machine', 'm1'),
+    ]);
+    expect(first).toEqual({ ok: true });
+    expect(second).toEqual({ ok: false, retryAfterMs: 2000 });
+    expect(slept).toEqual([1000]);
+  });
 });

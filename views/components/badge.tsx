@@ -27,6 +27,7 @@ const TONE: Record<string, string> = {
   completed: 'ok',
   applied: 'ok',
   halted: 'warn',
+  paused: 'warn',
   cancelled: 'muted',
   skipped: 'muted',
 };

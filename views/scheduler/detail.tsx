@@ -4,32 +4,60 @@ import { Time } from '../components/time.tsx';
 import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
 
-/** Cancel (while anything can still be cancelled) and resume (when halted), each confirmed. */
+/**
+ * The action's controls, each confirmed: pause (scheduled or running), resume (paused or
+ * halted), cancel (while anything can still be cancelled), and retry the failed targets
+ * once it has ended.
+ */
 function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
-  const cancellable = isLive(a.status) || a.status === 'halted';
-  if (!cancellable) return null;
+  const open = isLive(a.status) || a.status === 'halted';
+  const ended = !open;
+  const form = (path: string, confirm: string, label: string, danger = false) => (
+    <form
+      hx-boost="true"
+      method="post"
+      action={`/admin/scheduler/${a.id}/${path}`}
+      hx-confirm={confirm}
+    >
+      <button type="submit" {...(danger ? { class: 'danger' } : {})}>
+        {label}
+      </button>
+    </form>
+  );
   return (
     <div class="toolbar actions-bar">
-      {a.status === 'halted' ? (
-        <form
-          hx-boost="true"
-          method="post"
-          action={`/admin/scheduler/${a.id}/resume`}
-          hx-confirm="Resume this action? Its halted stages run again from now, keeping the interval between them."
-        >
-          <button type="submit">Resume</button>
-        </form>
-      ) : null}
-      <form
-        hx-boost="true"
-        method="post"
-        action={`/admin/scheduler/${a.id}/cancel`}
-        hx-confirm={`Cancel this action? ${instancesWord(pending)} pending are cancelled; targets being applied finish and record their outcome.`}
-      >
-        <button type="submit" class="danger">
-          Cancel action
-        </button>
-      </form>
+      {a.status === 'scheduled' || a.status === 'running'
+        ? form(
+            'pause',
+            'Pause this action? Targets being applied finish; nothing new starts until you resume it.',
+            'Pause',
+          )
+        : null}
+      {a.status === 'paused'
+        ? form('resume', 'Resume this action where it stopped?', 'Resume')
+        : null}
+      {a.status === 'halted'
+        ? form(
+            'resume',
+            'Resume this action? Its halted stages run again from now, keeping the interval between them.',
+            'Resume',
+          )
+        : null}
+      {open
+        ? form(
+            'cancel',
+            `Cancel this action? ${instancesWord(pending)} pending are cancelled; targets being applied finish and record their outcome.`,
+            'Cancel action',
+            true,
+          )
+        : null}
+      {ended && a.failed > 0
+        ? form(
+            'retry-failed',
+            `Schedule the ${instancesWord(a.failed)} that failed again, as a new action starting now?`,
+            `Retry ${a.failed} failed`,
+          )
+        : null}
     </div>
   );
 }
@@ -91,7 +119,9 @@ export function ActionDetailPage(p: {
             Stages {a.stagePercents.join(', ')} % · every {a.stageIntervalSeconds / 60} min ·{' '}
             {a.failureThresholdPercent === null
               ? 'no failure gate'
-              : `halt above ${a.failureThresholdPercent}% failed`}
+              : `halt above ${a.failureThresholdPercent}% failed`}{' '}
+            · at most {a.maxInFlight} at once
+            {a.includeStopped ? ' · stopped instances included' : ''}
           </dd>
         </dl>
         <Controls a={a} pending={p.pending} />

@@ -18,7 +18,9 @@ export type SchedulerValues = {
   failureThresholdPercent?: string | undefined;
   targetImageTag?: string | undefined;
   overridePins?: 'true' | undefined;
+  includeStopped?: 'true' | undefined;
   skipAlreadyScheduled?: 'true' | undefined;
+  maxInFlight?: string | undefined;
   reason?: string | undefined;
 };
 
@@ -140,6 +142,15 @@ export function SchedulerForm(p: {
               />{' '}
               Override pins (pinned instances move too; their pin moves to the target)
             </label>
+            <label class="check">
+              <input
+                type="checkbox"
+                name="includeStopped"
+                value="true"
+                checked={v.includeStopped === 'true'}
+              />{' '}
+              Include stopped instances (version changes; they stay stopped on the new version)
+            </label>
           </fieldset>
           <Picker v={v} o={p.options} />
         </div>
@@ -182,6 +193,16 @@ export function SchedulerForm(p: {
                 min={0}
                 max={100}
                 value={v.failureThresholdPercent ?? ''}
+              />
+            </label>
+            <label>
+              At most this many at once (1–1,000)
+              <input
+                type="number"
+                name="maxInFlight"
+                min={1}
+                max={1000}
+                value={v.maxInFlight ?? '50'}
               />
             </label>
           </fieldset>

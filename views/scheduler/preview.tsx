@@ -3,6 +3,7 @@ import { EXCLUSION_LABEL, instancesWord } from './words.ts';
 
 export type Exclusions = {
   destroyed: string[];
+  stopped: string[];
   pinned: string[];
   alreadyOnTarget: string[];
   alreadyScheduled: string[];
@@ -16,6 +17,8 @@ export type PreviewView = {
   runAt: Date;
   /** Eligible instances pinned to another version whose pin moves to the target. */
   pinsOverridden: number;
+  /** Eligible instances busy right now (retried at claim time for up to 10 minutes). */
+  busy: string[];
 };
 
 /** The planned stages: size and time in the viewer's zone (and in UTC when asked). */
@@ -123,6 +126,13 @@ export function PreviewPanel(p: {
         <p>
           <strong>{instancesWord(v.pinsOverridden)}</strong> are pinned to another version: their
           pin moves to the target.
+        </p>
+      ) : null}
+      {v.busy.length ? (
+        <p data-busy={v.busy.length}>
+          <strong>{instancesWord(v.busy.length)}</strong> are busy right now (provisioning,
+          restarting, recovering or being destroyed): each is tried again when its turn comes, for
+          up to 10 minutes, then fails.
         </p>
       ) : null}
       <ExclusionList exclusions={v.exclusions} names={p.names} />

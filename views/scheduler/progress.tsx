@@ -22,6 +22,11 @@ export type StageView = {
 
 export type ActionDetailView = ActionRowView & {
   overridePins: boolean;
+  maxInFlight: number;
+  includeStopped: boolean;
+  pausedAt: Date | null;
+  /** Targets being applied now. */
+  running: number;
   stagePercents: number[];
   stageIntervalSeconds: number;
   failureThresholdPercent: number | null;
@@ -30,8 +35,12 @@ export type ActionDetailView = ActionRowView & {
   stages: StageView[];
 };
 
-/** While scheduled or running, the progress re-fetches itself (htmx every 2 s). */
-export const isLive = (status: string) => status === 'scheduled' || status === 'running';
+/**
+ * While scheduled, running or paused (its started targets still finish), the progress
+ * re-fetches itself (htmx every 2 s).
+ */
+export const isLive = (status: string) =>
+  status === 'scheduled' || status === 'running' || status === 'paused';
 
 function StagesTable({ stages, zone }: { stages: StageView[]; zone: string }) {
   return (
@@ -95,8 +104,15 @@ export function ProgressPanel({ a, zone }: { a: ActionDetailView; zone: string }
         : {})}
     >
       <p>
-        <StatusBadge status={a.status} />{' '}
+        <StatusBadge status={a.status} />
+        {a.status === 'completed' && a.failed > 0 ? (
+          <span class="badge badge-danger">with {a.failed} failed</span>
+        ) : null}{' '}
         <Progress done={doneOf(a)} total={a.total} label="Finished targets" /> <Counters c={a} />
+      </p>
+      <p class="small" data-in-flight={a.running}>
+        Being applied now: {a.running} of at most {a.maxInFlight} at once
+        {a.status === 'paused' ? ' · paused: nothing new starts until it is resumed' : ''}
       </p>
       <dl class="facts">
         <dt>Run time</dt>
@@ -113,6 +129,14 @@ export function ProgressPanel({ a, zone }: { a: ActionDetailView; zone: string }
             <dt>Finished</dt>
             <dd>
               <Time at={a.completedAt} zone={zone} />
+            </dd>
+          </>
+        ) : null}
+        {a.pausedAt ? (
+          <>
+            <dt>Paused</dt>
+            <dd>
+              <Time at={a.pausedAt} zone={zone} />
             </dd>
           </>
         ) : null}

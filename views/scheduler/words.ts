@@ -6,6 +6,7 @@ export const ACTION_LABEL: Record<string, string> = {
 
 export const EXCLUSION_LABEL: Record<string, string> = {
   destroyed: 'Destroyed',
+  stopped: 'Stopped (left out unless "include stopped" for a version change)',
   pinned: 'Pinned (no override)',
   alreadyOnTarget: 'Already on the target version',
   alreadyScheduled: 'Already have a pending action',
@@ -16,6 +17,7 @@ export const SKIP_LABEL: Record<string, string> = {
   destroyed: 'destroyed',
   pinned: 'pinned',
   already_on_target: 'already on target',
+  stopped: 'stopped',
   halted: 'halted by the failure gate',
   not_found: 'not found',
   already_scheduled: 'already scheduled',

@@ -1,5 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import { ACTION_TYPES } from '../../../src/scheduler/model.ts';
+import {
+  ACTION_TYPES,
+  DEFAULT_MAX_IN_FLIGHT,
+  MAX_IN_FLIGHT_LIMIT,
+} from '../../../src/scheduler/model.ts';
 import type { ScheduleInput } from '../../../src/scheduler/schedule.ts';
 import { InstanceStatus, Uuid } from '../schemas.ts';
 
@@ -64,6 +68,20 @@ export const ScheduleRequest = z
         }),
       })
       .optional(),
+    maxInFlight: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_IN_FLIGHT_LIMIT)
+      .default(DEFAULT_MAX_IN_FLIGHT)
+      .openapi({
+        description:
+          'At most this many targets are being applied at once (the deployment-wide SCHEDULER_MAX_IN_FLIGHT also applies).',
+      }),
+    includeStopped: z.boolean().default(false).openapi({
+      description:
+        'A version change also moves stopped instances; they stay stopped, on the new version. Restarts always leave stopped instances out.',
+    }),
     skipAlreadyScheduled: z.boolean().default(false).openapi({
       description:
         'Leave out instances that already have a pending scheduled action instead of answering 409.',
@@ -81,6 +99,8 @@ export function toScheduleInput(body: z.infer<typeof ScheduleRequest>): Schedule
     overridePins: body.overridePins,
     reason: body.reason,
     skipAlreadyScheduled: body.skipAlreadyScheduled,
+    maxInFlight: body.maxInFlight,
+    includeStopped: body.includeStopped,
     ...(body.rollout
       ? {
           rollout: {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { cancelAction, cancelTarget, resumeAction } from '../../../src/scheduler/cancel.ts';
+import { cancelAction, cancelTarget } from '../../../src/scheduler/cancel.ts';
 import { ACTION_STATUSES, ACTION_TYPES, TARGET_STATUSES } from '../../../src/scheduler/model.ts';
 import {
   ACTION_SORTS,
@@ -7,6 +7,8 @@ import {
   listActions,
   listTargets,
 } from '../../../src/scheduler/queries.ts';
+import { pauseAction, resumeAction } from '../../../src/scheduler/resume.ts';
+import { retryFailedTargets } from '../../../src/scheduler/retry.ts';
 import { previewSchedule, scheduleAction } from '../../../src/scheduler/schedule.ts';
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
@@ -38,6 +40,10 @@ const scheduleProblems = {
 
 const Exclusions = z.object({
   destroyed: z.array(Uuid),
+  stopped: z.array(Uuid).openapi({
+    description:
+      'Stopped instances: always for a restart; for a version change unless includeStopped.',
+  }),
   pinned: z.array(Uuid),
   alreadyOnTarget: z.array(Uuid),
   alreadyScheduled: z.array(Uuid),
@@ -49,6 +55,10 @@ const Preview = z
     exclusions: Exclusions,
     pinsOverridden: z.number().int().openapi({
       description: 'Eligible instances pinned to another version whose pin moves to the target.',
+    }),
+    busy: z.array(Uuid).openapi({
+      description:
+        'Eligible instances busy right now (provisioning, restarting, recovering, destroying): retried at claim time for up to 10 minutes, then failed.',
     }),
     runAt: Timestamp,
     stages: z.array(
@@ -191,18 +201,52 @@ const routes = {
       ...notFoundProblem,
     },
   }),
-  resume: createRoute({
+  pause: createRoute({
     method: 'post',
-    path: '/scheduled-actions/{id}/resume',
+    path: '/scheduled-actions/{id}/pause',
     tags,
     security,
-    summary: 'Resume a halted action from now',
+    summary:
+      'Pause a scheduled or running action: targets being applied finish, nothing new starts',
     request: { params: Params },
     responses: {
       200: { description: 'The action now.', content: json(ActionJson) },
       ...commonProblems,
       ...notFoundProblem,
-      409: problem('The action is not halted.'),
+      409: problem('The action is not scheduled or running (`not-pausable`).'),
+    },
+  }),
+  resume: createRoute({
+    method: 'post',
+    path: '/scheduled-actions/{id}/resume',
+    tags,
+    security,
+    summary:
+      'Resume a paused action where it stopped, or a halted one from now (its halted stages rescheduled)',
+    request: { params: Params },
+    responses: {
+      200: { description: 'The action now.', content: json(ActionJson) },
+      ...commonProblems,
+      ...notFoundProblem,
+      409: problem('The action is neither paused nor halted (`not-resumable`).'),
+    },
+  }),
+  retryFailed: createRoute({
+    method: 'post',
+    path: '/scheduled-actions/{id}/retry-failed',
+    tags,
+    security,
+    summary: "Schedule an ended action's failed targets again, as a new action due now",
+    request: { params: Params },
+    responses: {
+      201: {
+        description: 'The new action, with what was left out.',
+        content: json(ActionJson.extend({ exclusions: Exclusions })),
+      },
+      ...commonProblems,
+      ...notFoundProblem,
+      409: problem('The action has not ended (`not-ended`).'),
+      422: problem('No target of the action failed (`no-failed-targets`).'),
     },
   }),
   cancelTarget: createRoute({
@@ -229,24 +273,33 @@ const routes = {
 /** /api/admin/scheduled-actions: schedule, preview, list, inspect, cancel and resume. */
 export function scheduledActionRoutes() {
   const app = apiApp();
+  const createdJson = async (
+    ctx: ReturnType<typeof ctxOf>,
+    created: Awaited<ReturnType<typeof scheduleAction>>,
+  ) => {
+    const detail = await getAction(ctx.db, created.action.id);
+    const ex = created.exclusions;
+    return {
+      ...actionJson(detail),
+      exclusions: {
+        destroyed: ex.destroyed,
+        stopped: ex.stopped,
+        pinned: ex.pinned,
+        alreadyOnTarget: ex.already_on_target,
+        alreadyScheduled: ex.already_scheduled,
+        notFound: created.notFound,
+      },
+    };
+  };
   app.openapi(routes.schedule, async (c) => {
     const ctx = ctxOf(c);
     const created = await scheduleAction({ ctx, input: toScheduleInput(c.req.valid('json')) });
-    const detail = await getAction(ctx.db, created.action.id);
-    const ex = created.exclusions;
-    return c.json(
-      {
-        ...actionJson(detail),
-        exclusions: {
-          destroyed: ex.destroyed,
-          pinned: ex.pinned,
-          alreadyOnTarget: ex.already_on_target,
-          alreadyScheduled: ex.already_scheduled,
-          notFound: created.notFound,
-        },
-      },
-      201,
-    );
+    return c.json(await createdJson(ctx, created), 201);
+  });
+  app.openapi(routes.retryFailed, async (c) => {
+    const ctx = ctxOf(c);
+    const created = await retryFailedTargets({ ctx, input: { actionId: c.req.valid('param').id } });
+    return c.json(await createdJson(ctx, created), 201);
   });
   app.openapi(routes.preview, async (c) => {
     const p = await previewSchedule(ctxOf(c), toScheduleInput(c.req.valid('json')));
@@ -255,6 +308,7 @@ export function scheduledActionRoutes() {
         eligible: p.eligible,
         exclusions: p.exclusions,
         pinsOverridden: p.pinsOverridden,
+        busy: p.busy,
         runAt: p.runAt.toISOString(),
         stages: p.stages.map((s) => ({ ...s, scheduledAt: s.scheduledAt.toISOString() })),
       },
@@ -291,6 +345,11 @@ export function scheduledActionRoutes() {
   app.openapi(routes.cancel, async (c) => {
     const ctx = ctxOf(c);
     const action = await cancelAction({ ctx, input: { actionId: c.req.valid('param').id } });
+    return c.json(actionJson(await getAction(ctx.db, action.id)), 200);
+  });
+  app.openapi(routes.pause, async (c) => {
+    const ctx = ctxOf(c);
+    const action = await pauseAction({ ctx, input: { actionId: c.req.valid('param').id } });
     return c.json(actionJson(await getAction(ctx.db, action.id)), 200);
   });
   app.openapi(routes.resume, async (c) => {

@@ -11,6 +11,8 @@ import { Timestamp, Uuid } from '../schemas.ts';
 const Counts = z
   .object({
     total: z.number().int(),
+    pending: z.number().int().openapi({ description: 'Not started yet.' }),
+    running: z.number().int().openapi({ description: 'Being applied now.' }),
     applied: z.number().int(),
     skipped: z.number().int(),
     failed: z.number().int(),
@@ -47,6 +49,15 @@ export const ActionJson = z
     startedAt: Timestamp.nullable(),
     completedAt: Timestamp.nullable(),
     cancelledAt: Timestamp.nullable(),
+    pausedAt: Timestamp.nullable().openapi({ description: 'Set while the action is paused.' }),
+    completedWithFailures: z.boolean().openapi({
+      description: 'The action completed, and some of its targets failed (see counts.failed).',
+    }),
+    maxInFlight: z.number().int().openapi({ description: 'Targets applied at once, at most.' }),
+    includeStopped: z.boolean(),
+    retryOf: Uuid.nullable().openapi({
+      description: 'The action whose failed targets this one retries.',
+    }),
     driftSeconds: z
       .number()
       .nullable()
@@ -96,14 +107,19 @@ export const UpcomingJson = z
   .openapi('UpcomingScheduledAction');
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-const counts = (c: {
+type Counted = {
   total: number;
+  pending: number;
+  running: number;
   applied: number;
   skipped: number;
   failed: number;
   cancelled: number;
-}) => ({
+};
+const counts = (c: Counted): Counted => ({
   total: c.total,
+  pending: c.pending,
+  running: c.running,
   applied: c.applied,
   skipped: c.skipped,
   failed: c.failed,
@@ -124,10 +140,18 @@ export function actionJson(a: ActionDetail): z.infer<typeof ActionJson> {
     startedAt: iso(a.startedAt),
     completedAt: iso(a.completedAt),
     cancelledAt: iso(a.cancelledAt),
+    pausedAt: iso(a.pausedAt),
+    completedWithFailures: a.status === 'completed' && a.failed > 0,
+    maxInFlight: a.maxInFlight,
+    includeStopped: a.includeStopped,
+    retryOf: typeof a.selection.retryOf === 'string' ? a.selection.retryOf : null,
     driftSeconds: a.startedAt
       ? Math.round((a.startedAt.getTime() - a.runAt.getTime()) / 100) / 10
       : null,
-    counts: counts(a),
+    counts: counts({
+      ...a,
+      pending: a.total - a.running - a.applied - a.skipped - a.failed - a.cancelled,
+    }),
     rollout: {
       stages: a.stagePercents,
       intervalMinutes: a.stageIntervalSeconds / 60,

@@ -90,7 +90,16 @@ export type FlyClient = {
   ): Promise<Lease>;
   releaseLease(app: string, machineId: string, nonce: string): Promise<void>;
   listMachineEvents(app: string, machineId: string): Promise<MachineEvent[]>;
-  createVolume(app: string, request: CreateVolumeRequest): Promise<Volume>;
+  /**
+   * With `nameIsUnique` (the caller named the volume for this request alone), an ambiguous
+   * failure is reconciled by name instead of risking a second volume: see
+   * `createVolumeReconciled` (create-volume.ts).
+   */
+  createVolume(
+    app: string,
+    request: CreateVolumeRequest,
+    options?: { nameIsUnique?: boolean },
+  ): Promise<Volume>;
   getVolume(app: string, volumeId: string): Promise<Volume>;
   /**
    * Fly lists soft-deleted volumes too; like fly-go's `GetVolumes`, they are dropped unless

@@ -1,20 +1,11 @@
 import type { FlyClient } from './api.ts';
 import { createMachineReconciled, REQUEST_ID_KEY } from './create-machine.ts';
+import { createVolumeReconciled, DELETED_VOLUME_STATES } from './create-volume.ts';
 import { createTransport, type FlyClientOptions } from './http.ts';
 import type { CreateAppRequest, CreateLeaseRequest, Volume } from './types.ts';
 
 export type { FlyClient, LeaseOptions, ListMachinesOptions } from './api.ts';
 export type { FlyClientOptions } from './http.ts';
-
-/** fly-go `destroyedVolumeStates`. */
-const DELETED_VOLUME_STATES = new Set([
-  'scheduling_destroy',
-  'fork_cleanup',
-  'waiting_for_detach',
-  'pending_destroy',
-  'destroying',
-  'destroyed',
-]);
 
 const seg = encodeURIComponent;
 
@@ -130,13 +121,15 @@ export function createFlyClient(options: FlyClientOptions): FlyClient {
     waitMachine(app, id, { state, instanceId, timeoutSeconds = 60 }) {
       const query = new URLSearchParams({ state });
       if (instanceId) query.set('instance_id', instanceId);
-      query.set('timeout', String(Math.min(60, Math.max(1, Math.round(timeoutSeconds)))));
+      const seconds = Math.min(60, Math.max(1, Math.round(timeoutSeconds)));
+      query.set('timeout', String(seconds));
       return t.send({
         method: 'GET',
         path: machine(app, id, '/wait'),
         query,
         action: 'wait',
         scope: id,
+        extraTimeoutMs: seconds * 1000,
       });
     },
     acquireLease: (app, id, { ttlSeconds, description, nonce }) =>
@@ -167,14 +160,21 @@ export function createFlyClient(options: FlyClientOptions): FlyClient {
         action: 'list_events',
         scope: id,
       }),
-    createVolume: (app, request) =>
-      t.send({
-        method: 'POST',
-        path: `/apps/${seg(app)}/volumes`,
-        body: request,
-        action: 'create_volume',
-        scope: app,
-      }),
+    createVolume: (app, request, opts = {}) =>
+      opts.nameIsUnique
+        ? createVolumeReconciled(
+            t,
+            () => client.listVolumes(app, { includeDeleted: true }),
+            app,
+            request,
+          )
+        : t.send({
+            method: 'POST',
+            path: `/apps/${seg(app)}/volumes`,
+            body: request,
+            action: 'create_volume',
+            scope: app,
+          }),
     getVolume: (app, id) =>
       t.send({ method: 'GET', path: volume(app, id), action: 'get_volume', scope: id }),
     async listVolumes(app, opts = {}) {

@@ -16,6 +16,19 @@ export type FlyClientOptions = {
   random?: () => number;
   /** Wait for Fly's published per-action limits before sending (default true). */
   rateLimit?: boolean;
+  /**
+   * Longest the client itself waits before sending, in ms (default 1,000): for its turn under
+   * the rate limits, and for a 429's `Retry-After`. A longer wait is not slept through: the
+   * call fails with a 429 {@link FlyApiError} whose `retryAfterMs` says when to come back, so
+   * a callback hands its work back instead of holding its request open.
+   */
+  maxWaitMs?: number;
+  /**
+   * Each request is abandoned after this many ms without a complete answer (default 10,000);
+   * a `wait` call gets its own `timeout` plus this. An abandoned mutation is ambiguous
+   * (status 0, code `unavailable`), as a lost connection is.
+   */
+  timeoutMs?: number;
   /** `attempts` counts the first try (default 4); delays in ms (defaults 100 and 2,000). */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
 };
@@ -31,10 +44,9 @@ export type FlyCall = {
   /** Rate-limit action (`get_machine`, `create_machine`, …) and its scope (machine id or app). */
   action: string;
   scope: string;
+  /** Extra ms this call may take beyond the client's timeout (a long-poll `wait`). */
+  extraTimeoutMs?: number;
 };
-
-/** Retry-After beyond this is not waited out here: the caller gets the 429. */
-const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
  * Sends Machines API requests: auth, JSON, lease nonce, client-side rate limiting, error
@@ -45,7 +57,8 @@ const MAX_RETRY_AFTER_MS = 60_000;
  * server sends one. Other methods are retried only on 429, which the API answers before
  * acting; a 5xx or a lost response to a mutation is ambiguous and goes back to the caller
  * (see `createMachine` for how creates recover from that). 408 is never retried here: wait
- * answers it when its own timeout passes.
+ * answers it when its own timeout passes. A request that times out (`timeoutMs`) is never
+ * retried here either; it fails with status 0 and code `deadline_exceeded`.
  */
 export function createTransport(options: FlyClientOptions) {
   const fetchFn = options.fetch ?? fetch;
@@ -55,11 +68,19 @@ export function createTransport(options: FlyClientOptions) {
   const attempts = Math.max(1, options.retry?.attempts ?? 4);
   const baseDelayMs = options.retry?.baseDelayMs ?? 100;
   const maxDelayMs = options.retry?.maxDelayMs ?? 2_000;
-  const limiter = options.rateLimit === false ? null : createRateLimiter({ now, sleep });
+  const maxWaitMs = options.maxWaitMs ?? 1_000;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const limiter = options.rateLimit === false ? null : createRateLimiter({ now, sleep, maxWaitMs });
   const root = `${options.baseUrl.replace(/\/+$/, '')}/v1`;
 
   async function once(call: FlyCall): Promise<unknown> {
-    await limiter?.acquire(call.action, call.scope);
+    const turn = await limiter?.acquire(call.action, call.scope);
+    if (turn && !turn.ok)
+      throw new FlyApiError({
+        status: 429,
+        message: `rate limited: ${call.action} on ${call.scope} may be sent in ${turn.retryAfterMs} ms (Fly's published limits)`,
+        retryAfterMs: turn.retryAfterMs,
+      });
     const headers = new Headers({
       Authorization: `Bearer ${options.token}`,
       Accept: 'application/json',
@@ -67,22 +88,29 @@ export function createTransport(options: FlyClientOptions) {
     if (call.body !== undefined) headers.set('Content-Type', 'application/json');
     if (call.nonce) headers.set('fly-machine-lease-nonce', call.nonce);
     const query = call.query?.toString();
+    const limitMs = timeoutMs + (call.extraTimeoutMs ?? 0);
+    const signal = AbortSignal.timeout(limitMs);
     let res: Response;
+    let text: string;
     try {
       res = await fetchFn(`${root}${call.path}${query ? `?${query}` : ''}`, {
         method: call.method,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal,
       });
+      text = await res.text();
     } catch (cause) {
+      const timedOut = signal.aborted;
       throw new FlyApiError({
         status: 0,
-        code: 'unavailable',
-        message: `network error calling ${call.method} ${call.path}: ${String(cause)}`,
+        code: timedOut ? 'deadline_exceeded' : 'unavailable',
+        message: timedOut
+          ? `no answer to ${call.method} ${call.path} within ${limitMs} ms`
+          : `network error calling ${call.method} ${call.path}: ${String(cause)}`,
         cause,
       });
     }
-    const text = await res.text();
     if (!res.ok) throw errorFromResponse(res.status, text, res.headers, now());
     if (!text) return undefined;
     try {
@@ -93,7 +121,9 @@ export function createTransport(options: FlyClientOptions) {
   }
 
   function retryable(call: FlyCall, error: FlyApiError): boolean {
-    if (error.status === 429) return (error.retryAfterMs ?? 0) <= MAX_RETRY_AFTER_MS;
+    if (error.status === 429) return (error.retryAfterMs ?? 0) <= maxWaitMs;
+    // A call that timed out is not sent again: that would hold the caller past its budget.
+    if (error.code === 'deadline_exceeded') return false;
     return call.method === 'GET' && (error.status === 0 || error.status >= 500);
   }
 

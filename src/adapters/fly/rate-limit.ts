@@ -60,6 +60,11 @@ export function createTokenBuckets(now: () => number) {
       bucket.tokens -= 1;
       return bucket.tokens >= 0 ? 0 : msUntil(bucket.tokens + 1, rule);
     },
+    /** How many ms a `reserve` made now would have to wait, without taking anything. */
+    waitFor(key: string, rule: RateRule): number {
+      const bucket = refill(key, rule);
+      return bucket.tokens >= 1 ? 0 : msUntil(bucket.tokens, rule);
+    },
     tryTake(key: string, rule: RateRule): { ok: true } | { ok: false; retryAfterMs: number } {
       const bucket = refill(key, rule);
       if (bucket.tokens >= 1) {
@@ -75,18 +80,32 @@ export type TokenBuckets = ReturnType<typeof createTokenBuckets>;
 
 /**
  * A limiter that makes the caller wait for its turn (via the injected `sleep`, ms) instead
- * of letting the API answer 429.
+ * of letting the API answer 429, but never longer than `maxWaitMs`: a turn further away is
+ * not waited for (a callback must not sleep past its budget). Then `acquire` takes nothing
+ * and resolves `{ ok: false, retryAfterMs }`, so the caller can hand the work back and come
+ * back at that time.
  */
 export function createRateLimiter(options: {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** Longest wait for a turn, in ms (default: unbounded). */
+  maxWaitMs?: number;
 }) {
   const buckets = createTokenBuckets(options.now);
+  const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   return {
-    /** Waits until `action` on `scope` (machine id or app name) may be sent. */
-    async acquire(action: string, scope: string): Promise<void> {
-      const wait = buckets.reserve(`${action}:${scope}`, ruleFor(action));
+    /** Waits until `action` on `scope` (machine id or app name) may be sent, or says when it may. */
+    async acquire(
+      action: string,
+      scope: string,
+    ): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+      const key = `${action}:${scope}`;
+      const rule = ruleFor(action);
+      const ahead = buckets.waitFor(key, rule);
+      if (ahead > maxWaitMs) return { ok: false, retryAfterMs: ahead };
+      const wait = buckets.reserve(key, rule);
       if (wait > 0) await options.sleep(wait);
+      return { ok: true };
     },
   };
 }

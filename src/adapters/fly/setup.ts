@@ -50,6 +50,7 @@ export function setupFly(input: {
       token: config.fly.token,
       fetch: fetcher,
       rateLimit: input.rateLimit ?? true,
+      timeoutMs: config.work.flyTimeoutMs,
     }),
     gateway: createHttpGateway({
       urlFor: config.fly.simulated ? simulatorGatewayUrlFor(config.fly.apiUrl) : flyDevHealthUrl,

@@ -16,10 +16,6 @@ export const DEADLINE_MS: Record<OperationKind, number> = {
   stop: 2 * 60_000,
 };
 
-/** A handler holds an operation at most this long; then the sweep may hand it to another. */
-export const LEASE_MS = 60_000;
-/** A callback stops starting new waits after this long and rings its own continuation. */
-export const CALLBACK_BUDGET_MS = 15_000;
 /** The doorbell path of the step handler. */
 export const OPERATIONS_PATH = '/api/callbacks/instance-operations';
 
@@ -54,12 +50,19 @@ export async function recentOperations(
     .limit(limit);
 }
 
-/** The doorbell for an operation's next step, deduplicated per attempt. */
-export function stepDoorbell(op: Pick<Operation, 'id' | 'attempts' | 'nextCheckAt'>, suffix = '') {
+/**
+ * The doorbell for an operation's next step, for its `nextCheckAt`. Its deduplication id
+ * names what it is for: the step after claim number `attempts` (`purpose` tells other rings
+ * apart, e.g. a re-ring of an early delivery or the sweep's).
+ */
+export function stepDoorbell(
+  op: Pick<Operation, 'id' | 'attempts' | 'nextCheckAt'>,
+  purpose = `after-${op.attempts}`,
+) {
   return {
     path: OPERATIONS_PATH,
     body: { operationId: op.id },
     notBefore: op.nextCheckAt,
-    deduplicationId: `op-${op.id}-${op.attempts}${suffix}`,
+    deduplicationId: `op-${op.id}-${purpose}`,
   };
 }

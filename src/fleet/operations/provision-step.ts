@@ -1,74 +1,98 @@
-import { eq } from 'drizzle-orm';
-import { instances } from '../../../db/schema/index.ts';
+import { REQUEST_ID_KEY } from '../../adapters/fly/create-machine.ts';
+import { findLiveVolume } from '../../adapters/fly/create-volume.ts';
 import type { Deps } from '../../deps.ts';
 import type { StepResult } from './fly-steps.ts';
 import type { Operation } from './model.ts';
+import { type StepInstance, saveInstanceFields } from './store.ts';
 
 /** Metadata key naming the instance on its Fly machine (and how import finds owners). */
 export const INSTANCE_METADATA_KEY = 'fleetwarden_instance';
 export const VOLUME_MOUNT_PATH = '/data';
 export const VOLUME_SIZE_GB = 1;
 
-type ProvisionTarget = {
-  id: string;
-  name: string;
-  appName: string;
-  region: string;
-  volumeId: string | null;
-  machineId: string | null;
-};
+/**
+ * The volume's name: Fly volume names are lower-case letters, digits and underscores, at
+ * most 30 characters, and need not be unique, so the name carries the operation's id (the
+ * first 8 hex digits after a readable prefix of the instance name). Volumes have no
+ * metadata: this name is how a repeated create finds the volume it already made.
+ */
+export function volumeNameFor(instanceName: string, operationId: string): string {
+  const prefix = instanceName
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 21);
+  return `${prefix}_${operationId.replace(/-/g, '').slice(0, 8)}`;
+}
 
 /**
- * Provision's Fly call: the volume first (its id is saved on the instance at once, so a
- * retry does not create a second one), then the machine with the volume mounted and the
- * instance named in its metadata. Machine creation is reconciled by the client's request
- * tag, so an ambiguous failure never creates two machines.
+ * Provision's Fly call: the volume first, then the machine with the volume mounted and the
+ * instance named in its metadata. Both creates are idempotent for the operation:
+ * - the volume is named for the operation (see {@link volumeNameFor}); a rerun of the step
+ *   (the claim's `attempts` > 1: a crash or a lost answer before the id was saved) looks for
+ *   it by name first, and an ambiguous failure (a 503 sent after Fly made it) is reconciled
+ *   by name instead of creating a second;
+ * - the machine carries `metadata.fleetwarden_request_id = <operation id>`; a rerun lists
+ *   machines by that tag first, and the client reconciles an ambiguous create the same way.
+ * Each id is saved on the instance at once, guarded by the operation's claim (a handler
+ * that lost its claim writes nothing and stops), and set on `instance` for the steps that
+ * follow in the same callback.
  */
 export async function provisionCallStep(
   deps: Deps,
   op: Operation,
-  instance: ProvisionTarget,
+  instance: StepInstance,
 ): Promise<StepResult> {
+  const rerun = op.attempts > 1;
+  const app = instance.appName;
   let volumeId = instance.volumeId;
   if (!volumeId) {
-    const volume = await deps.fly.createVolume(instance.appName, {
-      name: instance.name
-        .replace(/[^a-z0-9_]/gi, '_')
-        .slice(0, 30)
-        .toLowerCase(),
-      region: instance.region,
-      size_gb: VOLUME_SIZE_GB,
-      encrypted: true,
-      require_unique_zone: false,
-    });
+    const name = volumeNameFor(instance.name, op.id);
+    const existing = rerun
+      ? findLiveVolume(await deps.fly.listVolumes(app), name, instance.region)
+      : null;
+    const volume =
+      existing ??
+      (await deps.fly.createVolume(
+        app,
+        {
+          name,
+          region: instance.region,
+          size_gb: VOLUME_SIZE_GB,
+          encrypted: true,
+          require_unique_zone: false,
+        },
+        { nameIsUnique: true },
+      ));
     volumeId = volume.id;
-    await deps.db
-      .update(instances)
-      .set({ volumeId, updatedAt: deps.clock.now() })
-      .where(eq(instances.id, instance.id));
+    await saveInstanceFields(deps.db, op, { volumeId }, deps.clock.now());
+    instance.volumeId = volumeId;
   }
   if (instance.machineId) {
-    const machine = await deps.fly.getMachine(instance.appName, instance.machineId);
+    const machine = await deps.fly.getMachine(app, instance.machineId);
     return { kind: 'next', patch: { step: 'settle', expectedVersion: machine.instance_id } };
   }
-  const machine = await deps.fly.createMachine(instance.appName, {
-    name: instance.name,
-    region: instance.region,
-    config: {
-      image: op.targetImageTag ?? '',
-      mounts: [{ volume: volumeId, path: VOLUME_MOUNT_PATH }],
-      metadata: { [INSTANCE_METADATA_KEY]: instance.id },
-      guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
-      restart: { policy: 'on-failure', max_retries: 3 },
-    },
-  });
-  await deps.db
-    .update(instances)
-    .set({
-      machineId: machine.id,
-      machineVersion: machine.instance_id,
-      updatedAt: deps.clock.now(),
-    })
-    .where(eq(instances.id, instance.id));
+  const [found] = rerun
+    ? await deps.fly.listMachines(app, { metadata: { [REQUEST_ID_KEY]: op.id } })
+    : [];
+  const machine =
+    found ??
+    (await deps.fly.createMachine(app, {
+      name: instance.name,
+      region: instance.region,
+      config: {
+        image: op.targetImageTag ?? '',
+        mounts: [{ volume: volumeId, path: VOLUME_MOUNT_PATH }],
+        metadata: { [INSTANCE_METADATA_KEY]: instance.id, [REQUEST_ID_KEY]: op.id },
+        guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
+        restart: { policy: 'on-failure', max_retries: 3 },
+      },
+    }));
+  await saveInstanceFields(
+    deps.db,
+    op,
+    { machineId: machine.id, machineVersion: machine.instance_id },
+    deps.clock.now(),
+  );
+  instance.machineId = machine.id;
   return { kind: 'next', patch: { step: 'settle', expectedVersion: machine.instance_id } };
 }

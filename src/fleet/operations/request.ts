@@ -1,19 +1,12 @@
-import { and, eq, inArray, notInArray } from 'drizzle-orm';
-import type { Db } from '../../../db/client.ts';
-import {
-  instanceOperations,
-  instances,
-  type OperationKind,
-  versionPins,
-} from '../../../db/schema/index.ts';
+import { eq } from 'drizzle-orm';
+import { instances, type OperationKind, versionPins } from '../../../db/schema/index.ts';
 import { recordAudit } from '../../audit/audit.ts';
-import type { Actor, Ctx } from '../../deps.ts';
+import type { Ctx } from '../../deps.ts';
 import { ConflictError, NotFoundError, UnprocessableError } from '../../lib/errors.ts';
-import { isUniqueViolation } from '../../lib/pg-errors.ts';
 import { availableImage, findImage, latestImage } from '../catalog.ts';
-import { recordInstanceEvent } from '../events.ts';
 import { writePin } from '../pins.ts';
-import { BUSY_STATUSES, DEADLINE_MS, type Operation, stepDoorbell } from './model.ts';
+import { insertOperations } from './batch.ts';
+import { activeOperation, BUSY_STATUSES, type Operation, stepDoorbell } from './model.ts';
 
 export type OperationRequest =
   | { kind: 'restart' }
@@ -37,12 +30,6 @@ function busyError(
   );
 }
 
-/** Which instance status each kind moves to while it runs. */
-const RUNNING_STATUS: Partial<Record<OperationKind, 'restarting'>> = {
-  restart: 'restarting',
-  version_change: 'restarting',
-};
-
 /**
  * Starts an immediate action on one instance and rings its first doorbell after commit.
  *
@@ -63,182 +50,123 @@ export async function requestOperation({
 }): Promise<Operation> {
   const now = ctx.clock.now();
   let kind: OperationKind = input.kind === 'upgrade_to_latest' ? 'version_change' : input.kind;
-  const op = await ctx.db
-    .transaction(async (tx) => {
-      const [instance] = await tx
-        .select()
-        .from(instances)
-        .where(eq(instances.id, input.instanceId))
-        .for('update');
-      if (!instance) throw new NotFoundError('Instance', input.instanceId);
-      if ((BUSY_STATUSES as readonly string[]).includes(instance.status))
-        throw busyError(instance.id, instance.status);
-      if (instance.status === 'destroyed')
-        throw new ConflictError(
-          'The instance is destroyed.',
-          { instanceId: instance.id },
-          'instance-destroyed',
-        );
-      if (!instance.machineId)
-        throw new ConflictError(
-          'The instance has no machine yet.',
-          { instanceId: instance.id },
-          'no-machine',
-        );
-      let targetImageTag: string | null = instance.imageTag;
-      if (input.kind === 'version_change' || input.kind === 'upgrade_to_latest') {
-        if (input.kind === 'upgrade_to_latest') {
-          const current = instance.imageTag ? await findImage(tx, instance.imageTag) : null;
-          const latest = await latestImage(tx, current?.variant ?? 'default');
-          if (!latest)
-            throw new UnprocessableError(
-              'No image is marked latest for this variant.',
-              {},
-              'no-latest-image',
-            );
-          targetImageTag = latest.imageTag;
-        } else {
-          targetImageTag = (await availableImage(tx, input.imageTag)).imageTag;
-        }
-        if (targetImageTag === instance.imageTag)
+  const op = await ctx.db.transaction(async (tx) => {
+    const [instance] = await tx
+      .select()
+      .from(instances)
+      .where(eq(instances.id, input.instanceId))
+      .for('update');
+    if (!instance) throw new NotFoundError('Instance', input.instanceId);
+    if ((BUSY_STATUSES as readonly string[]).includes(instance.status))
+      throw busyError(instance.id, instance.status);
+    if (instance.status === 'destroyed')
+      throw new ConflictError(
+        'The instance is destroyed.',
+        { instanceId: instance.id },
+        'instance-destroyed',
+      );
+    if (!instance.machineId)
+      throw new ConflictError(
+        'The instance has no machine yet.',
+        { instanceId: instance.id },
+        'no-machine',
+      );
+    let targetImageTag: string | null = instance.imageTag;
+    if (input.kind === 'version_change' || input.kind === 'upgrade_to_latest') {
+      if (input.kind === 'upgrade_to_latest') {
+        const current = instance.imageTag ? await findImage(tx, instance.imageTag) : null;
+        const latest = await latestImage(tx, current?.variant ?? 'default');
+        if (!latest)
           throw new UnprocessableError(
-            `The instance already runs ${targetImageTag}. Use restart to redeploy it.`,
-            { imageTag: targetImageTag },
-            'already-on-target',
+            'No image is marked latest for this variant.',
+            {},
+            'no-latest-image',
           );
-        const [pin] = await tx
-          .select()
-          .from(versionPins)
-          .where(eq(versionPins.instanceId, instance.id));
-        if (pin && pin.imageTag !== targetImageTag) {
-          if (!input.overridePin)
-            throw new ConflictError(
-              `The instance is pinned to ${pin.imageTag}. Set overridePin to replace the pin with ${targetImageTag}.`,
-              { instanceId: instance.id, pinnedImageTag: pin.imageTag },
-              'pinned',
-            );
-          await writePin(tx, ctx, {
-            instanceId: instance.id,
-            imageTag: targetImageTag,
-            reason: `override by version change (was ${pin.imageTag})`,
-          });
-        }
-        kind = 'version_change';
+        targetImageTag = latest.imageTag;
+      } else {
+        targetImageTag = (await availableImage(tx, input.imageTag)).imageTag;
       }
-      if (kind === 'stop' && instance.status !== 'running' && instance.status !== 'failed')
-        throw new ConflictError(
-          `Only a running instance can be stopped (it is ${instance.status}).`,
-          { instanceId: instance.id, instanceStatus: instance.status },
-          'not-running',
+      if (targetImageTag === instance.imageTag)
+        throw new UnprocessableError(
+          `The instance already runs ${targetImageTag}. Use restart to redeploy it.`,
+          { imageTag: targetImageTag },
+          'already-on-target',
         );
-      if (kind === 'start' && instance.status !== 'stopped' && instance.status !== 'failed')
-        throw new ConflictError(
-          `Only a stopped instance can be started (it is ${instance.status}).`,
-          { instanceId: instance.id, instanceStatus: instance.status },
-          'not-stopped',
-        );
-      const created = await insertOperation(tx, {
-        instance,
-        kind,
-        targetImageTag,
-        actor: ctx.actor,
-        now,
-        eventPayload: { upgradeToLatest: input.kind === 'upgrade_to_latest' },
-      });
-      const payload = {
-        operationId: created.id,
-        from: instance.imageTag,
-        to: targetImageTag,
-        upgradeToLatest: input.kind === 'upgrade_to_latest',
-      };
-      await recordAudit(tx, ctx, {
-        action: `instance.${input.kind}`,
-        subjectType: 'instance',
-        subjectId: instance.id,
-        payload,
-      });
-      return created;
-    })
-    .catch(async (err) => {
-      if (!isUniqueViolation(err)) throw err;
-      const [active] = await ctx.db
+      const [pin] = await tx
         .select()
-        .from(instanceOperations)
-        .where(
-          and(
-            eq(instanceOperations.instanceId, input.instanceId),
-            inArray(instanceOperations.status, ['pending', 'running']),
-          ),
-        );
-      throw busyError(input.instanceId, 'busy', active);
+        .from(versionPins)
+        .where(eq(versionPins.instanceId, instance.id));
+      if (pin && pin.imageTag !== targetImageTag) {
+        if (!input.overridePin)
+          throw new ConflictError(
+            `The instance is pinned to ${pin.imageTag}. Set overridePin to replace the pin with ${targetImageTag}.`,
+            { instanceId: instance.id, pinnedImageTag: pin.imageTag },
+            'pinned',
+          );
+        await writePin(tx, ctx, {
+          instanceId: instance.id,
+          imageTag: targetImageTag,
+          reason: `override by version change (was ${pin.imageTag})`,
+        });
+      }
+      kind = 'version_change';
+    }
+    if (kind === 'stop' && instance.status !== 'running' && instance.status !== 'failed')
+      throw new ConflictError(
+        `Only a running instance can be stopped (it is ${instance.status}).`,
+        { instanceId: instance.id, instanceStatus: instance.status },
+        'not-running',
+      );
+    if (kind === 'restart' && instance.status === 'stopped')
+      throw new ConflictError(
+        'The instance is stopped: start it instead (a restart needs a running machine).',
+        { instanceId: instance.id, instanceStatus: instance.status },
+        'not-running',
+      );
+    if (kind === 'start' && instance.status !== 'stopped' && instance.status !== 'failed')
+      throw new ConflictError(
+        `Only a stopped instance can be started (it is ${instance.status}).`,
+        { instanceId: instance.id, instanceStatus: instance.status },
+        'not-stopped',
+      );
+    const created = (
+      await insertOperations(
+        tx,
+        [
+          {
+            instance,
+            kind,
+            targetImageTag,
+            actor: ctx.actor,
+            eventPayload: { upgradeToLatest: input.kind === 'upgrade_to_latest' },
+          },
+        ],
+        now,
+      )
+    ).get(instance.id);
+    if (!created) throw busyError(instance.id, 'busy', await activeOperation(tx, instance.id));
+    const payload = {
+      operationId: created.id,
+      from: instance.imageTag,
+      to: targetImageTag,
+      upgradeToLatest: input.kind === 'upgrade_to_latest',
+    };
+    await recordAudit(tx, ctx, {
+      action: `instance.${input.kind}`,
+      subjectType: 'instance',
+      subjectId: instance.id,
+      payload,
     });
+    return created;
+  });
   await ringStep(ctx, op);
   return op;
 }
 
-/**
- * Inserts an operation for an instance the caller has checked (and locked), moves the
- * instance to `restarting` for an update, and writes the timeline event. Throws the unique
- * violation when the instance already has an active operation (the caller decides what
- * that means). Used by immediate actions and by scheduled targets.
- */
-export async function insertOperation(
-  tx: Db,
-  input: {
-    instance: { id: string; imageTag: string | null };
-    kind: OperationKind;
-    targetImageTag: string | null;
-    actor: Actor;
-    now: Date;
-    eventPayload?: Record<string, unknown>;
-  },
-): Promise<Operation> {
-  const { instance, kind, now } = input;
-  const [created] = await tx
-    .insert(instanceOperations)
-    .values({
-      instanceId: instance.id,
-      kind,
-      fromImageTag: instance.imageTag,
-      targetImageTag: input.targetImageTag,
-      requestedBy: input.actor.label,
-      nextCheckAt: now,
-      deadlineAt: new Date(now.getTime() + DEADLINE_MS[kind]),
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
-  if (!created) throw new Error('operation insert returned no row');
-  const next = RUNNING_STATUS[kind];
-  if (next) {
-    await tx
-      .update(instances)
-      .set({ status: next, updatedAt: now })
-      .where(and(eq(instances.id, instance.id), notInArray(instances.status, [...BUSY_STATUSES])));
-  }
-  await recordInstanceEvent(tx, {
-    instanceId: instance.id,
-    type: `${kind}_requested`,
-    actor: input.actor,
-    payload: {
-      operationId: created.id,
-      from: instance.imageTag,
-      to: input.targetImageTag,
-      ...input.eventPayload,
-    },
-    at: now,
-  });
-  return created;
-}
-
 /** Rings an operation's doorbell; a failure is logged and left to the sweep. */
-export async function ringStep(
-  ctx: Pick<Ctx, 'doorbells' | 'log'>,
-  op: Operation,
-  suffix = '',
-): Promise<void> {
+export async function ringStep(ctx: Pick<Ctx, 'doorbells' | 'log'>, op: Operation): Promise<void> {
   try {
-    await ctx.doorbells.ring(stepDoorbell(op, suffix));
+    await ctx.doorbells.ring(stepDoorbell(op));
   } catch (err) {
     ctx.log.warn('operation.ring_failed', {
       operationId: op.id,

@@ -1,151 +1,166 @@
-import { eq } from 'drizzle-orm';
-import { instances } from '../../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
+import { ClaimLost } from '../../lib/claims.ts';
 import { callStep, classifyFlyError, probeStep, type StepResult, settleStep } from './fly-steps.ts';
-import { CALLBACK_BUDGET_MS, getOperation, type Operation } from './model.ts';
+import { getOperation, type Operation, stepDoorbell } from './model.ts';
 import { provisionCallStep } from './provision-step.ts';
 import { ringStep } from './request.ts';
-import { claimOperation, finishOperation, saveProgress, scheduleNext } from './store.ts';
+import {
+  claimStep,
+  finishOperation,
+  handBack,
+  type StepInstance,
+  type StepPatch,
+} from './store.ts';
 
 export type StepRun =
-  | { outcome: 'skipped'; reason: 'unknown' | 'finished' | 'not_due_or_held' }
+  | { outcome: 'skipped'; reason: 'unknown' | 'finished' | 'held' }
+  | { outcome: 'early'; dueAt: Date }
   | { outcome: 'continued'; operation: Operation }
   | { outcome: 'finished'; operation: Operation }
-  | { outcome: 'lease_lost' };
-
-class LeaseLost extends Error {}
-
-/** Kinds whose Fly call is an update: the version before it is recorded first. */
-const UPDATES = new Set(['restart', 'version_change']);
+  | { outcome: 'claim_lost' };
 
 async function runOne(
   deps: Deps,
   op: Operation,
+  instance: StepInstance | null,
   budgetMs: number,
-): Promise<{ result: StepResult; op: Operation }> {
-  const [instance] = await deps.db.select().from(instances).where(eq(instances.id, op.instanceId));
-  if (!instance) return { result: { kind: 'fail', error: 'The instance was deleted.' }, op };
-  const target = {
-    appName: instance.appName,
-    machineId: instance.machineId ?? '',
-    imageTag: instance.imageTag,
-  };
+): Promise<StepResult> {
+  if (!instance) return { kind: 'fail', error: 'The instance was deleted.' };
   try {
-    if (op.step === 'call') {
-      if (op.kind === 'provision')
-        return { result: await provisionCallStep(deps, op, instance), op };
-      const machine = await deps.fly.getMachine(target.appName, target.machineId);
-      if (UPDATES.has(op.kind) && !op.previousVersion) {
-        // Committed before the update, so a rerun recognises its own update and does not repeat it.
-        const saved = await saveProgress(
-          deps.db,
-          op,
-          { previousVersion: machine.instance_id },
-          deps.clock.now(),
-        );
-        if (!saved) throw new LeaseLost();
-        op = saved;
-      }
-      return { result: await callStep(deps, op, target, machine), op };
-    }
-    if (op.step === 'settle') return { result: await settleStep(deps, op, target, budgetMs), op };
-    return { result: await probeStep(deps, op, target), op };
-  } catch (err) {
-    if (err instanceof LeaseLost) throw err;
-    return {
-      result: classifyFlyError(
-        err,
-        op.step === 'call' ? `${op.kind.replace('_', ' ')} call` : `${op.step} step`,
-      ),
-      op,
+    if (op.step === 'call' && op.kind === 'provision')
+      return await provisionCallStep(deps, op, instance);
+    const target = {
+      appName: instance.appName,
+      machineId: instance.machineId ?? '',
+      imageTag: instance.imageTag,
     };
+    if (op.step === 'call') return await callStep(deps, op, target);
+    if (op.step === 'settle') return await settleStep(deps, op, target, budgetMs);
+    return await probeStep(deps, op, target);
+  } catch (err) {
+    if (err instanceof ClaimLost) throw err;
+    return classifyFlyError(
+      err,
+      op.step === 'call' ? `${op.kind.replace('_', ' ')} call` : `${op.step} step`,
+    );
   }
 }
 
 /**
- * Runs an operation as far as one callback may (about 15 s), then rings its own
- * continuation. Each step is preceded by the claim (with a lease) and its outcome is written
- * guarded by that lease, so duplicate or late doorbells do nothing and a crash is resumed
- * by the sweep without calling Fly twice for the same step. Past the deadline the action
- * fails, saying where it stopped.
+ * One doorbell of an operation: claims it (src/lib/claims.ts), then runs steps (call,
+ * settle, probe) for as long as the step budget allows (`config.work.stepBudgetMs`, 5 s by
+ * default), keeping progress in memory, and then either finishes it or hands it back with
+ * that progress and rings its own continuation. Every write is guarded by the claim, so a
+ * duplicate or late doorbell does nothing and a stalled handler that lost its lease changes
+ * nothing. A doorbell that arrives before the operation is due rings again for its due time
+ * (deduplicated on the early message) instead of being dropped. Past the deadline the
+ * action fails, saying where it stopped.
  */
 export async function runOperationStep(
   deps: Deps,
-  input: { operationId: string },
+  input: { operationId: string; messageId?: string | null },
 ): Promise<StepRun> {
   const started = performance.now();
-  let op = await claimOperation(deps.db, input.operationId, deps.clock.now());
-  if (!op) {
-    const existing = await getOperation(deps.db, input.operationId);
-    if (!existing) return { outcome: 'skipped', reason: 'unknown' };
-    return {
-      outcome: 'skipped',
-      reason:
-        existing.status === 'succeeded' || existing.status === 'failed'
-          ? 'finished'
-          : 'not_due_or_held',
-    };
-  }
-  for (;;) {
-    const now = deps.clock.now();
-    if (now > op.deadlineAt) {
-      const where = op.lastNote ? ` Last: ${op.lastNote}.` : '';
-      const done = await finishOperation(
-        deps,
-        op,
-        { ok: false, error: `Did not finish by its deadline (step: ${op.step}).${where}` },
-        now,
-      );
-      return done ? { outcome: 'finished', operation: done } : { outcome: 'lease_lost' };
-    }
-    const budgetMs = CALLBACK_BUDGET_MS - (performance.now() - started);
-    let result: StepResult;
-    try {
-      ({ result, op } = await runOne(deps, op, budgetMs));
-    } catch (err) {
-      if (err instanceof LeaseLost) return { outcome: 'lease_lost' };
-      throw err;
-    }
-    const at = deps.clock.now();
-    if (result.kind === 'done' || result.kind === 'fail') {
-      const done = await finishOperation(
-        deps,
-        op,
-        result.kind === 'done'
-          ? { ok: true, version: result.version }
-          : { ok: false, error: result.error },
-        at,
-      );
-      if (done)
-        deps.log.info('operation.finished', {
-          operationId: op.id,
-          kind: op.kind,
-          status: done.status,
-          error: done.error,
+  const { leaseMs, stepBudgetMs } = deps.config.work;
+  const claimed = await claimStep(deps.db, input.operationId, deps.clock.now(), leaseMs);
+  if (!claimed) return unclaimed(deps, input);
+  let { op } = claimed;
+  const instance = claimed.instance;
+  let progress: StepPatch = {};
+  try {
+    for (;;) {
+      const now = deps.clock.now();
+      if (now > op.deadlineAt) {
+        const where = op.lastNote ? ` Last: ${op.lastNote}.` : '';
+        return finished(
+          await finishOperation(
+            deps,
+            op,
+            { ok: false, error: `Did not finish by its deadline (step: ${op.step}).${where}` },
+            now,
+            progress,
+          ),
+        );
+      }
+      const elapsed = performance.now() - started;
+      const result = await runOne(deps, op, instance, stepBudgetMs - elapsed);
+      const at = deps.clock.now();
+      if (result.kind === 'done' || result.kind === 'fail') {
+        const done = await finishOperation(
+          deps,
+          op,
+          result.kind === 'done'
+            ? { ok: true, version: result.version }
+            : { ok: false, error: result.error },
+          at,
+          progress,
+        );
+        if (done)
+          deps.log.info('operation.finished', {
+            operationId: op.id,
+            kind: op.kind,
+            status: done.status,
+            error: done.error,
+          });
+        return finished(done);
+      }
+      if (result.kind === 'retry') {
+        const next = await handBack(deps.db, op, {
+          at: new Date(at.getTime() + result.inMs),
+          note: result.note,
+          patch: { ...progress, ...result.patch },
+          now: at,
         });
-      return done ? { outcome: 'finished', operation: done } : { outcome: 'lease_lost' };
+        await ringStep(deps, next);
+        return { outcome: 'continued', operation: next };
+      }
+      progress = { ...progress, ...result.patch };
+      op = { ...op, ...result.patch, lastNote: null };
+      if (performance.now() - started > stepBudgetMs) {
+        const next = await handBack(deps.db, op, {
+          at,
+          note: 'continuing in a new callback',
+          patch: progress,
+          now: at,
+        });
+        await ringStep(deps, next);
+        return { outcome: 'continued', operation: next };
+      }
     }
-    if (result.kind === 'retry') {
-      const next = await scheduleNext(
-        deps.db,
-        op,
-        new Date(at.getTime() + result.inMs),
-        result.note,
-        at,
-        result.patch,
-      );
-      if (!next) return { outcome: 'lease_lost' };
-      await ringStep(deps, next);
-      return { outcome: 'continued', operation: next };
+  } catch (err) {
+    if (err instanceof ClaimLost) {
+      deps.log.warn('operation.claim_lost', { operationId: op.id, attempts: op.attempts });
+      return { outcome: 'claim_lost' };
     }
-    const saved = await saveProgress(deps.db, op, { ...result.patch, lastNote: null }, at);
-    if (!saved) return { outcome: 'lease_lost' };
-    op = saved;
-    if (performance.now() - started > CALLBACK_BUDGET_MS) {
-      const next = await scheduleNext(deps.db, op, at, 'continuing in a new callback', at);
-      if (!next) return { outcome: 'lease_lost' };
-      await ringStep(deps, next);
-      return { outcome: 'continued', operation: next };
-    }
+    throw err;
   }
+}
+
+const finished = (done: Operation | null): StepRun =>
+  done ? { outcome: 'finished', operation: done } : { outcome: 'claim_lost' };
+
+/**
+ * Nothing was claimed: unknown, finished, held by a live handler (which rings its own
+ * continuation), or not due yet — then the doorbell came early (QStash's clock ahead of
+ * ours) and rings again for the due time.
+ */
+async function unclaimed(
+  deps: Deps,
+  input: { operationId: string; messageId?: string | null },
+): Promise<StepRun> {
+  const existing = await getOperation(deps.db, input.operationId);
+  if (!existing) return { outcome: 'skipped', reason: 'unknown' };
+  if (existing.status === 'succeeded' || existing.status === 'failed')
+    return { outcome: 'skipped', reason: 'finished' };
+  const now = deps.clock.now();
+  if (existing.nextCheckAt > now) {
+    const purpose = `early-${input.messageId ?? existing.nextCheckAt.getTime()}`;
+    try {
+      await deps.doorbells.ring(stepDoorbell(existing, purpose));
+    } catch (err) {
+      deps.log.warn('operation.ring_failed', { operationId: existing.id, error: err });
+    }
+    return { outcome: 'early', dueAt: existing.nextCheckAt };
+  }
+  return { outcome: 'skipped', reason: 'held' };
 }

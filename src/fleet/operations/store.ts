@@ -1,114 +1,173 @@
-import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { instanceOperations, instances } from '../../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
+import { ClaimLost, claimSet, heldBy, leaseFree, released } from '../../lib/claims.ts';
 import { recordInstanceEvent } from '../events.ts';
-import { LEASE_MS, type Operation } from './model.ts';
+import type { Operation } from './model.ts';
+
+/** What a step needs of its instance, read by the claim itself. */
+export type StepInstance = {
+  id: string;
+  name: string;
+  appName: string;
+  region: string;
+  machineId: string | null;
+  volumeId: string | null;
+  imageTag: string | null;
+};
 
 /**
- * Claims an operation for one step: active, due, and not leased by a live handler. The
- * claim (status running, a fresh lease token, attempts + 1) commits before any Fly call,
- * so only the claimer acts. Null when there is nothing to do (finished, not due, or held).
+ * Claims an operation for one step (src/lib/claims.ts): active, due, and not leased by a
+ * live handler. One statement sets `running`, a fresh claim token, a lease of `leaseMs`
+ * and `attempts + 1`, and reads the instance the step acts on; it commits before any Fly
+ * call, so only the claimer acts. Null when there is nothing to do (finished, not due, or
+ * held).
  */
-export async function claimOperation(db: Db, id: string, now: Date): Promise<Operation | null> {
+export async function claimStep(
+  db: Db,
+  id: string,
+  now: Date,
+  leaseMs: number,
+): Promise<{ op: Operation; instance: StepInstance | null } | null> {
+  const claimed = db.$with('claimed').as(
+    db
+      .update(instanceOperations)
+      .set({ status: 'running', updatedAt: now, ...claimSet(instanceOperations, now, leaseMs) })
+      .where(
+        and(
+          eq(instanceOperations.id, id),
+          inArray(instanceOperations.status, ['pending', 'running']),
+          lte(instanceOperations.nextCheckAt, now),
+          leaseFree(instanceOperations, now),
+        ),
+      )
+      .returning(),
+  );
+  const [row] = await db
+    .with(claimed)
+    .select()
+    .from(claimed)
+    .leftJoin(instances, eq(instances.id, claimed.instanceId));
+  if (!row) return null;
+  const i = row.instances;
+  return {
+    op: row.claimed as Operation,
+    instance: i && {
+      id: i.id,
+      name: i.name,
+      appName: i.appName,
+      region: i.region,
+      machineId: i.machineId,
+      volumeId: i.volumeId,
+      imageTag: i.imageTag,
+    },
+  };
+}
+
+/** The fields a step may change on its operation. */
+export type StepPatch = Partial<
+  Pick<Operation, 'step' | 'expectedVersion' | 'expectedState' | 'probeFailures'>
+>;
+
+/**
+ * Hands the operation back until `at` (its continuation doorbell rings then): writes the
+ * progress made in this callback, the note, and releases the claim. Guarded by the claim;
+ * throws {@link ClaimLost} when another handler holds it now.
+ */
+export async function handBack(
+  db: Db,
+  op: Operation,
+  input: { at: Date; note: string; patch: StepPatch; now: Date },
+): Promise<Operation> {
   const [row] = await db
     .update(instanceOperations)
     .set({
-      status: 'running',
-      leaseUntil: new Date(now.getTime() + LEASE_MS),
-      leaseToken: sql`gen_random_uuid()`,
-      attempts: sql`${instanceOperations.attempts} + 1`,
-      updatedAt: now,
+      ...input.patch,
+      nextCheckAt: input.at,
+      lastNote: input.note,
+      updatedAt: input.now,
+      ...released,
     })
-    .where(
-      and(
-        eq(instanceOperations.id, id),
-        inArray(instanceOperations.status, ['pending', 'running']),
-        lte(instanceOperations.nextCheckAt, now),
-        or(isNull(instanceOperations.leaseUntil), lt(instanceOperations.leaseUntil, now)),
-      ),
-    )
+    .where(heldBy(instanceOperations, op))
     .returning();
-  return row ?? null;
+  if (!row) throw new ClaimLost(`operation ${op.id}`);
+  return row;
 }
 
-/** Writes step progress while keeping the lease; null when the lease was lost. */
-export async function saveProgress(
+/**
+ * Writes fields of the operation's instance (the volume and machine a provision made), in
+ * one statement guarded by the operation's claim: a handler that lost its claim writes
+ * nothing and gets {@link ClaimLost}.
+ */
+export async function saveInstanceFields(
   db: Db,
   op: Operation,
-  patch: Partial<typeof instanceOperations.$inferInsert>,
+  patch: Partial<Pick<typeof instances.$inferInsert, 'volumeId' | 'machineId' | 'machineVersion'>>,
   now: Date,
-) {
-  const [row] = await db
-    .update(instanceOperations)
+): Promise<void> {
+  const held = db
+    .$with('held')
+    .as(
+      db
+        .update(instanceOperations)
+        .set({ updatedAt: now })
+        .where(heldBy(instanceOperations, op))
+        .returning({ instanceId: instanceOperations.instanceId }),
+    );
+  const rows = await db
+    .with(held)
+    .update(instances)
     .set({ ...patch, updatedAt: now })
-    .where(
-      and(eq(instanceOperations.id, op.id), eq(instanceOperations.leaseToken, op.leaseToken ?? '')),
-    )
-    .returning();
-  return row ?? null;
-}
-
-/** Hands the operation back until `at` (the continuation doorbell rings then); releases the lease. */
-export async function scheduleNext(
-  db: Db,
-  op: Operation,
-  at: Date,
-  note: string,
-  now: Date,
-  patch: Partial<typeof instanceOperations.$inferInsert> = {},
-) {
-  return saveProgress(
-    db,
-    op,
-    { ...patch, nextCheckAt: at, lastNote: note, leaseUntil: null, leaseToken: null },
-    now,
-  );
+    .where(inArray(instances.id, db.select({ id: held.instanceId }).from(held)))
+    .returning({ id: instances.id });
+  if (rows.length === 0) throw new ClaimLost(`operation ${op.id}`);
 }
 
 export type Finish = { ok: true; version: string | null } | { ok: false; error: string };
 
 /**
- * Ends an operation and moves its instance, in one transaction guarded by the lease: a
- * handler that lost its lease changes nothing. Success: the instance is running (stopped
- * for a stop) on the verified version and image. Failure: restart, version change and
- * provision leave the instance `failed`; a failed stop or start leaves its status; either
- * way the reason is on the instance. Returns the finished row, or null when the lease was lost.
+ * Ends an operation and moves its instance, in one transaction guarded by the claim: a
+ * handler that lost its claim changes nothing. `patch` is the progress this callback made
+ * (kept in memory until now, so a fast operation writes its row twice: claim and finish).
+ * Success: the instance is running (stopped, when the operation expected a stopped machine)
+ * on the verified version and image. Failure: restart, version change and provision leave
+ * the instance `failed`; a failed stop or start leaves its status; either way the reason is
+ * on the instance. Listeners (the scheduler) write in the same transaction. Returns the
+ * finished row, or null when the claim was lost.
  */
 export async function finishOperation(
-  deps: Pick<Deps, 'db' | 'log' | 'operationListeners' | 'doorbells'>,
+  deps: Pick<Deps, 'db' | 'log' | 'operationListeners' | 'doorbells' | 'config'>,
   op: Operation,
   result: Finish,
   now: Date,
+  patch: StepPatch = {},
 ): Promise<Operation | null> {
   const after: (() => Promise<void>)[] = [];
   const finished = await deps.db.transaction(async (tx) => {
     const [done] = await tx
       .update(instanceOperations)
       .set({
+        ...patch,
         status: result.ok ? 'succeeded' : 'failed',
         step: 'done',
         error: result.ok ? null : result.error,
         lastNote: null,
-        leaseUntil: null,
-        leaseToken: null,
         finishedAt: now,
         updatedAt: now,
+        ...released,
       })
-      .where(
-        and(
-          eq(instanceOperations.id, op.id),
-          eq(instanceOperations.leaseToken, op.leaseToken ?? ''),
-        ),
-      )
+      .where(heldBy(instanceOperations, op))
       .returning();
     if (!done) return null;
     const changesVersion = op.kind === 'version_change' || op.kind === 'provision';
     if (result.ok) {
+      const stopped =
+        (done.expectedState ?? (op.kind === 'stop' ? 'stopped' : 'started')) === 'stopped';
       await tx
         .update(instances)
         .set({
-          status: op.kind === 'stop' ? 'stopped' : 'running',
+          status: stopped ? 'stopped' : 'running',
           machineVersion: result.version,
           lastError: null,
           updatedAt: now,
@@ -135,13 +194,7 @@ export async function finishOperation(
       at: now,
     });
     for (const listen of deps.operationListeners) {
-      const then = await listen(
-        { doorbells: deps.doorbells, log: deps.log },
-        tx,
-        done,
-        result,
-        now,
-      );
+      const then = await listen(deps, tx, done, result, now);
       if (then) after.push(then);
     }
     return done;
@@ -161,9 +214,28 @@ export async function finishOperation(
  * rolls back with the outcome); may return work to run after the commit (ringing doorbells).
  */
 export type OperationListener = (
-  ctx: Pick<Deps, 'doorbells' | 'log'>,
+  ctx: Pick<Deps, 'doorbells' | 'log' | 'config'>,
   tx: Db,
   op: Operation,
   result: Finish,
   now: Date,
 ) => Promise<(() => Promise<void>) | undefined>;
+
+/** Active operations whose claim is held (every lease, live or not): for recovery at start. */
+export async function releaseAllClaims(db: Db, now: Date): Promise<number> {
+  const rows = await db
+    .update(instanceOperations)
+    .set({
+      ...released,
+      updatedAt: now,
+      lastNote: 'the process holding it stopped; resumed at start',
+    })
+    .where(
+      and(
+        inArray(instanceOperations.status, ['pending', 'running']),
+        sql`${instanceOperations.claimToken} is not null`,
+      ),
+    )
+    .returning({ id: instanceOperations.id });
+  return rows.length;
+}

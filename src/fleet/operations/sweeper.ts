@@ -1,60 +1,72 @@
-import { and, inArray, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { and, inArray, lt } from 'drizzle-orm';
+import type { Db } from '../../../db/client.ts';
 import { instanceOperations } from '../../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
 import type { Sweeper } from '../../doorbells/sweeper.ts';
+import { leaseExpired, leaseFree, released } from '../../lib/claims.ts';
 import { type Operation, stepDoorbell } from './model.ts';
+import { releaseAllClaims } from './store.ts';
 
 /** How late a step may be before the sweep assumes its doorbell was lost (s). */
 const GRACE_SECONDS = 30;
+const ACTIVE = ['pending', 'running'] as ('pending' | 'running')[];
+
+/** Active operations due before `before` that nobody holds, oldest first. */
+async function dueUnheld(db: Db, before: Date, now: Date): Promise<Operation[]> {
+  return db
+    .select()
+    .from(instanceOperations)
+    .where(
+      and(
+        inArray(instanceOperations.status, ACTIVE),
+        lt(instanceOperations.nextCheckAt, before),
+        leaseFree(instanceOperations, now),
+      ),
+    )
+    .orderBy(instanceOperations.nextCheckAt)
+    .limit(500);
+}
+
+async function ring(deps: Deps, ops: Operation[], purpose: string, now: Date): Promise<number> {
+  if (!ops.length) return 0;
+  try {
+    await deps.doorbells.ringMany(
+      ops.map((op) => ({ ...stepDoorbell(op, purpose), notBefore: now })),
+    );
+    return ops.length;
+  } catch (err) {
+    deps.log.warn('operation.sweep_ring_failed', { error: err, count: ops.length });
+    return 0;
+  }
+}
 
 /**
  * Immediate actions whose doorbell was lost (due over 30 s ago, not held) are rung again;
- * leases left by a crashed handler are released so the next doorbell can claim the step.
- * The step itself is safe to repeat: an update already made is recognised by version.
+ * expired leases (a crashed or stalled handler) are returned by one guarded statement that
+ * also clears the claim token, so the old holder's writes are refused. The step itself is
+ * safe to repeat: an update already made is recognised by its tag on the machine.
  */
 export const operationsSweeper: Sweeper = {
   name: 'instance-operations',
   async sweep(deps: Deps, now: Date) {
-    const released = await deps.db
+    const returned = await deps.db
       .update(instanceOperations)
       .set({
-        leaseUntil: null,
-        leaseToken: null,
+        ...released,
         updatedAt: now,
         lastNote: 'a handler stopped before finishing; resumed by the sweep',
       })
-      .where(
-        and(
-          inArray(instanceOperations.status, ['pending', 'running']),
-          isNotNull(instanceOperations.leaseUntil),
-          lt(instanceOperations.leaseUntil, now),
-        ),
-      )
+      .where(and(inArray(instanceOperations.status, ACTIVE), leaseExpired(instanceOperations, now)))
       .returning({ id: instanceOperations.id });
-    const overdue: Operation[] = await deps.db
-      .select()
-      .from(instanceOperations)
-      .where(
-        and(
-          inArray(instanceOperations.status, ['pending', 'running']),
-          lt(instanceOperations.nextCheckAt, new Date(now.getTime() - GRACE_SECONDS * 1000)),
-          or(isNull(instanceOperations.leaseUntil), lt(instanceOperations.leaseUntil, now)),
-        ),
-      )
-      .orderBy(instanceOperations.nextCheckAt)
-      .limit(500);
-    let rerung = 0;
-    if (overdue.length) {
-      const minute = Math.floor(now.getTime() / 60_000);
-      try {
-        await deps.doorbells.ringMany(
-          overdue.map((op) => ({ ...stepDoorbell(op, `-sweep-${minute}`), notBefore: now })),
-        );
-        rerung = overdue.length;
-      } catch (err) {
-        deps.log.warn('operation.sweep_ring_failed', { error: err, count: overdue.length });
-      }
-    }
-    return { found: overdue.length, rerung, leasesReturned: released.length };
+    const overdue = await dueUnheld(deps.db, new Date(now.getTime() - GRACE_SECONDS * 1000), now);
+    const minute = Math.floor(now.getTime() / 60_000);
+    const rerung = await ring(deps, overdue, `sweep-${minute}`, now);
+    return { found: overdue.length, rerung, leasesReturned: returned.length };
+  },
+  async recoverAtStart(deps: Deps, now: Date) {
+    const returned = await releaseAllClaims(deps.db, now);
+    const due = await dueUnheld(deps.db, new Date(now.getTime() + 1), now);
+    const rerung = await ring(deps, due, `start-${now.getTime()}`, now);
+    return { found: due.length, rerung, leasesReturned: returned };
   },
 };

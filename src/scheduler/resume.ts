@@ -1,0 +1,156 @@
+import { and, eq, sql } from 'drizzle-orm';
+import {
+  scheduledActionStages,
+  scheduledActions,
+  scheduledActionTargets,
+} from '../../db/schema/index.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Ctx } from '../deps.ts';
+import { ConflictError, NotFoundError } from '../lib/errors.ts';
+import { lockAction } from './cancel.ts';
+import type { ScheduledAction, Stage } from './model.ts';
+import { ringStage } from './outcome.ts';
+import { ringStages } from './schedule.ts';
+
+/**
+ * Pauses a scheduled or running action on demand: targets already being applied finish and
+ * record their outcome, nothing new starts (claims re-check the action under the stage
+ * lock, which this takes first), and stage doorbells that arrive meanwhile do nothing.
+ * 409 `not-pausable` for an action that is halted, paused or finished. Audited.
+ */
+export async function pauseAction({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { actionId: string };
+}): Promise<ScheduledAction> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const locked = await lockAction(tx, input.actionId);
+    if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
+    const { action } = locked;
+    if (action.status !== 'scheduled' && action.status !== 'running')
+      throw new ConflictError(
+        `Only a scheduled or running action can be paused (this one is ${action.status}).`,
+        { status: action.status },
+        'not-pausable',
+      );
+    const [updated] = await tx
+      .update(scheduledActions)
+      .set({ status: 'paused', pausedAt: now })
+      .where(eq(scheduledActions.id, action.id))
+      .returning();
+    await recordAudit(tx, ctx, {
+      action: 'scheduled_action.pause',
+      subjectType: 'scheduled_action',
+      subjectId: action.id,
+      payload: {
+        previousStatus: action.status,
+        stillRunning: locked.stages.reduce((n, s) => n + s.running, 0),
+      },
+    });
+    return updated ?? action;
+  });
+}
+
+/**
+ * Resumes an action:
+ * - paused: it runs again from where it stopped (running if it had started, else
+ *   scheduled); its stage that was running, or the next one if it is due, is rung now;
+ * - halted: its halted stages are scheduled again from now (keeping the interval between
+ *   them) and their `halted` targets become pending.
+ * 409 `not-resumable` for any other status. Audited.
+ */
+export async function resumeAction({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { actionId: string };
+}): Promise<ScheduledAction> {
+  const now = ctx.clock.now();
+  const { action, ring, pausedAt } = await ctx.db.transaction(async (tx) => {
+    const locked = await lockAction(tx, input.actionId);
+    if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
+    const { action: current, stages } = locked;
+    if (current.status === 'paused') {
+      const [updated] = await tx
+        .update(scheduledActions)
+        .set({ status: current.startedAt ? 'running' : 'scheduled', pausedAt: null })
+        .where(eq(scheduledActions.id, current.id))
+        .returning();
+      await recordAudit(tx, ctx, {
+        action: 'scheduled_action.resume',
+        subjectType: 'scheduled_action',
+        subjectId: current.id,
+        payload: { from: 'paused', pausedSeconds: secondsSince(current.pausedAt, now) },
+      });
+      const live = stages.find((s) => s.status === 'running' || s.status === 'pending');
+      return {
+        action: updated ?? current,
+        ring: live ? [live] : [],
+        pausedAt: current.pausedAt ?? now,
+      };
+    }
+    if (current.status !== 'halted')
+      throw new ConflictError(
+        `Only a paused or halted action can be resumed (this one is ${current.status}).`,
+        { status: current.status },
+        'not-resumable',
+      );
+    const halted = stages.filter((s) => s.status === 'halted');
+    const resumed: Stage[] = [];
+    let back = 0;
+    for (const [k, stage] of halted.entries()) {
+      const scheduledAt = new Date(now.getTime() + k * current.stageIntervalSeconds * 1000);
+      const targets = await tx
+        .update(scheduledActionTargets)
+        .set({ status: 'pending', skipReason: null, finishedAt: null, nextAttemptAt: scheduledAt })
+        .where(
+          and(
+            eq(scheduledActionTargets.stageId, stage.id),
+            eq(scheduledActionTargets.status, 'skipped'),
+            eq(scheduledActionTargets.skipReason, 'halted'),
+          ),
+        )
+        .returning({ id: scheduledActionTargets.id });
+      const [row] = await tx
+        .update(scheduledActionStages)
+        .set({
+          status: 'pending',
+          scheduledAt,
+          gateResult: null,
+          skipped: sql`${scheduledActionStages.skipped} - ${targets.length}`,
+          pending: sql`${scheduledActionStages.pending} + ${targets.length}`,
+        })
+        .where(eq(scheduledActionStages.id, stage.id))
+        .returning();
+      back += targets.length;
+      if (row) resumed.push(row);
+    }
+    const [updated] = await tx
+      .update(scheduledActions)
+      .set({ status: 'running', skipped: sql`${scheduledActions.skipped} - ${back}` })
+      .where(eq(scheduledActions.id, current.id))
+      .returning();
+    await recordAudit(tx, ctx, {
+      action: 'scheduled_action.resume',
+      subjectType: 'scheduled_action',
+      subjectId: current.id,
+      payload: { from: 'halted', stages: resumed.length, targets: back },
+    });
+    return { action: updated ?? current, ring: resumed, pausedAt: null };
+  });
+  if (pausedAt) {
+    // Deduplicated on the pause it ends: a double click rings once.
+    for (const stage of ring)
+      if (stage.scheduledAt <= now)
+        await ringStage(ctx, stage, `resume-${pausedAt.getTime()}`, now);
+  } else await ringStages(ctx, ring);
+  return action;
+}
+
+function secondsSince(at: Date | null, now: Date): number | null {
+  return at ? Math.round((now.getTime() - at.getTime()) / 1000) : null;
+}
