@@ -6,6 +6,7 @@ import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
 import { type Bench, emitter } from './report.ts';
 import { schedulerLatenessBench, scheduleTenThousandBench } from './scheduler.ts';
+import { schedulerThroughputBench } from './scheduler-throughput.ts';
 
 const BENCHES: Bench[] = [
   instancesListBench,
@@ -15,6 +16,7 @@ const BENCHES: Bench[] = [
   fleetRestartBench,
   scheduleTenThousandBench,
   schedulerLatenessBench,
+  schedulerThroughputBench,
 ];
 
 const wanted = process.argv.slice(2);

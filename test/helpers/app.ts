@@ -72,6 +72,12 @@ export type TestAppOptions = {
   flyTimeScale?: number;
   /** QStash emulator backoff multiplier (default 0.001: QStash's 12 s first retry takes 12 ms). */
   queueTimeScale?: number;
+  /** The emulator's deliveries in flight at once (default: the emulator's own). */
+  queueConcurrency?: number;
+  /** Wraps the Fly client (a fake around the real one: slow calls, crashes between steps). */
+  wrapFly?: (fly: Deps['fly']) => Deps['fly'];
+  /** Wraps the doorbells (a fake around the real ones: lost publishes). */
+  wrapDoorbells?: (doorbells: Deps['doorbells']) => Deps['doorbells'];
 };
 
 /**
@@ -123,18 +129,19 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     log,
     now: clock.now,
     timeScale: options.queueTimeScale ?? 0.001,
+    ...(options.queueConcurrency ? { deliveryConcurrency: options.queueConcurrency } : {}),
   });
   const deps: Deps = {
     config,
     db: handle,
     clock,
     log,
-    doorbells: queue.doorbells,
+    doorbells: options.wrapDoorbells ? options.wrapDoorbells(queue.doorbells) : queue.doorbells,
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
     sweepers: options.sweepers ?? SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
-    fly: fly.client,
+    fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
     dev: { qstash: queue.emulator, fly: fly.simulator },
     vendorAssets: await vendor,

@@ -16,6 +16,7 @@ describe('QStash emulator delivery loop', async () => {
   const t = await createTestApp({
     serve: true,
     autoDeliver: true,
+    queueConcurrency: CONCURRENCY,
     clock: testClock(new Date(), { follow: true }),
   });
   const client = new Client({

@@ -6,6 +6,29 @@ import { createFlyClient } from './client.ts';
 import { createHttpGateway, flyDevHealthUrl, type Gateway } from './gateway.ts';
 import { createFlySimulator, simulatorGatewayUrlFor } from './simulator/index.ts';
 
+/**
+ * An in-process answer that honours the request's abort signal as a socket fetch does (the
+ * client's timeout rejects it; the simulator's handler may still finish its work, as a
+ * server does after its client has gone).
+ */
+function abortable(answer: Promise<Response>, signal: AbortSignal): Promise<Response> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    answer.then(
+      (res) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(res);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 export type Fly = {
   client: FlyClient;
   gateway: Gateway;
@@ -33,7 +56,9 @@ export function setupFly(input: {
   let appFetch: ((request: Request) => Promise<Response>) | null = null;
   const origin = new URL(config.publicUrl).origin;
   const route = (req: Request) =>
-    appFetch && new URL(req.url).origin === origin ? appFetch(req) : fetch(req);
+    appFetch && new URL(req.url).origin === origin
+      ? abortable(appFetch(req), req.signal)
+      : fetch(req);
   const fetcher = ((input: RequestInfo | URL, init?: RequestInit) =>
     route(new Request(input, init))) as typeof fetch;
   const simulator = config.fly.simulated

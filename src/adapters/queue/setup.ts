@@ -30,6 +30,8 @@ export function setupQueue(input: {
   log: Logger;
   now?: () => Date;
   timeScale?: number;
+  /** The emulator's deliveries in flight at once (tests). */
+  deliveryConcurrency?: number;
 }): Queue {
   const { config } = input;
   const { doorbells, console } = createQStashDoorbells({
@@ -45,6 +47,7 @@ export function setupQueue(input: {
         log: input.log,
         ...(input.now ? { now: input.now } : {}),
         ...(input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
+        ...(input.deliveryConcurrency ? { deliveryConcurrency: input.deliveryConcurrency } : {}),
         token: config.qstash.token,
         signingKeys: {
           current: config.qstash.currentSigningKey,

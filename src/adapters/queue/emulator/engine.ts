@@ -16,7 +16,12 @@ export type DeliveryEngine = {
 };
 
 const BATCH = 200;
-const CONCURRENCY = 64;
+/**
+ * Deliveries in flight at once, unless the emulator is told otherwise. QStash itself sets
+ * no small limit on parallel deliveries of plain publishes, so this is generous: the app's
+ * own limits (a stage's `maxInFlight`), not the emulator's slots, should bound the work.
+ */
+export const DEFAULT_DELIVERY_CONCURRENCY = 256;
 const LOCK_MS = 60_000;
 /** The loop re-checks at least this often, so a message published by another process is not missed for long. */
 const MAX_SLEEP_MS = 1000;
@@ -27,11 +32,14 @@ const RECORD_COALESCE_MS = 2;
 
 /**
  * The emulator's delivery loop: sleeps until the next due message or schedule (at most a
- * second), and keeps up to 64 deliveries in flight, claiming more as each one finishes
+ * second), and keeps up to `concurrency` deliveries in flight, claiming more as each one finishes
  * (a slow callback never holds back the messages behind it). Timers use real time; due
  * times come from the context's clock.
  */
-export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
+export function createDeliveryEngine(
+  ctx: EmulatorContext,
+  concurrency = DEFAULT_DELIVERY_CONCURRENCY,
+): DeliveryEngine {
   let running = false;
   let loop: Promise<void> | null = null;
   const inflight = new Set<Promise<unknown>>();
@@ -85,7 +93,7 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
   /** Claims what fits in the free delivery slots and starts those deliveries. */
   async function fill(): Promise<number> {
     await fireSchedulesThrottled();
-    const free = CONCURRENCY - inflight.size;
+    const free = concurrency - inflight.size;
     if (free <= 0) return 0;
     const batch = await claimDue(ctx.db, ctx.now(), Math.min(BATCH, free), LOCK_MS);
     for (const message of batch) {
@@ -125,7 +133,7 @@ export function createDeliveryEngine(ctx: EmulatorContext): DeliveryEngine {
           try {
             const started = await fill();
             // All slots busy: wait for one to free instead of asking the database again.
-            if (inflight.size >= CONCURRENCY) await Promise.race(inflight);
+            if (inflight.size >= concurrency) await Promise.race(inflight);
             else if (started === 0) await sleepUntilDue();
           } catch (err) {
             ctx.log.error('qstash_emulator.loop_error', { error: err });

@@ -22,6 +22,8 @@ export type QStashEmulatorOptions = {
   signingKeys?: { current: string; next: string };
   /** How deliveries are sent; defaults to global fetch. */
   fetch?: (request: Request) => Promise<Response>;
+  /** Deliveries in flight at once (default `DEFAULT_DELIVERY_CONCURRENCY`, engine.ts). */
+  deliveryConcurrency?: number;
 };
 
 export type QStashEmulator = {
@@ -50,7 +52,7 @@ export function createQStashEmulator(options: QStashEmulatorOptions): QStashEmul
     fetch: options.fetch ?? ((request) => fetch(request)),
     notify: (at) => engine?.wake(at),
   };
-  engine = createDeliveryEngine(ctx);
+  engine = createDeliveryEngine(ctx, options.deliveryConcurrency);
   const token = options.token ?? LOCAL_QSTASH.token;
 
   const app = new Hono();
