@@ -3,8 +3,9 @@ import { adminQuery, startTestServer, withDatabase } from '../helpers/postgres.t
 import { type Bench, type Emit, quantile } from './report.ts';
 import { type ThroughputRig, throughputRig } from './throughput-rig.ts';
 
-const SIZES = [1000, 10_000];
-const ROUNDS = 3;
+/** `BENCH_SIZES=1000 BENCH_ROUNDS=1` narrows a run while investigating; the figures use the defaults. */
+const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MAX_IN_FLIGHT = 1000;
 const TIME_SCALE = '0.001';
 /** Connections: the app's pool, the ceiling's clients and pg-boss's pool alike. */
@@ -168,7 +169,7 @@ export const schedulerThroughputBench: Bench = {
   description: `1,000 and 10,000 targets due at once in one stage (maxInFlight ${MAX_IN_FLIGHT}, Fly simulator at time scale ${TIME_SCALE}), ${ROUNDS} interleaved rounds with a guarded-UPDATE ceiling and pg-boss no-op jobs on the same PostgreSQL; medians`,
   async run(emit: Emit) {
     const server = await startTestServer();
-    const rig = await throughputRig(server.adminUrl, { FLY_SIMULATOR_TIME_SCALE: TIME_SCALE });
+    const rig = await throughputRig(server.adminUrl, { flyTimeScale: TIME_SCALE });
     try {
       const fleet = await rig.seedFleet(Math.max(...SIZES));
       const results = new Map<number, Round[]>(SIZES.map((n) => [n, []]));

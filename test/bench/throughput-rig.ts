@@ -1,10 +1,14 @@
+import { spawn } from 'node:child_process';
 import { type ServerType, serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
+import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
+import { simulatorGatewayUrlFor } from '../../src/adapters/fly/simulator/index.ts';
+import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
@@ -19,45 +23,80 @@ import { ignoreClient, installSqlCounter, type SqlCounts, sqlCounts } from './sq
 
 const IMAGE = 'registry.fly.io/agent:1';
 
+/** Starts the stand-ins process (stand-ins-server.ts) and resolves with its origin. */
+async function startStandIns(databaseUrl: string, appOrigin: string, timeScale: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/stand-ins-server.ts'], {
+    env: {
+      ...process.env,
+      STAND_INS_DATABASE_URL: databaseUrl,
+      APP_ORIGIN: appOrigin,
+      FLY_TIME_SCALE: timeScale,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the stand-ins exited (${code})`)));
+  });
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /**
- * The app as embedded mode runs it (QStash emulator delivering on its own, Fly simulator),
- * on a PostgreSQL server, with one difference that makes its own work countable: the local
- * stand-ins keep their state in a second database, so every statement and transaction on
- * the app's database is the app's. Driver-level counts come from sql-counter.ts.
+ * The app as production runs it — its own process talks over HTTP to QStash and the Fly
+ * Machines API — with the local stand-ins in a second process (and their state in a
+ * second database) playing those services. So everything this process does, and every
+ * statement on the app's database, is the app's own work; driver-level counts come from
+ * sql-counter.ts.
  */
-export async function throughputRig(adminUrl: string, env: Record<string, string> = {}) {
+export async function throughputRig(
+  adminUrl: string,
+  options: { flyTimeScale: string; env?: Record<string, string> },
+) {
   installSqlCounter();
   const stamp = `${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const appDb = `fw_tput_app_${stamp}`;
   const standInDb = `fw_tput_sim_${stamp}`;
   await adminQuery(adminUrl, [`create database ${appDb}`, `create database ${standInDb}`]);
   const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const standIns = await startStandIns(
+    withDatabase(adminUrl, standInDb),
+    publicUrl,
+    options.flyTimeScale,
+  );
   const parsed = parseConfig({
-    FLEETWARDEN_MODE: 'embedded',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    FLEETWARDEN_MODE: 'production',
+    PUBLIC_URL: publicUrl,
+    DATABASE_URL: withDatabase(adminUrl, appDb),
+    SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+    QSTASH_URL: `${standIns.origin}/__dev/qstash`,
+    QSTASH_TOKEN: LOCAL_QSTASH.token,
+    QSTASH_CURRENT_SIGNING_KEY: LOCAL_QSTASH.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: LOCAL_QSTASH.nextSigningKey,
+    FLY_API_URL: `${standIns.origin}/__dev/fly`,
+    FLY_API_TOKEN: 'fleetwarden-local-simulator',
     LOG_LEVEL: 'warn',
-    ...env,
+    ...options.env,
   });
   if (!parsed.ok) throw new Error(parsed.message);
-  const config = {
-    ...parsed.config,
-    database: { kind: 'postgres', url: withDatabase(adminUrl, appDb) },
-  } as const;
+  const config = parsed.config;
   const app: Database = await connect(config.database, { maxConnections: 10 });
-  const standIns: Database = await connect(
-    { kind: 'postgres', url: withDatabase(adminUrl, standInDb) },
-    { maxConnections: 10 },
-  );
   await migrate(app);
-  await migrate(standIns);
   const log = jsonLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
-  const fly = setupFly({
-    config,
-    db: standIns.db,
-    timeScale: config.flySimulatorTimeScale,
-    rateLimit: false,
-  });
-  const queue = setupQueue({ config, db: standIns.db, log });
+  const fly = setupFly({ config, db: app.db, rateLimit: false });
+  const queue = setupQueue({ config, db: app.db, log });
   const deps: Deps = {
     config,
     db: app.db,
@@ -69,26 +108,28 @@ export async function throughputRig(adminUrl: string, env: Record<string, string
     sweepers: SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
     fly: fly.client,
-    gateway: fly.gateway,
-    dev: { qstash: queue.emulator, fly: fly.simulator },
+    // The simulator's edge, not `<app>.fly.dev`.
+    gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),
+    dev: { qstash: null, fly: null },
     vendorAssets: await loadVendorAssets(),
     peerAddress: () => null,
     security: { pbkdf2Iterations: 1_000, sessionSecret: 'bench-session-secret-0123456789abcdef' },
   };
   const http = createApp(deps);
-  queue.attachApp(async (request) => http.fetch(request));
-  fly.attachApp(async (request) => http.fetch(request));
   const server: ServerType = serve({ fetch: http.fetch, port, hostname: '127.0.0.1' });
-  queue.emulator?.engine.start();
   const { key } = await createApiKey({
     ctx: { ...deps, actor: SYSTEM_ACTOR, requestId: null },
     input: { kind: 'admin', label: 'bench' },
   });
   // Reads the bench makes to watch progress: not counted.
-  const watch = ignoreClient(new pg.Client({ connectionString: config.database.url }));
+  const watch = ignoreClient(new pg.Client({ connectionString: withDatabase(adminUrl, appDb) }));
   await watch.connect();
   const standInWatch = new pg.Client({ connectionString: withDatabase(adminUrl, standInDb) });
   await standInWatch.connect();
+  const standInDbHandle = await connect(
+    { kind: 'postgres', url: withDatabase(adminUrl, standInDb) },
+    { maxConnections: 2 },
+  );
 
   async function callApi(method: string, path: string, body?: unknown) {
     const res = await fetch(`${config.publicUrl}/api/admin${path}`, {
@@ -114,13 +155,13 @@ export async function throughputRig(adminUrl: string, env: Record<string, string
       await app.db.execute(
         sql`insert into image_catalog (image_tag, version_label, is_latest) values (${IMAGE}, '1', true)`,
       );
-      await standIns.db.execute(sql`
+      await standInDbHandle.db.execute(sql`
         insert into sim_fly_machines (id, app_name, name, region, zone, state, instance_id, private_ip, config, steps, revision, created_at, updated_at)
         select lpad(to_hex(g), 14, '0'), ${config.fly.appName}, 'bench-m-' || g, 'ams', 'a1b2', 'started',
           '01BENCH' || lpad(g::text, 19, '0'), 'fdaa::' || to_hex(g),
           jsonb_build_object('image', ${IMAGE}::text, 'metadata', '{}'::jsonb), '[]'::jsonb, 0, now(), now()
         from generate_series(1, ${n}) g`);
-      await standIns.db.execute(sql`
+      await standInDbHandle.db.execute(sql`
         insert into sim_fly_machine_versions (instance_id, machine_id, config, status, created_at)
         select instance_id, id, config, 'current', created_at from sim_fly_machines where app_name = ${config.fly.appName}`);
       const rows = await watch.query<{ id: string }>(
@@ -145,12 +186,12 @@ export async function throughputRig(adminUrl: string, env: Record<string, string
       return Number(r.rows[0]?.n ?? 0);
     },
     async close() {
-      await queue.emulator?.engine.stop();
+      await standIns.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await watch.end();
       await standInWatch.end();
+      await standInDbHandle.close();
       await app.close();
-      await standIns.close();
       await adminQuery(adminUrl, [
         `drop database if exists ${appDb} with (force)`,
         `drop database if exists ${standInDb} with (force)`,
