@@ -60,6 +60,11 @@ export function peerAddress(env: unknown): string | null {
   return e?.incoming?.socket?.remoteAddress ?? e?.remoteAddr?.hostname ?? null;
 }
 
+/** The line both entries print once the server listens (tests wait for it). */
+export function listeningLine(hostname: string, port: number): string {
+  return `Listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+}
+
 /** A {@link Host} with a filesystem: data folder, secrets, migrations at start. */
 export function fileHost(
   config: Config,

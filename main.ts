@@ -1,5 +1,5 @@
 // Deno and Deno Deploy entry: `deno task start`. Thin: parse config, boot, serve.
-import { fileHost } from './host.ts';
+import { fileHost, listeningLine } from './host.ts';
 import { boot } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -19,8 +19,10 @@ try {
 const server = Deno.serve(
   {
     port: config.port,
-    onListen: ({ port }) => {
-      console.log(`Listening on http://localhost:${port}`);
+    // No hostname (production default): Deno listens on every interface.
+    ...(config.host ? { hostname: config.host } : {}),
+    onListen: ({ hostname, port }) => {
+      console.log(listeningLine(hostname, port));
       void booted.started();
     },
   },
