@@ -75,6 +75,8 @@ export type TestAppOptions = {
   flyTimeScale?: number;
   /** QStash emulator backoff multiplier (default 0.001: QStash's 12 s first retry takes 12 ms). */
   queueTimeScale?: number;
+  /** Origins the emulator may deliver to besides the app (a recording destination). */
+  queueDestinations?: string[];
 };
 
 /**
@@ -126,6 +128,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     log,
     now: clock.now,
     timeScale: options.queueTimeScale ?? 0.001,
+    extraDestinations: options.queueDestinations ?? [],
   });
   const deps: Deps = {
     config,

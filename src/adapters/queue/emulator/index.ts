@@ -22,6 +22,11 @@ export type QStashEmulatorOptions = {
   signingKeys?: { current: string; next: string };
   /** How deliveries are sent; defaults to global fetch. */
   fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Origins it delivers to (e.g. `http://localhost:8787`): the app's own. A publish,
+   * callback or schedule for any other is a 400 naming the rule.
+   */
+  origins: readonly string[];
 };
 
 export type QStashEmulator = {
@@ -48,6 +53,7 @@ export function createQStashEmulator(options: QStashEmulatorOptions): QStashEmul
       next: LOCAL_QSTASH.nextSigningKey,
     },
     fetch: options.fetch ?? ((request) => fetch(request)),
+    origins: options.origins.map((o) => new URL(o).origin),
     notify: (at) => engine?.wake(at),
   };
   engine = createDeliveryEngine(ctx);
