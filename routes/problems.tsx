@@ -29,6 +29,11 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     title: 'Invalid Authorization header',
     description: 'The header must be `Bearer <token>`.',
   },
+  'local-only': {
+    title: 'Local clients only',
+    description:
+      'The local stand-ins under /__dev (embedded mode and tests) answer only clients on the same machine.',
+  },
   forbidden: {
     title: 'Forbidden',
     description: 'The request was refused, e.g. a cross-site form submission.',
@@ -48,7 +53,8 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
   },
   'payload-too-large': {
     title: 'Payload too large',
-    description: 'The request body exceeds the limit.',
+    description:
+      'The request body exceeds the limit for this group of endpoints (`limitBytes`): 1 MiB for JSON and callbacks, 16 KiB for the sign-in form, 1 MiB for other console forms.',
   },
   internal: {
     title: 'Internal error',

@@ -7,6 +7,7 @@ import { assetRoutes, buildAssetManifest } from '../routes/assets.ts';
 import { callbackRoutes } from '../routes/callbacks/index.ts';
 import type { AppEnv } from '../routes/env.ts';
 import { healthRoutes } from '../routes/health.ts';
+import { limitBody, MiB } from '../routes/middleware/body-limit.ts';
 import { localOnly } from '../routes/middleware/local-only.ts';
 import { requestLog } from '../routes/middleware/request-log.ts';
 import { errorHandler, notFoundHandler } from '../routes/problem.tsx';
@@ -65,7 +66,7 @@ export function createApp(deps: Deps): App {
   // Local stand-ins for QStash and Fly, served only in embedded mode and tests, and only
   // to clients on this machine: their credentials are published constants.
   const { qstash, fly } = deps.dev;
-  if (qstash || fly) app.use('/__dev/*', localOnly());
+  if (qstash || fly) app.use('/__dev/*', localOnly(), limitBody(10 * MiB));
   if (qstash) app.mount('/__dev/qstash', (request) => qstash.fetch(request));
   if (fly) app.mount('/__dev/fly', (request) => fly.fetch(request));
   return app;

@@ -3,6 +3,7 @@ import { csrf } from 'hono/csrf';
 import { PlaceholderPage } from '../../views/pages/placeholder.tsx';
 import type { AppEnv } from '../env.ts';
 import { requireAdminSession } from '../middleware/admin-session.ts';
+import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
 import { accountRoutes } from './account.tsx';
 import { auditRoutes } from './audit.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
@@ -41,6 +42,10 @@ const COMING: {
  */
 export function adminRoutes() {
   const app = new Hono<AppEnv>();
+  // Sign-in is unauthenticated and needs two short fields; the largest console form is the
+  // scheduler's pasted instance ids (up to 20,000, ≈ 800 KB).
+  app.use('/login', limitBody(16 * KiB));
+  app.use(limitBody(MiB));
   app.use(
     csrf({
       origin: (origin, c) =>

@@ -1,3 +1,4 @@
+import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { adminApi } from './admin/index.ts';
 import { apiApp } from './app.ts';
 import { DOCS_CSP, docsPage } from './docs.ts';
@@ -9,6 +10,8 @@ import { platformApi } from './platform/index.ts';
  */
 export function apiRoutes() {
   const api = apiApp();
+  // The largest body is a schedule request with 20,000 instance ids (≈ 800 KB).
+  api.use('*', limitBody(MiB));
   api.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
     type: 'http',
     scheme: 'bearer',
