@@ -11,6 +11,10 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     description:
       'A parameter or body field failed validation. `errors[]` lists each field (`path`) and what is wrong (`message`).',
   },
+  'invalid-utf8': {
+    title: 'Invalid UTF-8',
+    description: 'A JSON body must be UTF-8 (RFC 8259 §8.1); this one has bytes that are not.',
+  },
   'invalid-cursor': {
     title: 'Invalid cursor',
     description:

@@ -28,7 +28,10 @@ export function apiRoutes() {
       title: 'fleetwarden API',
       version: '1',
       description:
-        'Control plane for per-user agent instances on Fly.io Machines. Errors are RFC 9457 problem details; times are ISO-8601 UTC.',
+        'Control plane for per-user agent instances on Fly.io Machines. Errors are RFC 9457 problem details; times are ISO-8601 UTC. ' +
+        'Request bodies are strict (`additionalProperties: false`): an unknown field is a 400 naming it. Unknown query parameters are ignored. ' +
+        'Text may not contain NUL (U+0000) or unpaired surrogates, and JSON bodies must be UTF-8 (otherwise 400). ' +
+        'Bodies over 1 MiB are refused with 413.',
     },
     servers: [{ url: `${c.get('deps').config.publicUrl}/api` }],
   }));
