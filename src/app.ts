@@ -9,6 +9,7 @@ import type { AppEnv } from '../routes/env.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { limitBody, MiB } from '../routes/middleware/body-limit.ts';
 import { localOnly } from '../routes/middleware/local-only.ts';
+import { noStore } from '../routes/middleware/no-store.ts';
 import { requestLog } from '../routes/middleware/request-log.ts';
 import { errorHandler, notFoundHandler } from '../routes/problem.tsx';
 import { problemRoutes } from '../routes/problems.tsx';
@@ -51,8 +52,26 @@ export function createApp(deps: Deps): App {
         ? 'max-age=63072000; includeSubDomains'
         : false,
       referrerPolicy: 'same-origin',
+      // The console uses none of these; copying a token to the clipboard is its own.
+      permissionsPolicy: {
+        camera: [],
+        microphone: [],
+        geolocation: [],
+        payment: [],
+        usb: [],
+        serial: [],
+        hid: [],
+        bluetooth: [],
+        midi: [],
+        displayCapture: [],
+        browsingTopics: [],
+        clipboardRead: [],
+        clipboardWrite: ['self'],
+      },
     }),
   );
+  app.use('/admin/*', noStore());
+  app.use('/api/*', noStore());
   app.onError(errorHandler(deps.log));
   app.notFound(notFoundHandler);
 
