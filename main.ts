@@ -1,5 +1,5 @@
 // Deno and Deno Deploy entry: `deno task start`. Thin: parse config, boot, serve.
-import { fileHost, listeningLine } from './host.ts';
+import { ensureDataDir, fileHost, listeningLine } from './host.ts';
 import { boot } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -11,6 +11,7 @@ if (!parsed.ok) {
 const { config } = parsed;
 let booted: Awaited<ReturnType<typeof boot>>;
 try {
+  await ensureDataDir(config);
   booted = await boot(config, fileHost(config));
 } catch (err) {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);

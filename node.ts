@@ -1,6 +1,6 @@
 // Node entry: `npm start` (tsx node.ts). Thin: parse config, boot, serve, shut down.
 import { serve } from '@hono/node-server';
-import { fileHost, listeningLine } from './host.ts';
+import { ensureDataDir, fileHost, listeningLine } from './host.ts';
 import { boot } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -10,10 +10,7 @@ if (!parsed.ok) {
   process.exit(1);
 }
 const { config } = parsed;
-if (config.database.kind === 'pglite' && config.database.dataDir) {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(config.database.dataDir, { recursive: true });
-}
+await ensureDataDir(config);
 const booted = await boot(config, fileHost(config)).catch((err: unknown) => {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
