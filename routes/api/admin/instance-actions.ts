@@ -231,6 +231,7 @@ export function instanceActionRoutes() {
           },
         },
         ...commonProblems,
+        404: problem('Fly has no app of that name.'),
       },
     }),
     async (c) => c.json(await importFlyApp({ ctx: ctxOf(c), input: c.req.valid('json') }), 200),
