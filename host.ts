@@ -60,6 +60,21 @@ export function peerAddress(env: unknown): string | null {
   return e?.incoming?.socket?.remoteAddress ?? e?.remoteAddr?.hostname ?? null;
 }
 
+/** The line both entries print once the server listens (tests wait for it). */
+export function listeningLine(hostname: string, port: number): string {
+  return `Listening on http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/**
+ * Creates the PGlite data folder (and its parents) before the database opens: PGlite
+ * creates only the last folder, so a fresh clone without `./.data` failed with ENOENT.
+ * Nothing to do for PostgreSQL, Neon or an in-memory PGlite.
+ */
+export async function ensureDataDir(config: Config): Promise<void> {
+  if (config.database.kind === 'pglite' && config.database.dataDir)
+    await mkdir(config.database.dataDir, { recursive: true });
+}
+
 /** A {@link Host} with a filesystem: data folder, secrets, migrations at start. */
 export function fileHost(
   config: Config,
@@ -87,8 +102,6 @@ export function fileHost(
       ? {}
       : {
           async migrate(database) {
-            if (config.database.kind === 'pglite' && config.database.dataDir)
-              await mkdir(config.database.dataDir, { recursive: true });
             await migrate(database);
           },
         }),

@@ -1,5 +1,5 @@
 // Deno and Deno Deploy entry: `deno task start`. Thin: parse config, boot, serve.
-import { fileHost } from './host.ts';
+import { ensureDataDir, fileHost, listeningLine } from './host.ts';
 import { boot } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -11,6 +11,7 @@ if (!parsed.ok) {
 const { config } = parsed;
 let booted: Awaited<ReturnType<typeof boot>>;
 try {
+  await ensureDataDir(config);
   booted = await boot(config, fileHost(config));
 } catch (err) {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -19,8 +20,10 @@ try {
 const server = Deno.serve(
   {
     port: config.port,
-    onListen: ({ port }) => {
-      console.log(`Listening on http://localhost:${port}`);
+    // No hostname (production default): Deno listens on every interface.
+    ...(config.host ? { hostname: config.host } : {}),
+    onListen: ({ hostname, port }) => {
+      console.log(listeningLine(hostname, port));
       void booted.started();
     },
   },

@@ -1,6 +1,6 @@
 // Node entry: `npm start` (tsx node.ts). Thin: parse config, boot, serve, shut down.
 import { serve } from '@hono/node-server';
-import { fileHost } from './host.ts';
+import { ensureDataDir, fileHost, listeningLine } from './host.ts';
 import { boot } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -10,16 +10,15 @@ if (!parsed.ok) {
   process.exit(1);
 }
 const { config } = parsed;
-if (config.database.kind === 'pglite' && config.database.dataDir) {
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(config.database.dataDir, { recursive: true });
-}
+await ensureDataDir(config);
 const booted = await boot(config, fileHost(config)).catch((err: unknown) => {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
-const server = serve({ fetch: booted.app.fetch, port: config.port }, (info) => {
-  console.log(`Listening on http://localhost:${info.port}`);
+// No hostname (production default): Node listens on every interface.
+const listen = { fetch: booted.app.fetch, port: config.port };
+const server = serve(config.host ? { ...listen, hostname: config.host } : listen, (info) => {
+  console.log(listeningLine(info.address, info.port));
   void booted.started();
 });
 

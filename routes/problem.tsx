@@ -54,15 +54,22 @@ export function problemResponse(
   });
 }
 
-/** zod issues as `{ path: "a.b[0]", message }` for the `errors` member. */
+const pathText = (path: PropertyKey[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+
+/**
+ * zod issues as `{ path: "a.b[0]", message }` for the `errors` member. Unknown fields of a
+ * strict object get one entry each, named by their own path.
+ */
 export function zodIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((issue) => ({
-    path:
-      issue.path
-        .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`))
-        .join('') || '(body)',
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: pathText([...issue.path, key]),
+          message: 'unknown field; this endpoint accepts only the documented fields',
+        }))
+      : [{ path: pathText(issue.path) || '(body)', message: issue.message }],
+  );
 }
 
 /** The one zod hook for JSON routes: a failed parse is a 400 listing every issue. */

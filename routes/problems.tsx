@@ -11,6 +11,10 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     description:
       'A parameter or body field failed validation. `errors[]` lists each field (`path`) and what is wrong (`message`).',
   },
+  'invalid-utf8': {
+    title: 'Invalid UTF-8',
+    description: 'A JSON body must be UTF-8 (RFC 8259 §8.1); this one has bytes that are not.',
+  },
   'invalid-cursor': {
     title: 'Invalid cursor',
     description:
@@ -28,6 +32,11 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
   'invalid-authorization-header': {
     title: 'Invalid Authorization header',
     description: 'The header must be `Bearer <token>`.',
+  },
+  'local-only': {
+    title: 'Local clients only',
+    description:
+      'The local stand-ins under /__dev (embedded mode and tests) answer only clients on the same machine.',
   },
   forbidden: {
     title: 'Forbidden',
@@ -48,7 +57,8 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
   },
   'payload-too-large': {
     title: 'Payload too large',
-    description: 'The request body exceeds the limit.',
+    description:
+      'The request body exceeds the limit for this group of endpoints (`limitBytes`): 1 MiB for JSON and callbacks, 16 KiB for the sign-in form, 1 MiB for other console forms.',
   },
   internal: {
     title: 'Internal error',

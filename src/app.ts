@@ -7,6 +7,9 @@ import { assetRoutes, buildAssetManifest } from '../routes/assets.ts';
 import { callbackRoutes } from '../routes/callbacks/index.ts';
 import type { AppEnv } from '../routes/env.ts';
 import { healthRoutes } from '../routes/health.ts';
+import { limitBody, MiB } from '../routes/middleware/body-limit.ts';
+import { localOnly } from '../routes/middleware/local-only.ts';
+import { noStore } from '../routes/middleware/no-store.ts';
 import { requestLog } from '../routes/middleware/request-log.ts';
 import { errorHandler, notFoundHandler } from '../routes/problem.tsx';
 import { problemRoutes } from '../routes/problems.tsx';
@@ -49,8 +52,26 @@ export function createApp(deps: Deps): App {
         ? 'max-age=63072000; includeSubDomains'
         : false,
       referrerPolicy: 'same-origin',
+      // The console uses none of these; copying a token to the clipboard is its own.
+      permissionsPolicy: {
+        camera: [],
+        microphone: [],
+        geolocation: [],
+        payment: [],
+        usb: [],
+        serial: [],
+        hid: [],
+        bluetooth: [],
+        midi: [],
+        displayCapture: [],
+        browsingTopics: [],
+        clipboardRead: [],
+        clipboardWrite: ['self'],
+      },
     }),
   );
+  app.use('/admin/*', noStore());
+  app.use('/api/*', noStore());
   app.onError(errorHandler(deps.log));
   app.notFound(notFoundHandler);
 
@@ -61,8 +82,10 @@ export function createApp(deps: Deps): App {
   app.route('/admin', adminRoutes());
   app.route('/api/callbacks', callbackRoutes());
   app.route('/api', apiRoutes());
-  // Local stand-ins for QStash and Fly, served only in embedded mode and tests.
+  // Local stand-ins for QStash and Fly, served only in embedded mode and tests, and only
+  // to clients on this machine: their credentials are published constants.
   const { qstash, fly } = deps.dev;
+  if (qstash || fly) app.use('/__dev/*', localOnly(), limitBody(10 * MiB));
   if (qstash) app.mount('/__dev/qstash', (request) => qstash.fetch(request));
   if (fly) app.mount('/__dev/fly', (request) => fly.fetch(request));
   return app;

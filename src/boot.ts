@@ -8,13 +8,14 @@ import { registerConfiguredAdminToken } from './auth/api-keys.ts';
 import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import type { Config } from './config.ts';
-import type { Deps } from './deps.ts';
+import { type Deps, IN_PROCESS_ENV } from './deps.ts';
 import { recoverAtStart, SWEEP_SCHEDULE } from './doorbells/run.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from './features.ts';
 import { seedDemoFleet } from './fleet/seed.ts';
 import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
+import { isLoopback } from './lib/loopback.ts';
 
 /** What a runtime gives start-up: the parts that differ between Node, Deno and Vercel. */
 export type Host = {
@@ -62,6 +63,16 @@ function describeDatabase(database: Config['database']): string {
   return `${database.kind === 'neon' ? 'Neon' : 'PostgreSQL'} at ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
 }
 
+/** Printed when embedded mode is told to listen beyond this machine (`HOST`). */
+function exposedWarning(host: string): string {
+  return [
+    `Warning: HOST=${host} makes embedded mode reachable from other machines.`,
+    'The local stand-ins (the QStash emulator and the Fly simulator under /__dev) use published',
+    'credentials. They answer only clients on this machine, but a proxy or tunnel on this',
+    'machine that forwards to this port makes them reachable. Use production mode for real use.',
+  ].join('\n');
+}
+
 /**
  * Start-up shared by every runtime: open the database, migrate (where the host can),
  * build the deps and the app, create the first admin on an empty database (printing its
@@ -100,8 +111,8 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       },
     };
     const app = createApp(deps);
-    queue.attachApp(async (request) => app.fetch(request));
-    fly.attachApp(async (request) => app.fetch(request));
+    queue.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
+    fly.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
     const first = await ensureFirstAdmin(deps);
     if (config.adminApiToken) {
       const state = await registerConfiguredAdminToken(deps, config.adminApiToken);
@@ -114,6 +125,8 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
     host.print(
       `Admin console: ${config.publicUrl}/admin   API reference: ${config.publicUrl}/api/docs`,
     );
+    if (config.mode === 'embedded' && !isLoopback(config.host))
+      host.print(exposedWarning(config.host ?? 'every interface'));
     if (first.created) {
       host.print(`First admin: ${first.email}`);
       if (first.generated)

@@ -24,6 +24,10 @@ const Env = z.object({
     .min(1, 'must be between 1 and 65535')
     .max(65535, 'must be between 1 and 65535')
     .default(8787),
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0')
+    .optional(),
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
@@ -79,6 +83,12 @@ export type DatabaseTarget =
 export type Config = {
   mode: Mode;
   port: number;
+  /**
+   * Interface to listen on. Embedded mode: `127.0.0.1` unless `HOST` says otherwise, since
+   * its local stand-ins use published credentials. Production: `HOST`, else null (the
+   * runtime's default: every interface).
+   */
+  host: string | null;
   /** Origin the app is reached at, without a trailing slash (used for cookies and callbacks). */
   publicUrl: string;
   database: DatabaseTarget;
@@ -107,7 +117,7 @@ export type Config = {
   };
   /**
    * Fly Machines. `simulated`: the simulator served by this process at
-   * `<public url>/__dev/fly` (embedded mode without FLY_API_TOKEN).
+   * `<public url>/__dev/fly` (always in embedded mode, never in production).
    */
   fly: { apiUrl: string; token: string; appName: string; simulated: boolean };
   /** Multiplies the simulator's machine timings (a start takes 2 s at 1). Embedded mode only. */
@@ -151,7 +161,8 @@ function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarge
  * Never throws: an invalid environment yields `{ ok: false, message }` where the message
  * names every bad or missing variable on its own line, ready to print before exiting.
  * Mode: `FLEETWARDEN_MODE`, else `production` when `NODE_ENV=production`, else `embedded`.
- * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET` and `PUBLIC_URL`.
+ * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET`, `PUBLIC_URL` and the
+ * Fly and QStash credentials; embedded mode refuses those credentials.
  */
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
   // An empty variable means "unset" (as in `FOO= npm start`), not an empty value.
@@ -181,8 +192,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (!e.PUBLIC_URL)
       problems.push('PUBLIC_URL: required in production (e.g. https://fleet.example.com)');
   }
-  const qstashGiven = [e.QSTASH_TOKEN, e.QSTASH_CURRENT_SIGNING_KEY, e.QSTASH_NEXT_SIGNING_KEY];
-  if (mode === 'production' || qstashGiven.some(Boolean)) {
+  if (mode === 'production') {
     if (!e.QSTASH_TOKEN)
       problems.push('QSTASH_TOKEN: required in production (Upstash console → QStash)');
     if (!e.QSTASH_CURRENT_SIGNING_KEY)
@@ -190,6 +200,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     if (!e.QSTASH_NEXT_SIGNING_KEY)
       problems.push('QSTASH_NEXT_SIGNING_KEY: required with QSTASH_TOKEN');
   }
+  if (mode === 'embedded') problems.push(...embeddedRefusals(e));
   if (mode === 'production' && !e.FLY_API_TOKEN)
     problems.push('FLY_API_TOKEN: required in production (fly tokens create deploy -a <app>)');
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL && mode === 'production')
@@ -217,6 +228,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     config: {
       mode,
       port: e.PORT,
+      host: e.HOST ?? (mode === 'embedded' ? '127.0.0.1' : null),
       publicUrl,
       database,
       dataDir: e.DATA_DIR,
@@ -253,6 +265,31 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
           },
     },
   };
+}
+
+/**
+ * Embedded mode serves a Fly simulator and a QStash emulator whose credentials are public
+ * constants; a real Fly or QStash credential next to them would mix public keys with a
+ * real account, so embedded mode refuses them rather than guessing which one was meant.
+ */
+function embeddedRefusals(e: z.infer<typeof Env>): string[] {
+  const hint = 'set FLEETWARDEN_MODE=production to use the real service';
+  const refused: string[] = [];
+  if (e.FLY_API_TOKEN)
+    refused.push(
+      `FLY_API_TOKEN: not allowed in embedded mode, which runs the local Fly simulator; ${hint}`,
+    );
+  for (const name of [
+    'QSTASH_TOKEN',
+    'QSTASH_CURRENT_SIGNING_KEY',
+    'QSTASH_NEXT_SIGNING_KEY',
+  ] as const) {
+    if (e[name])
+      refused.push(
+        `${name}: not allowed in embedded mode, which runs the local QStash emulator; ${hint}`,
+      );
+  }
+  return refused;
 }
 
 function formatProblems(problems: string[]): string {

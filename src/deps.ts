@@ -49,6 +49,13 @@ export type Deps = {
   };
 };
 
+/**
+ * The per-request `env` the app passes when it dispatches a request to itself (the Fly
+ * client and the QStash emulator calling our own origin without a socket). Compared by
+ * identity, so no HTTP client can claim it: the `/__dev` guard trusts it as this machine.
+ */
+export const IN_PROCESS_ENV: Readonly<{ inProcess: true }> = Object.freeze({ inProcess: true });
+
 /** A local stand-in for an external API, served by this process under `/__dev/…`. */
 export type DevServer = { fetch(request: Request): Response | Promise<Response> };
 

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
-import { csrf } from 'hono/csrf';
 import { PlaceholderPage } from '../../views/pages/placeholder.tsx';
 import type { AppEnv } from '../env.ts';
 import { requireAdminSession } from '../middleware/admin-session.ts';
+import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
+import { sameOriginOnly } from '../middleware/same-origin.ts';
 import { accountRoutes } from './account.tsx';
 import { auditRoutes } from './audit.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
@@ -36,18 +37,16 @@ const COMING: {
 
 /**
  * The admin console under /admin: server-rendered pages and htmx fragments. Every unsafe
- * request must come from our own origin (hono/csrf checks Origin and Sec-Fetch-Site; the
- * session cookie is SameSite=Lax as well). Everything but sign-in needs a session.
+ * request, whatever its content type, must come from our own origin (Sec-Fetch-Site or
+ * Origin; the session cookie is SameSite=Lax as well). Everything but sign-in needs a session.
  */
 export function adminRoutes() {
   const app = new Hono<AppEnv>();
-  app.use(
-    csrf({
-      origin: (origin, c) =>
-        origin === new URL(c.get('deps').config.publicUrl).origin ||
-        origin === new URL(c.req.url).origin,
-    }),
-  );
+  // Sign-in is unauthenticated and needs two short fields; the largest console form is the
+  // scheduler's pasted instance ids (up to 20,000, ≈ 800 KB).
+  app.use('/login', limitBody(16 * KiB));
+  app.use(limitBody(MiB));
+  app.use(sameOriginOnly());
   app.use(renderer);
   app.route('/', loginRoutes());
   app.use(requireAdminSession());

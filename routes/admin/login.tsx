@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { InvalidCredentialsError, signIn, signOut } from '../../src/auth/sign-in.ts';
 import { TooManyRequestsError } from '../../src/lib/errors.ts';
+import { isStorableText, NOT_STORABLE_TEXT } from '../../src/lib/text.ts';
 import { LoginPage } from '../../views/pages/login.tsx';
 import { type AppEnv, clientIp } from '../env.ts';
 import {
@@ -15,10 +16,13 @@ export function safeNext(next: string | undefined | null): string {
   return next && /^\/admin(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/admin';
 }
 
+// Text the database can store: a NUL byte in the email would otherwise reach the
+// throttle's and the admins' queries. The password is only hashed, never stored as sent.
+const text = () => z.string().refine(isStorableText, NOT_STORABLE_TEXT);
 const LoginForm = z.object({
-  email: z.string().trim().max(320),
+  email: text().trim().max(320),
   password: z.string().max(1024),
-  next: z.string().max(2000).optional(),
+  next: text().max(2000).optional(),
 });
 
 /** Sign-in and sign-out. Public: the rest of /admin requires a session. */
@@ -33,8 +37,16 @@ export function loginRoutes() {
     const deps = c.get('deps');
     const parsed = LoginForm.safeParse(await c.req.parseBody());
     const assets = c.get('assets').urls;
-    if (!parsed.success)
-      return c.html(<LoginPage assets={assets} error="Enter your email and password." />, 400);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      return c.html(
+        <LoginPage
+          assets={assets}
+          error={`Enter your email and password (${fields.join('; ')}).`}
+        />,
+        400,
+      );
+    }
     const { email, password, next } = parsed.data;
     try {
       const { token } = await signIn(deps, {

@@ -1,3 +1,4 @@
+import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { adminApi } from './admin/index.ts';
 import { apiApp } from './app.ts';
 import { DOCS_CSP, docsPage } from './docs.ts';
@@ -9,6 +10,8 @@ import { platformApi } from './platform/index.ts';
  */
 export function apiRoutes() {
   const api = apiApp();
+  // The largest body is a schedule request with 20,000 instance ids (≈ 800 KB).
+  api.use('*', limitBody(MiB));
   api.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
     type: 'http',
     scheme: 'bearer',
@@ -25,7 +28,10 @@ export function apiRoutes() {
       title: 'fleetwarden API',
       version: '1',
       description:
-        'Control plane for per-user agent instances on Fly.io Machines. Errors are RFC 9457 problem details; times are ISO-8601 UTC.',
+        'Control plane for per-user agent instances on Fly.io Machines. Errors are RFC 9457 problem details; times are ISO-8601 UTC. ' +
+        'Request bodies are strict (`additionalProperties: false`): an unknown field is a 400 naming it. Unknown query parameters are ignored. ' +
+        'Text may not contain NUL (U+0000) or unpaired surrogates, and JSON bodies must be UTF-8 (otherwise 400). ' +
+        'Bodies over 1 MiB are refused with 413.',
     },
     servers: [{ url: `${c.get('deps').config.publicUrl}/api` }],
   }));

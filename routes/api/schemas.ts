@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isStorableText, NOT_STORABLE_TEXT } from '../../src/lib/text.ts';
 import { PROBLEM_CONTENT_TYPE } from '../problem.tsx';
 
 /** Shared JSON shapes for /api; the OpenAPI document is generated from these. */
@@ -35,6 +36,14 @@ export const Timestamp = z.iso
   .openapi({ example: '2026-11-22T14:05:09.123Z' });
 export const Uuid = z.uuid().openapi({ example: '0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11' });
 
+/**
+ * A request string the database can store: every free-text field and query value uses
+ * this instead of `z.string()`, so a NUL byte (or a lone surrogate) is a 400 naming the
+ * field, never a PostgreSQL error. Chain `.max()`, `.trim()` etc. as on `z.string()`.
+ */
+export const Text = () => z.string().refine(isStorableText, NOT_STORABLE_TEXT);
+
+// The decoder (src/lib/cursor.ts) checks the rest, so a tampered cursor is `invalid-cursor`.
 export const Cursor = z.string().max(1000).optional().openapi({
   description: 'Opaque cursor from `nextCursor` or `prevCursor` of the previous page.',
 });

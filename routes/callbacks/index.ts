@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
+import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
@@ -8,6 +9,8 @@ import { verifyQStashSignature } from './verify.ts';
 /** `/api/callbacks/*`: QStash-signed doorbells. Only a valid signature gets past the first middleware. */
 export function callbackRoutes() {
   const app = new Hono<AppEnv>();
+  // Doorbells carry ids only; the limit applies before the signature check reads the body.
+  app.use('*', limitBody(MiB));
   app.use('*', verifyQStashSignature());
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());

@@ -5,8 +5,9 @@ import { problemResponse } from '../problem.tsx';
 /**
  * Every QStash callback passes here first: the raw body is read once, the
  * `Upstash-Signature` JWT is verified against it and against the exact public URL of this
- * callback (current key, then next key, small clock tolerance), and only then is the body
- * parsed. Missing, forged, expired, re-targeted or altered: 401, nothing runs.
+ * callback (current key, then next key, small clock tolerance), its `iat`/`nbf`/`exp` must
+ * be present and within QStash's 5-minute lifetime, and only then is the body parsed.
+ * Missing, forged, expired, everlasting, re-targeted or altered: 401, nothing runs.
  * Source: upstash/docs `qstash/howto/receiving.mdx`.
  */
 export function verifyQStashSignature(): MiddlewareHandler<AppEnv> {

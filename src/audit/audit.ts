@@ -62,7 +62,7 @@ export async function listAudit(db: Db, filter: AuditFilter): Promise<Page<Audit
   }
   if (filter.subjectType) where.push(eq(auditLog.subjectType, filter.subjectType));
   if (filter.subjectId) where.push(eq(auditLog.subjectId, filter.subjectId));
-  const cursor: Cursor | null = filter.cursor ? decodeCursor(filter.cursor) : null;
+  const cursor: Cursor | null = filter.cursor ? decodeCursor(filter.cursor, 'date') : null;
   const base = where.length ? and(...where) : undefined;
 
   if (cursor?.dir === 'before') {

@@ -6,7 +6,7 @@ import { AppError, TooManyRequestsError } from '../lib/errors.ts';
 import { type AdminView, findAdminByEmail, toView } from './admins.ts';
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.ts';
 import { createSession, revokeSession } from './sessions.ts';
-import { clearFailures, lockedForSeconds, recordFailure, throttleKeys } from './throttle.ts';
+import { beginAttempt, failedAttempt, signedIn, throttleKeys } from './throttle.ts';
 
 /** Wrong email or password: one message for both, so it reveals nothing. */
 export class InvalidCredentialsError extends AppError {
@@ -18,8 +18,9 @@ export class InvalidCredentialsError extends AppError {
 /**
  * Checks credentials and opens a console session.
  *
- * Throws {@link TooManyRequestsError} (429) while the email or IP is locked, even for the
- * right password, and {@link InvalidCredentialsError} (401) otherwise. An unknown email
+ * Throws {@link TooManyRequestsError} (429) while this client is locked out of this account
+ * or the account is slowed down for it (see `throttle.ts`), even for the right password,
+ * without checking it; {@link InvalidCredentialsError} (401) for a wrong email or password. An unknown email
  * costs the same PBKDF2 work as a known one. Upgrades a hash stored with fewer iterations.
  */
 export async function signIn(
@@ -36,17 +37,15 @@ export async function signIn(
   const email = input.email.trim().toLowerCase();
   const keys = throttleKeys(email, input.ip);
   const now = clock.now();
-  const wait = await lockedForSeconds(
-    db,
-    keys.map((k) => k.key),
-    now,
-  );
+  // Counted before the password is checked, so concurrent guesses cannot all get through.
+  const wait = await beginAttempt(db, keys, now);
   if (wait > 0) {
     log.warn('auth.sign_in_throttled', { email, ip: input.ip, retryAfterSeconds: wait });
-    throw new TooManyRequestsError(
-      `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`,
-      wait,
-    );
+    const when =
+      wait < 60
+        ? `${wait} second${wait === 1 ? '' : 's'}`
+        : `${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}`;
+    throw new TooManyRequestsError(`Too many failed sign-in attempts. Try again in ${when}.`, wait);
   }
   const admin = await findAdminByEmail(db, email);
   const check = await verifyPassword(
@@ -55,7 +54,7 @@ export async function signIn(
     security.pbkdf2Iterations,
   );
   if (!admin || !check.ok || admin.disabledAt) {
-    await recordFailure(db, keys, now);
+    await failedAttempt(db, keys, now);
     log.warn('auth.sign_in_failed', {
       email,
       ip: input.ip,
@@ -89,7 +88,7 @@ export async function signIn(
     );
     return { token, admin: toView(updated ?? admin) };
   });
-  await clearFailures(db, keys[0]?.key ?? '');
+  await signedIn(db, keys);
   log.info('auth.sign_in', { adminId: admin.id, ip: input.ip });
   return result;
 }

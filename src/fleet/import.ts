@@ -1,9 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { InstanceStatus } from '../../db/schema/fleet.ts';
 import { instances } from '../../db/schema/index.ts';
+import { isFlyError } from '../adapters/fly/errors.ts';
 import type { Machine } from '../adapters/fly/types.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
+import { NotFoundError } from '../lib/errors.ts';
 import { ensureImageKnown } from './catalog.ts';
 import { recordInstanceEvent } from './events.ts';
 import { findOrCreateUser } from './users.ts';
@@ -36,9 +38,13 @@ function statusOf(machine: Machine): InstanceStatus {
  * app and machine id), with its region, image (added to the catalog as disabled when
  * unknown), first mounted volume and version; the owner comes from the
  * `fleetwarden_user_email` metadata. Destroyed machines are skipped. Audited once.
+ * Throws {@link NotFoundError} when Fly has no such app.
  */
 export async function importFlyApp({ ctx, input }: { ctx: Ctx; input: { appName: string } }) {
-  const machines = await ctx.fly.listMachines(input.appName);
+  // An app that does not exist on Fly is the caller's mistake (404), not our failure.
+  const machines = await ctx.fly.listMachines(input.appName).catch((err: unknown) => {
+    throw isFlyError(err, 404) ? new NotFoundError('Fly app', input.appName) : err;
+  });
   const now = ctx.clock.now();
   let imported = 0;
   let skipped = 0;

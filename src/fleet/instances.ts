@@ -12,7 +12,7 @@ import {
 export { INSTANCE_STATUSES, type InstanceStatus };
 
 import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
-import { AppError, NotFoundError } from '../lib/errors.ts';
+import { NotFoundError } from '../lib/errors.ts';
 
 export const INSTANCE_SORTS = ['created', 'name', 'status', 'region', 'version'] as const;
 export type InstanceSort = (typeof INSTANCE_SORTS)[number];
@@ -136,15 +136,11 @@ export async function listInstances(
   const sort = query.sort ?? 'created';
   const order = query.order ?? (sort === 'created' ? 'desc' : 'asc');
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
-  const cursor: Cursor | null = query.cursor ? decodeCursor(query.cursor) : null;
+  // Creation time is a timestamptz key; every other sort is text.
+  const cursor: Cursor | null = query.cursor
+    ? decodeCursor(query.cursor, sort === 'created' ? 'date' : 'text')
+    : null;
   const column = SORT_COLUMN[sort];
-  if (cursor && typeof cursor.key !== 'string')
-    throw new AppError(
-      400,
-      'invalid-cursor',
-      'Invalid cursor',
-      'The pagination cursor does not match this sort.',
-    );
 
   // Reading backwards (previous page) flips the comparison and the order.
   const backwards = cursor?.dir === 'before';

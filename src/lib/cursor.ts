@@ -1,6 +1,7 @@
 import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
+import { isStorableText } from './text.ts';
 
 /**
  * Opaque keyset-pagination cursors: the sort key and id of the row a page ends at,
@@ -8,14 +9,37 @@ import { AppError } from './errors.ts';
  */
 export type Cursor = { key: string | number | null; id: string; dir: 'after' | 'before' };
 
+/**
+ * What a list's sort key must be, checked when decoding so a tampered key is a 400 here
+ * rather than a failed cast in PostgreSQL: `date` an ISO-8601 UTC instant as
+ * `Date.toISOString()` writes it, `text` a string, `integer` a 32-bit integer.
+ */
+export type CursorKeyKind = 'date' | 'text' | 'integer';
+
+const INT4 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+
+// Every key is checked for what the database accepts whatever the list: strings without
+// NUL or lone surrogates, numbers that are int4 (every integer sort column is one), so
+// 1.5 or 1e308 never reach a cast.
 const CursorShape = z.tuple([
-  z.union([z.string(), z.number(), z.null()]),
+  z.union([
+    z.string().max(500).refine(isStorableText),
+    z.number().int().min(INT4.min).max(INT4.max),
+    z.null(),
+  ]),
   z.uuid(),
   z.enum(['after', 'before']),
 ]);
 
+const KEY_OF_KIND: Record<CursorKeyKind, z.ZodType> = {
+  date: z.iso.datetime({ offset: false, precision: 3 }),
+  text: z.string(),
+  integer: z.number(),
+};
+
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// Fatal: a cursor that is not UTF-8 was not written by encodeCursor.
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeCursor(cursor: Cursor): string {
   return encodeBase64Url(
@@ -23,11 +47,16 @@ export function encodeCursor(cursor: Cursor): string {
   );
 }
 
-/** Parses a cursor from a query string; a tampered or stale one is a 400, not a 500. */
-export function decodeCursor(text: string): Cursor {
+/**
+ * Parses a cursor from a query string. Throws {@link AppError} 400 `invalid-cursor` when it
+ * is not one {@link encodeCursor} wrote (bad base64url, JSON or shape), or when `key` is
+ * given and the sort key is not of that kind; never lets a tampered cursor reach SQL.
+ */
+export function decodeCursor(text: string, key?: CursorKeyKind): Cursor {
   try {
-    const [key, id, dir] = CursorShape.parse(JSON.parse(decoder.decode(decodeBase64Url(text))));
-    return { key, id, dir };
+    const [k, id, dir] = CursorShape.parse(JSON.parse(decoder.decode(decodeBase64Url(text))));
+    if (key) KEY_OF_KIND[key].parse(k);
+    return { key: k, id, dir };
   } catch {
     throw new AppError(
       400,

@@ -4,7 +4,7 @@
  */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503,
     readonly code: string,
     readonly title: string,
     detail: string,
@@ -43,6 +43,19 @@ export class UnprocessableError extends AppError {
 export class ForbiddenError extends AppError {
   constructor(detail: string) {
     super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
+/** A request body over its route group's limit (RFC 9110 §15.5.14: 413 Content Too Large). */
+export class PayloadTooLargeError extends AppError {
+  constructor(readonly limitBytes: number) {
+    super(
+      413,
+      'payload-too-large',
+      'Payload too large',
+      `The request body is larger than this endpoint accepts (${limitBytes} bytes).`,
+      { limitBytes },
+    );
   }
 }
 

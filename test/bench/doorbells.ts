@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Client } from '@upstash/qstash';
 import { migrate } from '../../db/migrate.ts';
-import { loadVendorAssets } from '../../host.ts';
+import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -35,7 +35,7 @@ async function embedded() {
     readSecret: async () => 'bench-session-secret-0123456789abcdef',
     writeSecret: async () => {},
     vendorAssets: loadVendorAssets,
-    peerAddress: () => null,
+    peerAddress,
     migrate,
   });
   const base = `http://localhost:${port}`;

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { migrate } from '../../db/migrate.ts';
-import { loadVendorAssets } from '../../host.ts';
+import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -33,7 +33,7 @@ export async function embeddedOnPostgres(env: Record<string, string> = {}) {
     readSecret: async () => 'bench-session-secret-0123456789abcdef',
     writeSecret: async () => {},
     vendorAssets: loadVendorAssets,
-    peerAddress: () => null,
+    peerAddress,
     migrate,
   });
   const server = serve({ fetch: booted.app.fetch, port, hostname: '127.0.0.1' });

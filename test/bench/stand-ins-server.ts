@@ -15,7 +15,11 @@ const url = process.env.STAND_INS_DATABASE_URL ?? '';
 const database = await connect({ kind: 'postgres', url }, { maxConnections: 20 });
 await migrate(database);
 const log = jsonLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
-const qstash = createQStashEmulator({ db: database.db, log });
+const qstash = createQStashEmulator({
+  db: database.db,
+  log,
+  origins: [process.env.APP_ORIGIN ?? ''],
+});
 const fly = createFlySimulator({
   db: database.db,
   token: 'fleetwarden-local-simulator',

@@ -1,12 +1,12 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
 import { connect, type Db } from '../../db/client.ts';
-import { loadVendorAssets } from '../../host.ts';
+import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
-import type { Deps } from '../../src/deps.ts';
+import { type Deps, IN_PROCESS_ENV } from '../../src/deps.ts';
 import type { Sweeper } from '../../src/doorbells/sweeper.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
@@ -55,6 +55,9 @@ export type TestApp = {
 
 const vendor = loadVendorAssets();
 
+/** The client address `app.request` calls appear to come from (RFC 5737 documentation range). */
+export const TEST_CLIENT_IP = '203.0.113.7';
+
 export type TestAppOptions = {
   env?: Record<string, string>;
   clock?: ReturnType<typeof testClock>;
@@ -78,6 +81,8 @@ export type TestAppOptions = {
   wrapFly?: (fly: Deps['fly']) => Deps['fly'];
   /** Wraps the doorbells (a fake around the real ones: lost publishes). */
   wrapDoorbells?: (doorbells: Deps['doorbells']) => Deps['doorbells'];
+  /** Origins the emulator may deliver to besides the app (a recording destination). */
+  queueDestinations?: string[];
 };
 
 /**
@@ -130,6 +135,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     now: clock.now,
     timeScale: options.queueTimeScale ?? 0.001,
     ...(options.queueConcurrency ? { deliveryConcurrency: options.queueConcurrency } : {}),
+    extraDestinations: options.queueDestinations ?? [],
   });
   const deps: Deps = {
     config,
@@ -145,12 +151,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     gateway: fly.gateway,
     dev: { qstash: queue.emulator, fly: fly.simulator },
     vendorAssets: await vendor,
-    peerAddress: () => '203.0.113.7',
+    // The real socket's address when served; `app.request` has no socket, so a test
+    // request comes from a documentation address (RFC 5737), i.e. another machine.
+    peerAddress: (env) => peerAddress(env) ?? TEST_CLIENT_IP,
     security: { pbkdf2Iterations: 1_000, sessionSecret: 'test-session-secret-0123456789abcdef' },
   };
   const app = createApp(deps);
-  queue.attachApp(async (request) => app.fetch(request));
-  fly.attachApp(async (request) => app.fetch(request));
+  queue.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
+  fly.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
   let server: ServerType | null = null;
   if (port) server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
   if (options.autoDeliver) queue.emulator?.engine.start();

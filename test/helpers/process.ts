@@ -24,18 +24,33 @@ export type Running = {
   stop(): Promise<number | null>;
 };
 
-/** Spawns a command with exactly `env` (plus PATH and HOME) and captures stdout + stderr. */
+/**
+ * Spawns a command with exactly `env` (plus PATH and HOME) and captures stdout + stderr.
+ * With `group`, it gets its own process group and `stop()` signals the whole group: for a
+ * launcher such as `deno task`, whose child would otherwise outlive it.
+ */
 export function run(
   command: string,
   args: string[],
   env: Record<string, string>,
   cwd = process.cwd(),
+  options: { group?: boolean } = {},
 ): Running {
   const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
   });
+  const signal = (name: NodeJS.Signals) => {
+    if (options.group && child.pid) {
+      try {
+        process.kill(-child.pid, name);
+      } catch {
+        // The group is gone already.
+      }
+    } else child.kill(name);
+  };
   let out = '';
   child.stdout?.on('data', (d) => {
     out += d;
@@ -49,8 +64,8 @@ export function run(
     output: () => out,
     exited,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      if (child.exitCode === null || options.group) signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), 10_000);
       const code = await exited;
       clearTimeout(timer);
       return code;

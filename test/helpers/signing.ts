@@ -4,14 +4,16 @@ import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 
 /**
  * Signs a callback body the way QStash does, with knobs to break it: another key, a
- * different URL (`sub`), an expired token, a body hash for another body.
+ * different URL (`sub`), an expired or missing `exp`/`nbf`, a body hash for another body.
  */
 export async function qstashSignature(input: {
   url: string;
   body: string;
   key?: string;
   iat?: number;
-  exp?: number;
+  /** null: leave the claim out. */
+  exp?: number | null;
+  nbf?: number | null;
   bodyForHash?: string;
 }): Promise<string> {
   const iat = input.iat ?? Math.floor(Date.now() / 1000);
@@ -24,8 +26,8 @@ export async function qstashSignature(input: {
       iss: 'Upstash',
       sub: input.url,
       iat,
-      nbf: iat,
-      exp: input.exp ?? iat + 300,
+      ...(input.nbf === null ? {} : { nbf: input.nbf ?? iat }),
+      ...(input.exp === null ? {} : { exp: input.exp ?? iat + 300 }),
       jti: `jwt_${crypto.randomUUID()}`,
       body: encodeBase64Url(digest),
     },

@@ -61,6 +61,43 @@ describe('signed callbacks and the sweep', async () => {
       401,
     ],
     [
+      'no exp claim',
+      async () => ({ 'Upstash-Signature': await qstashSignature({ url, body, exp: null }) }),
+      401,
+    ],
+    [
+      'no nbf claim',
+      async () => ({ 'Upstash-Signature': await qstashSignature({ url, body, nbf: null }) }),
+      401,
+    ],
+    [
+      'exp in the year 2100',
+      async () => ({
+        'Upstash-Signature': await qstashSignature({
+          url,
+          body,
+          exp: Date.UTC(2100, 0, 1) / 1000,
+        }),
+      }),
+      401,
+    ],
+    [
+      'issued in the future (beyond the clock skew)',
+      async () => {
+        const iat = Math.floor(Date.now() / 1000) + 120;
+        return { 'Upstash-Signature': await qstashSignature({ url, body, iat, nbf: iat - 200 }) };
+      },
+      401,
+    ],
+    [
+      'issued 2 s ahead (within the clock skew)',
+      async () => {
+        const iat = Math.floor(Date.now() / 1000) + 2;
+        return { 'Upstash-Signature': await qstashSignature({ url, body, iat }) };
+      },
+      200,
+    ],
+    [
       'wrong URL',
       async () => ({
         'Upstash-Signature': await qstashSignature({ url: t.url('/api/callbacks/other'), body }),

@@ -7,8 +7,8 @@ import { startDestination } from '../helpers/destination.ts';
 import { adminSession, get, postForm } from '../helpers/factories.ts';
 
 describe('Deliveries page', async () => {
-  const t = await createTestApp({ serve: true });
   const dest = await startDestination();
+  const t = await createTestApp({ serve: true, queueDestinations: [dest.base] });
   const client = new Client({
     baseUrl: `${t.origin}/__dev/qstash`,
     token: LOCAL_QSTASH.token,

@@ -1,8 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { freePort, run, startNode, waitForOutput } from '../helpers/process.ts';
+
+/** This machine's first non-loopback IPv4 address, to try the server from "outside". */
+const external = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
 
 // The README's first command on a fresh clone: no environment at all, PGlite in a data
 // folder. Runs the real Node entry as a separate process.
@@ -40,6 +46,8 @@ describe('first start on the embedded default', async () => {
     try {
       await waitForOutput(server, /Listening on/);
       const out = server.output();
+      expect(out).toContain(`Listening on http://127.0.0.1:${port}`);
+      expect(out).not.toContain('Warning: HOST=');
       expect(out).toContain(`Admin console: ${base}/admin`);
       const email = out.match(/First admin: (\S+)/)?.[1];
       const password = out.match(/One-time password: (\S+)/)?.[1];
@@ -109,6 +117,51 @@ describe('first start on the embedded default', async () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it.skipIf(!external)('is not reachable from another interface by default', async () => {
+    const server = startNode(env);
+    try {
+      await waitForOutput(server, /Listening on/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      await expect(fetch(`http://${external}:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it.skipIf(!external)(
+    'with HOST=0.0.0.0 warns, and /__dev still refuses other machines',
+    async () => {
+      const server = startNode({ ...env, HOST: '0.0.0.0' });
+      try {
+        await waitForOutput(server, /Listening on/);
+        expect(server.output()).toContain('Warning: HOST=0.0.0.0 makes embedded mode reachable');
+        const outside = `http://${external}:${port}`;
+        expect((await fetch(`${outside}/healthz`)).status).toBe(200);
+        const keys = await fetch(`${outside}/__dev/qstash/v2/keys`, {
+          headers: { Authorization: `Bearer ${LOCAL_QSTASH.token}` },
+        });
+        expect(keys.status).toBe(403);
+        const local = await fetch(`${base}/__dev/qstash/v2/keys`, {
+          headers: { Authorization: `Bearer ${LOCAL_QSTASH.token}` },
+        });
+        expect(local.status).toBe(200);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  it('refuses a real FLY_API_TOKEN in embedded mode before starting', async () => {
+    const p = run(process.execPath, ['--import', 'tsx', 'node.ts'], {
+      ...env,
+      FLY_API_TOKEN: 'fo1_not-a-real-token',
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toContain('FLY_API_TOKEN: not allowed in embedded mode');
+    expect(p.output()).not.toContain('fo1_not-a-real-token');
+    expect(p.output()).not.toContain('Listening on');
   });
 
   it('exits with one readable message naming each bad variable', async () => {

@@ -13,10 +13,12 @@ const CONCURRENCY = 64;
 // The background delivery loop (embedded mode), not the tests' drain: more messages due at
 // once than it has delivery slots, a slow destination, and one failure to retry.
 describe('QStash emulator delivery loop', async () => {
+  const port = await freePort();
   const t = await createTestApp({
     serve: true,
     autoDeliver: true,
     queueConcurrency: CONCURRENCY,
+    queueDestinations: [`http://127.0.0.1:${port}`],
     clock: testClock(new Date(), { follow: true }),
   });
   const client = new Client({
@@ -29,7 +31,6 @@ describe('QStash emulator delivery loop', async () => {
   let maxOpen = 0;
   let failNext = true;
   const seen: string[] = [];
-  const port = await freePort();
   const server = serve({
     port,
     hostname: '127.0.0.1',

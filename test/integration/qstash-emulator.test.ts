@@ -1,5 +1,7 @@
 import { Client, QstashError, Receiver } from '@upstash/qstash';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { simQstashMessages } from '../../db/schema/index.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
@@ -9,7 +11,8 @@ import { type Received, startDestination } from '../helpers/destination.ts';
 // The official SDK, unchanged, against our emulator; every delivery checked with the
 // official Receiver.
 describe('QStash emulator through the official SDK', async () => {
-  const t = await createTestApp({ serve: true });
+  const dest = await startDestination();
+  const t = await createTestApp({ serve: true, queueDestinations: [dest.base] });
   const client = new Client({
     baseUrl: `${t.origin}/__dev/qstash`,
     token: LOCAL_QSTASH.token,
@@ -19,7 +22,6 @@ describe('QStash emulator through the official SDK', async () => {
     currentSigningKey: LOCAL_QSTASH.currentSigningKey,
     nextSigningKey: LOCAL_QSTASH.nextSigningKey,
   });
-  const dest = await startDestination();
   const verified = async (r: Received) =>
     receiver.verify({
       signature: r.headers.get('upstash-signature') ?? '',
@@ -267,6 +269,7 @@ describe('QStash emulator through the official SDK', async () => {
       db: t.deps.db,
       log: jsonLogger({ write: () => {} }),
       now: t.clock.now,
+      extraDestinations: [dest.base],
     });
     t.clock.set(new Date(notBefore * 1000));
     await Promise.all([restarted.emulator?.engine.drain(), t.deliverDue()]);
@@ -283,5 +286,67 @@ describe('QStash emulator through the official SDK', async () => {
     );
     await t.deliverDue();
     expect(deliveredTo('/bad')).toHaveLength(0);
+  });
+});
+
+// The emulator's token is published, so an open destination would be a request-forgery
+// proxy: it delivers to the app's own origin (and, in this file, the recording destination).
+describe('QStash emulator destinations', async () => {
+  const t = await createTestApp({ serve: true });
+  const client = new Client({
+    baseUrl: `${t.origin}/__dev/qstash`,
+    token: LOCAL_QSTASH.token,
+    enableTelemetry: false,
+  });
+  const elsewhere = await startDestination();
+  const rule = /delivers only to the app's own origin/;
+
+  it('refuses a publish, batch item, callback or schedule for another origin, naming the rule', async () => {
+    for (const url of [`${elsewhere.base}/x`, 'http://169.254.169.254/latest/meta-data']) {
+      const res = await fetch(`${t.origin}/__dev/qstash/v2/publish/${url}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${LOCAL_QSTASH.token}` },
+        body: '{}',
+      });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatch(rule);
+    }
+    const batch = await client.batchJSON([
+      { url: `${elsewhere.base}/b`, body: {} },
+      { url: t.url('/api/callbacks/sweep'), body: {} },
+    ]);
+    expect(batch[0]).toMatchObject({ error: expect.stringMatching(rule) });
+    expect(batch[1]).toHaveProperty('messageId');
+    await expect(
+      client.publishJSON({
+        url: t.url('/api/callbacks/sweep'),
+        body: {},
+        callback: `${elsewhere.base}/cb`,
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/Upstash-Callback/) });
+    await expect(
+      client.schedules.create({ destination: `${elsewhere.base}/cron`, cron: '* * * * *' }),
+    ).rejects.toMatchObject({ status: 400 });
+    await t.deliverDue();
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it('does not send a message stored for another origin (stored before the rule)', async () => {
+    const now = t.clock.now();
+    await t.db.db.insert(simQstashMessages).values({
+      messageId: 'msg_stored_elsewhere',
+      destination: `${elsewhere.base}/old`,
+      maxRetries: 0,
+      notBefore: now,
+      nextAttemptAt: now,
+      createdAt: now,
+    });
+    await t.deliverDue();
+    expect(elsewhere.received).toHaveLength(0);
+    const [row] = await t.db.db
+      .select()
+      .from(simQstashMessages)
+      .where(eq(simQstashMessages.messageId, 'msg_stored_elsewhere'));
+    expect(row).toMatchObject({ status: 'failed', lastStatus: 400 });
   });
 });

@@ -101,4 +101,43 @@ describe('parseConfig', () => {
       emulated: false,
     });
   });
+
+  it('listens on 127.0.0.1 in embedded mode unless HOST says otherwise; production on every interface', () => {
+    const host = (env: Record<string, string>) => {
+      const r = parseConfig(env);
+      return r.ok ? r.config.host : r.message;
+    };
+    expect(host({})).toBe('127.0.0.1');
+    expect(host({ HOST: '0.0.0.0' })).toBe('0.0.0.0');
+    expect(
+      host({
+        FLEETWARDEN_MODE: 'production',
+        DATABASE_URL: 'postgres://u:p@db:5432/fleet',
+        SESSION_SECRET: 'x'.repeat(32),
+        PUBLIC_URL: 'https://fleet.example.com',
+        QSTASH_TOKEN: 't',
+        QSTASH_CURRENT_SIGNING_KEY: 'a',
+        QSTASH_NEXT_SIGNING_KEY: 'b',
+        FLY_API_TOKEN: 'f',
+      }),
+    ).toBeNull();
+    expect(host({ HOST: 'evil host; rm' })).toContain('HOST: must be a host name or IP address');
+  });
+
+  it('refuses real Fly or QStash credentials in embedded mode, naming each and never echoing it', () => {
+    const r = parseConfig({
+      FLY_API_TOKEN: 'fo1_real-fly-token',
+      QSTASH_TOKEN: 'real-qstash-token',
+      QSTASH_CURRENT_SIGNING_KEY: 'sig_real_current',
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message).toContain('FLY_API_TOKEN: not allowed in embedded mode');
+    expect(r.message).toContain('QSTASH_TOKEN: not allowed in embedded mode');
+    expect(r.message).toContain('QSTASH_CURRENT_SIGNING_KEY: not allowed in embedded mode');
+    expect(r.message).toContain('FLEETWARDEN_MODE=production');
+    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+    for (const secret of ['fo1_real-fly-token', 'real-qstash-token', 'sig_real_current'])
+      expect(r.message).not.toContain(secret);
+  });
 });

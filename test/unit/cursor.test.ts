@@ -21,6 +21,29 @@ describe('cursors', () => {
       expect(() => decodeCursor(bad)).toThrow(AppError);
     }
   });
+
+  it('refuses keys the database could not take, whatever the list: NUL, non-int4 numbers', () => {
+    const id = '0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11';
+    for (const key of ['a\u0000b', '\udc00', 1.5, 1e308, 2 ** 31, -(2 ** 31) - 1])
+      expect(() => decodeCursor(encodeCursor({ key, id, dir: 'after' })), String(key)).toThrow(
+        AppError,
+      );
+    expect(decodeCursor(encodeCursor({ key: 2 ** 31 - 1, id, dir: 'after' })).key).toBe(
+      2 ** 31 - 1,
+    );
+  });
+
+  it('checks the key against the kind the sort expects', () => {
+    const id = '0b6a2a4e-5a53-4b8f-9a49-2f4f7d0a8c11';
+    const c = (key: string | number) => encodeCursor({ key, id, dir: 'after' });
+    const at = new Date('2026-11-22T10:00:00Z').toISOString();
+    expect(decodeCursor(c(at), 'date').key).toBe(at);
+    for (const bad of ['yesterday', '1', '2026-11-22', '2026-02-30T00:00:00.000Z', 7])
+      expect(() => decodeCursor(c(bad), 'date'), String(bad)).toThrow(AppError);
+    expect(() => decodeCursor(c(7), 'text')).toThrow(AppError);
+    expect(() => decodeCursor(c('7'), 'integer')).toThrow(AppError);
+    expect(decodeCursor(c(7), 'integer').key).toBe(7);
+  });
 });
 
 describe('keysetPage', () => {

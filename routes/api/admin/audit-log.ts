@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listAudit } from '../../../src/audit/audit.ts';
 import { apiApp } from '../app.ts';
-import { Cursor, commonProblems, Limit, pageOf, Timestamp, Uuid } from '../schemas.ts';
+import { Cursor, commonProblems, Limit, pageOf, Text, Timestamp, Uuid } from '../schemas.ts';
 
 const AuditEntry = z
   .object({
@@ -27,18 +27,16 @@ const route = createRoute({
   security: [{ adminToken: [] }],
   request: {
     query: z.object({
-      actor: z
-        .string()
+      actor: Text()
         .max(320)
         .optional()
         .openapi({ description: 'Actor id or label (email, key label).' }),
-      action: z
-        .string()
+      action: Text()
         .max(100)
         .optional()
         .openapi({ description: 'Exact action, or a prefix ending in `.`.' }),
-      subjectType: z.string().max(50).optional(),
-      subjectId: z.string().max(100).optional(),
+      subjectType: Text().max(50).optional(),
+      subjectId: Text().max(100).optional(),
       cursor: Cursor,
       limit: Limit,
     }),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { addImage, listCatalog } from '../../../src/fleet/catalog.ts';
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
-import { commonProblems, problem, Timestamp } from '../schemas.ts';
+import { commonProblems, problem, Text, Timestamp } from '../schemas.ts';
 
 const Image = z
   .object({
@@ -44,14 +44,13 @@ const add = createRoute({
       required: true,
       content: {
         'application/json': {
-          schema: z.object({
-            imageTag: z
-              .string()
+          schema: z.strictObject({
+            imageTag: Text()
               .min(3)
               .max(300)
               .regex(/^[^\s]+:[^\s:]+$/, 'registry/repository:tag'),
-            versionLabel: z.string().min(1).max(50),
-            variant: z.string().min(1).max(50).default('default'),
+            versionLabel: Text().min(1).max(50),
+            variant: Text().min(1).max(50).default('default'),
             latest: z
               .boolean()
               .default(false)

@@ -1,4 +1,5 @@
 import { requireApiKey } from '../../middleware/bearer.ts';
+import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { apiApp } from '../app.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { imageRoutes } from './images.ts';
@@ -10,7 +11,7 @@ import { scheduledActionRoutes } from './scheduled-actions.ts';
 /** /api/admin: automation acting as an admin, authenticated by admin API tokens. */
 export function adminApi() {
   const app = apiApp();
-  app.use('*', requireApiKey('admin'));
+  app.use('*', requireApiKey('admin'), requireUtf8Json());
   app.route('/', meRoute());
   app.route('/', instanceActionRoutes());
   app.route('/', instanceRoutes());

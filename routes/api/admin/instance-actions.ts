@@ -11,6 +11,7 @@ import {
   Operation,
   operationJson,
   problem,
+  Text,
   Timestamp,
   Uuid,
 } from '../schemas.ts';
@@ -29,7 +30,7 @@ const accepted = {
   },
 };
 const Params = z.object({ id: Uuid });
-const Override = z.object({
+const Override = z.strictObject({
   overridePin: z
     .boolean()
     .default(false)
@@ -55,11 +56,7 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 const VersionBody = Override.extend({
-  imageTag: z
-    .string()
-    .min(1)
-    .max(300)
-    .openapi({ example: 'registry.fly.io/fleetwarden-agent:1.6.0' }),
+  imageTag: Text().min(1).max(300).openapi({ example: 'registry.fly.io/fleetwarden-agent:1.6.0' }),
 });
 
 const restart = createRoute({
@@ -94,9 +91,9 @@ const start = createRoute({
 });
 
 const Provision = z
-  .object({
+  .strictObject({
     userEmail: z.email(),
-    displayName: z.string().trim().max(100).optional(),
+    displayName: Text().trim().max(100).optional(),
     name: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'lower-case letters, digits and dashes, 3–63 long')
@@ -105,8 +102,7 @@ const Provision = z
       .string()
       .regex(/^[a-z]{3}$/, 'a Fly region code such as ams')
       .openapi({ example: 'ams' }),
-    imageTag: z
-      .string()
+    imageTag: Text()
       .min(1)
       .max(300)
       .optional()
@@ -115,7 +111,7 @@ const Provision = z
   .openapi('ProvisionRequest');
 
 const Pin = z
-  .object({ imageTag: z.string().min(1).max(300), reason: z.string().max(300).optional() })
+  .strictObject({ imageTag: Text().min(1).max(300), reason: Text().max(300).optional() })
   .openapi('PinRequest');
 
 /** Immediate actions, provisioning, import and pins on /api/admin. Each action answers 202. */
@@ -216,7 +212,7 @@ export function instanceActionRoutes() {
           required: true,
           content: {
             'application/json': {
-              schema: z.object({ appName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) }),
+              schema: z.strictObject({ appName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) }),
             },
           },
         },
@@ -235,6 +231,7 @@ export function instanceActionRoutes() {
           },
         },
         ...commonProblems,
+        404: problem('Fly has no app of that name.'),
       },
     }),
     async (c) => c.json(await importFlyApp({ ctx: ctxOf(c), input: c.req.valid('json') }), 200),

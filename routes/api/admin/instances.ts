@@ -12,13 +12,13 @@ import {
   Limit,
   notFoundProblem,
   pageOf,
+  Text,
   Uuid,
 } from '../schemas.ts';
 import { InstanceDetail, instanceDetailJson } from './instance-json.ts';
 
 const ListQuery = z.object({
-  q: z
-    .string()
+  q: Text()
     .trim()
     .max(200)
     .optional()
@@ -39,8 +39,8 @@ const ListQuery = z.object({
       return parsed.data;
     })
     .openapi({ description: 'Comma-separated statuses, e.g. `running,stopped`.', type: 'string' }),
-  region: z.string().max(20).optional(),
-  imageTag: z.string().max(200).optional(),
+  region: Text().max(20).optional(),
+  imageTag: Text().max(200).optional(),
   hasPin: z
     .enum(['true', 'false'])
     .optional()

@@ -5,26 +5,24 @@ import {
   MAX_IN_FLIGHT_LIMIT,
 } from '../../../src/scheduler/model.ts';
 import type { ScheduleInput } from '../../../src/scheduler/schedule.ts';
-import { InstanceStatus, Uuid } from '../schemas.ts';
+import { InstanceStatus, Text, Uuid } from '../schemas.ts';
 
 /** The body of POST /scheduled-actions and /scheduled-actions/preview. */
 export const ScheduleRequest = z
-  .object({
+  .strictObject({
     actionType: z.enum(ACTION_TYPES),
     instances: z
       .union([
-        z.object({ ids: z.array(Uuid).min(1).max(20_000) }),
-        z.object({
-          filter: z.object({
+        z.strictObject({ ids: z.array(Uuid).min(1).max(20_000) }),
+        z.strictObject({
+          filter: z.strictObject({
             status: z.array(InstanceStatus).optional(),
-            region: z.string().max(20).optional(),
-            imageTag: z
-              .string()
+            region: Text().max(20).optional(),
+            imageTag: Text()
               .max(300)
               .optional()
               .openapi({ description: 'Instances on this image.' }),
-            versionBelow: z
-              .string()
+            versionBelow: Text()
               .max(300)
               .optional()
               .openapi({ description: 'Instances on an image published before this one.' }),
@@ -37,8 +35,7 @@ export const ScheduleRequest = z
       description: 'An ISO time at least 60 s ahead, or "now".',
       example: '2026-12-01T03:00:00Z',
     }),
-    targetImageTag: z
-      .string()
+    targetImageTag: Text()
       .max(300)
       .optional()
       .openapi({ description: 'Required for version_change: an available catalog image.' }),
@@ -46,9 +43,9 @@ export const ScheduleRequest = z
       .boolean()
       .default(false)
       .openapi({ description: 'Include pinned instances (their pin moves to the target).' }),
-    reason: z.string().trim().min(1).max(500),
+    reason: Text().trim().min(1).max(500),
     rollout: z
-      .object({
+      .strictObject({
         stages: z
           .array(z.number().int().min(1).max(100))
           .min(1)

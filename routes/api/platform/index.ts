@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listInstances } from '../../../src/fleet/instances.ts';
 import { requireApiKey } from '../../middleware/bearer.ts';
+import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { apiApp } from '../app.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
 
@@ -34,7 +35,7 @@ const route = createRoute({
 /** /api/platform: the product's own apps, authenticated by platform API keys. */
 export function platformApi() {
   const app = apiApp();
-  app.use('*', requireApiKey('platform'));
+  app.use('*', requireApiKey('platform'), requireUtf8Json());
   app.openapi(route, async (c) => {
     const page = await listInstances(c.get('deps').db, {
       userId: c.req.valid('param').userId,

@@ -1,4 +1,5 @@
 import { Client, QstashError, Receiver } from '@upstash/qstash';
+import { decode } from 'hono/jwt';
 import type { DoorbellConsole, Doorbells, Ring } from './doorbells.ts';
 
 export type QStashSettings = {
@@ -127,14 +128,39 @@ export function createQStashDoorbells(settings: QStashSettings): {
 export type SignatureVerifier = {
   /**
    * Checks an `Upstash-Signature` JWT against the raw body and the exact callback URL,
-   * trying the current then the next signing key (the official `Receiver`). Resolves
-   * false on any failure instead of throwing.
+   * trying the current then the next signing key (the official `Receiver`), then that its
+   * `iat`/`nbf`/`exp` are present and within QStash's 5-minute lifetime. Resolves false on
+   * any failure instead of throwing.
    */
   verify(input: { signature: string; body: string; url: string }): Promise<boolean>;
 };
 
-/** Clock skew tolerated on `nbf`/`exp`, in seconds. */
+/** Clock skew tolerated on `nbf`/`iat`/`exp`, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5;
+/** QStash signs each delivery for 5 minutes (`exp` = `iat` + 300; docs `qstash/features/security`). */
+const MAX_LIFETIME_SECONDS = 300;
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Whether a verified token's times are the ones QStash sets: `iat` and `nbf` present and
+ * not in the future, `exp` present, at most {@link MAX_LIFETIME_SECONDS} after `iat` and
+ * from now. The Receiver (jose) checks `exp` and `nbf` only when present, so a token with
+ * no `exp`, or one valid until 2100, would otherwise be replayable for ever. `now` is Unix
+ * seconds of the wall clock (the claims are, too).
+ */
+export function hasFreshClaims(payload: Record<string, unknown>, now: number): boolean {
+  const { iat, nbf, exp } = payload;
+  if (!isTime(iat) || !isTime(nbf) || !isTime(exp)) return false;
+  const skew = CLOCK_TOLERANCE_SECONDS;
+  return (
+    iat <= now + skew &&
+    nbf <= now + skew &&
+    exp >= now - skew &&
+    exp - iat <= MAX_LIFETIME_SECONDS &&
+    exp <= now + MAX_LIFETIME_SECONDS + skew
+  );
+}
 
 export function createSignatureVerifier(keys: {
   currentSigningKey: string;
@@ -144,7 +170,11 @@ export function createSignatureVerifier(keys: {
   return {
     async verify(input) {
       try {
-        return await receiver.verify({ ...input, clockTolerance: CLOCK_TOLERANCE_SECONDS });
+        if (!(await receiver.verify({ ...input, clockTolerance: CLOCK_TOLERANCE_SECONDS })))
+          return false;
+        // Verified, so decoding (hono/jwt, no second signature check) reads trusted claims.
+        const { payload } = decode(input.signature);
+        return hasFreshClaims(payload as Record<string, unknown>, Date.now() / 1000);
       } catch {
         return false;
       }

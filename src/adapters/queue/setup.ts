@@ -32,6 +32,11 @@ export function setupQueue(input: {
   timeScale?: number;
   /** The emulator's deliveries in flight at once (tests). */
   deliveryConcurrency?: number;
+  /**
+   * Origins the emulator may deliver to besides the app's own (`PUBLIC_URL`). Only tests
+   * pass this, for a recording destination; embedded mode delivers to itself alone.
+   */
+  extraDestinations?: string[];
 }): Queue {
   const { config } = input;
   const { doorbells, console } = createQStashDoorbells({
@@ -41,6 +46,7 @@ export function setupQueue(input: {
   });
   let appFetch: ((request: Request) => Promise<Response>) | null = null;
   const origin = new URL(config.publicUrl).origin;
+  const origins = [origin, ...(input.extraDestinations ?? []).map((o) => new URL(o).origin)];
   const emulator = config.qstash.emulated
     ? createQStashEmulator({
         db: input.db,
@@ -53,8 +59,20 @@ export function setupQueue(input: {
           current: config.qstash.currentSigningKey,
           next: config.qstash.nextSigningKey,
         },
-        fetch: (request) =>
-          appFetch && new URL(request.url).origin === origin ? appFetch(request) : fetch(request),
+        origins,
+        fetch: (request) => {
+          const to = new URL(request.url).origin;
+          if (appFetch && to === origin) return appFetch(request);
+          // Publishing already refuses other origins; this also holds for messages stored
+          // before the rule existed: they fail (and retry into the DLQ) without a request.
+          if (!origins.includes(to))
+            return Promise.resolve(
+              new Response(`refused: the local emulator delivers only to ${origins.join(', ')}`, {
+                status: 400,
+              }),
+            );
+          return fetch(request);
+        },
       })
     : null;
   return {

@@ -45,10 +45,11 @@ function isUrl(value: string): boolean {
 /**
  * Reads a publish's configuration headers as QStash documents them (upstash/docs
  * `qstash/api/publish` and the openapi's publish parameters). Returns the first problem
- * as an error message for a 400 instead of guessing.
+ * as an error message for a 400 instead of guessing; callbacks must be on `origins`.
  */
 export function parsePublishConfig(
   h: Map<string, string>,
+  origins: readonly string[],
 ): { ok: true; config: PublishConfig } | { ok: false; error: string } {
   const method = (h.get('upstash-method') ?? 'POST').toUpperCase();
   if (!METHODS.has(method)) return { ok: false, error: `invalid Upstash-Method: ${method}` };
@@ -71,11 +72,15 @@ export function parsePublishConfig(
   if (timeoutText !== undefined && !timeoutSeconds)
     return { ok: false, error: `invalid Upstash-Timeout: ${timeoutText}` };
   const callback = h.get('upstash-callback') ?? null;
-  if (callback !== null && !isUrl(callback))
-    return { ok: false, error: `invalid Upstash-Callback: ${callback}` };
+  const badCallback =
+    callback === null ? null : refuseDestination(origins, callback, 'Upstash-Callback');
+  if (badCallback) return { ok: false, error: badCallback };
   const failureCallback = h.get('upstash-failure-callback') ?? null;
-  if (failureCallback !== null && !isUrl(failureCallback))
-    return { ok: false, error: `invalid Upstash-Failure-Callback: ${failureCallback}` };
+  const badFailureCallback =
+    failureCallback === null
+      ? null
+      : refuseDestination(origins, failureCallback, 'Upstash-Failure-Callback');
+  if (badFailureCallback) return { ok: false, error: badFailureCallback };
   const forward: Record<string, string> = {};
   for (const [k, v] of h) {
     if (k === 'content-type') forward[k] = v;
@@ -100,3 +105,19 @@ export function parsePublishConfig(
 }
 
 export { isUrl };
+
+/**
+ * Why the emulator refuses to deliver to `url` (named `what` in the message), or null when
+ * it may. Only http(s) URLs on one of `origins` (the app's own `PUBLIC_URL` origin) are
+ * allowed: the emulator's token is a published constant, so an open destination would let
+ * anyone who can reach it make this process fetch any URL.
+ */
+export function refuseDestination(
+  origins: readonly string[],
+  url: string,
+  what = 'destination',
+): string | null {
+  if (!isUrl(url)) return `invalid ${what}: ${url}; the emulator delivers to http(s) URLs only`;
+  if (origins.includes(new URL(url).origin)) return null;
+  return `${what} ${url} refused: the local emulator delivers only to the app's own origin (${origins.join(', ')}, from PUBLIC_URL)`;
+}

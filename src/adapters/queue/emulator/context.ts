@@ -9,6 +9,8 @@ export type EmulatorContext = {
   /** Multiplies retry backoff, so tests see QStash's retry order in milliseconds. */
   timeScale: number;
   signingKeys: { current: string; next: string };
+  /** The only origins messages, callbacks and schedules may deliver to (see refuseDestination). */
+  origins: readonly string[];
   /** Sends deliveries; defaults to global fetch. */
   fetch: (request: Request) => Promise<Response>;
   log: Logger;

@@ -24,6 +24,11 @@ export type QStashEmulatorOptions = {
   fetch?: (request: Request) => Promise<Response>;
   /** Deliveries in flight at once (default `DEFAULT_DELIVERY_CONCURRENCY`, engine.ts). */
   deliveryConcurrency?: number;
+  /**
+   * Origins it delivers to (e.g. `http://localhost:8787`): the app's own. A publish,
+   * callback or schedule for any other is a 400 naming the rule.
+   */
+  origins: readonly string[];
 };
 
 export type QStashEmulator = {
@@ -50,6 +55,7 @@ export function createQStashEmulator(options: QStashEmulatorOptions): QStashEmul
       next: LOCAL_QSTASH.nextSigningKey,
     },
     fetch: options.fetch ?? ((request) => fetch(request)),
+    origins: options.origins.map((o) => new URL(o).origin),
     notify: (at) => engine?.wake(at),
   };
   engine = createDeliveryEngine(ctx, options.deliveryConcurrency);

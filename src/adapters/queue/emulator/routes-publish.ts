@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { headerMap, isUrl, parsePublishConfig } from './config.ts';
+import { headerMap, parsePublishConfig, refuseDestination } from './config.ts';
 import type { EmulatorContext } from './context.ts';
 import { destinationAfter, qstashError } from './http.ts';
 import { type PublishResult, publish } from './publish.ts';
@@ -19,14 +19,10 @@ export function publishRoutes(ctx: EmulatorContext) {
   const app = new Hono();
 
   app.post('/v2/publish/*', async (c) => {
-    const destination = destinationAfter(c, '/v2/publish/');
-    if (!destination || !isUrl(destination))
-      return qstashError(
-        c,
-        400,
-        `invalid destination: ${destination ?? '(none)'}; the emulator delivers to http(s) URLs only`,
-      );
-    const parsed = parsePublishConfig(headerMap(c.req.raw.headers));
+    const destination = destinationAfter(c, '/v2/publish/') ?? '(none)';
+    const refused = refuseDestination(ctx.origins, destination);
+    if (refused) return qstashError(c, 400, refused);
+    const parsed = parsePublishConfig(headerMap(c.req.raw.headers), ctx.origins);
     if (!parsed.ok) return qstashError(c, 400, parsed.error);
     const body = new Uint8Array(await c.req.arrayBuffer());
     const result = await publish(ctx, {
@@ -50,11 +46,12 @@ export function publishRoutes(ctx: EmulatorContext) {
       );
     const results: (PublishResult | { error: string })[] = [];
     for (const item of items.data) {
-      if (!isUrl(item.destination)) {
-        results.push({ error: `invalid destination: ${item.destination}` });
+      const refused = refuseDestination(ctx.origins, item.destination);
+      if (refused) {
+        results.push({ error: refused });
         continue;
       }
-      const parsed = parsePublishConfig(headerMap(item.headers));
+      const parsed = parsePublishConfig(headerMap(item.headers), ctx.origins);
       if (!parsed.ok) {
         results.push({ error: parsed.error });
         continue;

@@ -2,7 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { encodeBase64 } from 'hono/utils/encode';
 import { simQstashSchedules } from '../../../../db/schema/qstash-emulator.ts';
-import { headerMap, isUrl, parsePublishConfig } from './config.ts';
+import { headerMap, parsePublishConfig, refuseDestination } from './config.ts';
 import type { EmulatorContext } from './context.ts';
 import { destinationAfter, qstashError } from './http.ts';
 import { newScheduleId } from './ids.ts';
@@ -35,13 +35,14 @@ export function scheduleRoutes(ctx: EmulatorContext) {
         return qstashError(c, 404, 'schedule not found');
       return c.json({});
     }
-    if (!isUrl(rest)) return qstashError(c, 400, `invalid destination: ${rest}`);
+    const refused = refuseDestination(ctx.origins, rest);
+    if (refused) return qstashError(c, 400, refused);
     const h = headerMap(c.req.raw.headers);
     const cron = h.get('upstash-cron');
     if (!cron) return qstashError(c, 400, 'Upstash-Cron header is required');
     const parsedCron = parseCron(cron);
     if (!parsedCron.ok) return qstashError(c, 400, parsedCron.error);
-    const config = parsePublishConfig(h);
+    const config = parsePublishConfig(h, ctx.origins);
     if (!config.ok) return qstashError(c, 400, config.error);
     const scheduleId = h.get('upstash-schedule-id') ?? newScheduleId();
     if (!SCHEDULE_ID.test(scheduleId))
