@@ -45,11 +45,23 @@ export class ClaimLost extends Error {
  * `leaseMs` a lease until `now + leaseMs` (milliseconds; the app's clock decides).
  */
 export function claimSet(table: ClaimableTable, now: Date, leaseMs?: number) {
+  return claimSetAt(
+    table,
+    now,
+    leaseMs === undefined ? undefined : new Date(now.getTime() + leaseMs),
+  );
+}
+
+/**
+ * {@link claimSet} with the times given as values or as placeholders (`sql.placeholder`),
+ * for a claim built once as a prepared statement.
+ */
+export function claimSetAt(table: ClaimableTable, now: Date | SQL, leaseUntil?: Date | SQL) {
   return {
     claimToken: sql`gen_random_uuid()`,
     claimedAt: now,
     attempts: sql`${table.attempts} + 1`,
-    ...(leaseMs === undefined ? {} : { leaseUntil: new Date(now.getTime() + leaseMs) }),
+    ...(leaseUntil === undefined ? {} : { leaseUntil }),
   };
 }
 
@@ -60,7 +72,7 @@ export function heldBy(table: ClaimableTable, claim: Claim): SQL {
 }
 
 /** WHERE: nobody holds a live lease on the row (never leased, released, or passed). */
-export function leaseFree(table: ClaimableTable, now: Date): SQL {
+export function leaseFree(table: ClaimableTable, now: Date | SQL): SQL {
   const lease = leaseOf(table);
   return or(isNull(lease), lt(lease, now)) as SQL;
 }

@@ -347,6 +347,9 @@ export async function runStage(
   const started = performance.now();
   const total = { started: 0, skipped: 0, failed: 0, deferred: 0 };
   let last: Chunk | null = null;
+  // A chunk's doorbells are published while the next chunk is claimed (publishes stay in
+  // order, and all of them finish before this callback answers).
+  let publishing: Promise<void> = Promise.resolve();
   for (;;) {
     const now = deps.clock.now();
     const chunk = await claimChunk(deps, input.stageId, now);
@@ -357,7 +360,8 @@ export async function runStage(
     }
     last = chunk;
     for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += chunk.counts[k];
-    await ringOperations(deps, chunk.ops);
+    const ops = chunk.ops;
+    publishing = publishing.then(() => ringOperations(deps, ops));
     if (chunk.settled?.nextDue)
       await ringStage(deps, chunk.settled.nextDue, `after-${chunk.stage.id}`, now);
     const more = chunk.claimed === CLAIM_CHUNK && chunk.room > 0;
@@ -368,6 +372,7 @@ export async function runStage(
       break;
     }
   }
+  await publishing;
   if (last && !last.settled?.stageFinished && total.deferred > 0)
     await ringRetry(deps, last.stage, deps.clock.now());
   return { outcome: 'progressed', ...total };

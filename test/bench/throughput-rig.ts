@@ -25,15 +25,24 @@ const IMAGE = 'registry.fly.io/agent:1';
 
 /** Starts the stand-ins process (stand-ins-server.ts) and resolves with its origin. */
 async function startStandIns(databaseUrl: string, appOrigin: string, timeScale: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/stand-ins-server.ts'], {
-    env: {
-      ...process.env,
-      STAND_INS_DATABASE_URL: databaseUrl,
-      APP_ORIGIN: appOrigin,
-      FLY_TIME_SCALE: timeScale,
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_STAND_INS_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      'test/bench/stand-ins-server.ts',
+    ],
+    {
+      env: {
+        ...process.env,
+        STAND_INS_DATABASE_URL: databaseUrl,
+        APP_ORIGIN: appOrigin,
+        FLY_TIME_SCALE: timeScale,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -2,7 +2,7 @@ import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { instanceOperations, instances } from '../../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
-import { ClaimLost, claimSet, heldBy, leaseFree, released } from '../../lib/claims.ts';
+import { ClaimLost, claimSetAt, heldBy, leaseFree, released } from '../../lib/claims.ts';
 import { recordInstanceEvent } from '../events.ts';
 import type { Operation } from './model.ts';
 
@@ -18,6 +18,40 @@ export type StepInstance = {
 };
 
 /**
+ * The step claim as a prepared statement, built once per database handle: it is the
+ * hottest statement of every operation, and building it again each time (drizzle's query
+ * building, the server's parse) costs more than running it.
+ */
+function buildClaimStep(db: Db) {
+  const now = sql`${sql.placeholder('now')}::timestamptz`;
+  const claimed = db.$with('claimed').as(
+    db
+      .update(instanceOperations)
+      .set({
+        status: 'running',
+        updatedAt: now,
+        ...claimSetAt(instanceOperations, now, sql`${sql.placeholder('leaseUntil')}::timestamptz`),
+      })
+      .where(
+        and(
+          eq(instanceOperations.id, sql`${sql.placeholder('id')}::uuid`),
+          inArray(instanceOperations.status, ['pending', 'running']),
+          lte(instanceOperations.nextCheckAt, now),
+          leaseFree(instanceOperations, now),
+        ),
+      )
+      .returning(),
+  );
+  return db
+    .with(claimed)
+    .select()
+    .from(claimed)
+    .leftJoin(instances, eq(instances.id, claimed.instanceId))
+    .prepare('fw_claim_operation_step');
+}
+const claimSteps = new WeakMap<Db, ReturnType<typeof buildClaimStep>>();
+
+/**
  * Claims an operation for one step (src/lib/claims.ts): active, due, and not leased by a
  * live handler. One statement sets `running`, a fresh claim token, a lease of `leaseMs`
  * and `attempts + 1`, and reads the instance the step acts on; it commits before any Fly
@@ -30,25 +64,16 @@ export async function claimStep(
   now: Date,
   leaseMs: number,
 ): Promise<{ op: Operation; instance: StepInstance | null } | null> {
-  const claimed = db.$with('claimed').as(
-    db
-      .update(instanceOperations)
-      .set({ status: 'running', updatedAt: now, ...claimSet(instanceOperations, now, leaseMs) })
-      .where(
-        and(
-          eq(instanceOperations.id, id),
-          inArray(instanceOperations.status, ['pending', 'running']),
-          lte(instanceOperations.nextCheckAt, now),
-          leaseFree(instanceOperations, now),
-        ),
-      )
-      .returning(),
-  );
-  const [row] = await db
-    .with(claimed)
-    .select()
-    .from(claimed)
-    .leftJoin(instances, eq(instances.id, claimed.instanceId));
+  let prepared = claimSteps.get(db);
+  if (!prepared) {
+    prepared = buildClaimStep(db);
+    claimSteps.set(db, prepared);
+  }
+  const [row] = await prepared.execute({
+    id,
+    now,
+    leaseUntil: new Date(now.getTime() + leaseMs),
+  });
   if (!row) return null;
   const i = row.instances;
   return {
