@@ -1,4 +1,6 @@
 import type { Child } from 'hono/jsx';
+import { ConfirmDialog } from './components/confirm.tsx';
+import { Flash, type FlashMessage } from './components/flash.tsx';
 import { zoneLabel } from './format.ts';
 
 export type AssetUrls = { css: string; js: string; htmx: string };
@@ -58,6 +60,8 @@ export function Layout({
   admin,
   zone,
   zoneSource,
+  flash,
+  minimal,
   children,
 }: {
   title: string;
@@ -66,6 +70,9 @@ export function Layout({
   admin: { email: string };
   zone: string;
   zoneSource: 'admin' | 'browser';
+  flash?: FlashMessage | null;
+  /** Only the brand and sign-out (an admin who must choose a password first can go nowhere else). */
+  minimal?: boolean;
   children: Child;
 }) {
   return (
@@ -77,7 +84,7 @@ export function Layout({
             <a class="brand" href="/admin">
               fleetwarden
             </a>
-            {NAV.map((item) => (
+            {(minimal ? [] : NAV).map((item) => (
               <a href={item.href} aria-current={item.key === active ? 'page' : undefined}>
                 {item.label}
               </a>
@@ -92,8 +99,11 @@ export function Layout({
               </form>
             </div>
           </nav>
+          <ConfirmDialog />
           <main>
-            <div id="flash" aria-live="polite" />
+            <div id="flash" aria-live="polite">
+              {flash ? <Flash tone={flash.tone}>{flash.text}</Flash> : null}
+            </div>
             {children}
           </main>
         </div>

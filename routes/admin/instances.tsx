@@ -14,12 +14,11 @@ import {
 import { provisionInstance } from '../../src/fleet/provision.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { scheduleAction } from '../../src/scheduler/schedule.ts';
-import {
-  type InstancesFlash,
-  InstancesPage,
-  InstancesTable,
-} from '../../views/pages/instances.tsx';
+import type { FlashMessage } from '../../views/components/flash.tsx';
+import { InstancesPage, InstancesTable } from '../../views/pages/instances.tsx';
+import { count, plural } from '../../views/plural.ts';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
 const ProvisionForm = z.object({
@@ -53,12 +52,7 @@ const ApplyNowForm = z.object({
 export function instanceRoutes() {
   const app = new Hono<AppEnv>();
 
-  const list = async (
-    c: Context<AppEnv>,
-    q: z.infer<typeof InstancesQuery>,
-    flash?: InstancesFlash,
-    status: 200 | 400 | 409 | 422 = 200,
-  ) => {
+  const list = async (c: Context<AppEnv>, q: z.infer<typeof InstancesQuery>) => {
     const { db, config } = c.get('deps');
     // htmx filter/sort/page requests want the table alone; boosted form posts want the page.
     const fragment = Boolean(c.req.header('HX-Request') && !c.req.header('HX-Boosted'));
@@ -96,13 +90,11 @@ export function instanceRoutes() {
       zone: zoneOf(c),
     };
     if (fragment) return c.html(<InstancesTable {...props} />);
-    c.status(status);
     return c.render(
       <InstancesPage
         {...props}
         flyApp={config.fly.appName}
         availableTags={catalog.filter((i) => i.status === 'available').map((i) => i.imageTag)}
-        {...(flash ? { flash } : {})}
       />,
       {
         title: 'Instances',
@@ -113,9 +105,12 @@ export function instanceRoutes() {
 
   app.get('/', htmlValidator('query', InstancesQuery), (c) => list(c, c.req.valid('query')));
 
+  // Every form here ends with POST-redirect-GET: back to the list, the outcome as a flash.
+  const back = (c: Context<AppEnv>, message: FlashMessage) =>
+    redirectWithFlash(c, '/admin/instances', message);
   const failed = (c: Context<AppEnv>, err: unknown) => {
     if (err instanceof AppError && (err.status === 409 || err.status === 422))
-      return list(c, InstancesQuery.parse({}), { tone: 'error', text: err.message }, err.status);
+      return back(c, { tone: 'error', text: err.message });
     throw err;
   };
 
@@ -126,7 +121,10 @@ export function instanceRoutes() {
         ctx: ctxOf(c),
         input: { ...form, imageTag: form.imageTag || null },
       });
-      return c.redirect(`/admin/instances/${instance.id}?notice=requested`, 303);
+      return redirectWithFlash(c, `/admin/instances/${instance.id}`, {
+        tone: 'ok',
+        text: 'Provisioning started. Its progress is shown under Current action.',
+      });
     } catch (err) {
       return failed(c, err);
     }
@@ -141,33 +139,29 @@ export function instanceRoutes() {
     async (c) => {
       try {
         const r = await importFlyApp({ ctx: ctxOf(c), input: c.req.valid('form') });
-        return list(c, InstancesQuery.parse({}), {
+        return back(c, {
           tone: 'ok',
-          text: `Imported ${r.imported} of ${r.machines} machines (${r.skipped} already known or destroyed).`,
+          text: `Imported ${r.imported} of ${count(r.machines, 'machine')} (${r.skipped} already known or destroyed).`,
         });
       } catch (err) {
         if (err instanceof FlyApiError)
-          return list(
-            c,
-            InstancesQuery.parse({}),
-            { tone: 'error', text: `Fly refused the import: ${err.message}` },
-            422,
-          );
+          return back(c, { tone: 'error', text: `Fly refused the import: ${err.message}` });
         return failed(c, err);
       }
     },
   );
 
+  // A form result's address reloaded or bookmarked: the list, not a 400.
+  app.get('/apply-now', (c) => c.redirect('/admin/instances', 303));
+
   // One stage, due now: the scheduler applies it at once and the action page follows it.
   app.post('/apply-now', htmlValidator('form', ApplyNowForm), async (c) => {
     const form = c.req.valid('form');
     if (!form.ids.length)
-      return list(
-        c,
-        InstancesQuery.parse({}),
-        { tone: 'error', text: 'Tick at least one instance first.' },
-        400,
-      );
+      return back(c, {
+        tone: 'error',
+        text: 'Nothing was changed: tick at least one instance first.',
+      });
     try {
       const { action } = await scheduleAction({
         ctx: ctxOf(c),
@@ -179,13 +173,22 @@ export function instanceRoutes() {
           reason: form.reason || `Applied now from the instances list by ${c.get('admin')?.email}`,
         },
       });
-      return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
+      return redirectWithFlash(c, `/admin/scheduler/${action.id}`, {
+        tone: 'ok',
+        text: `Applying ${count(form.ids.length, 'instance')} now. Progress shows here as it runs.`,
+      });
     } catch (err) {
       const ids = err instanceof AppError ? err.extra.conflictingInstanceIds : undefined;
       if (err instanceof AppError && Array.isArray(ids)) {
         const names = await instanceNames(c.get('deps').db, ids);
         const named = ids.map((id) => names.get(id) ?? id).join(', ');
-        return failed(c, new AppError(409, err.code, err.title, `${err.message} ${named}.`));
+        return back(c, {
+          tone: 'error',
+          text: `Nothing was changed: ${plural(ids.length, {
+            one: '# instance already has a pending scheduled action',
+            other: '# instances already have a pending scheduled action',
+          })}: ${named}.`,
+        });
       }
       return failed(c, err);
     }

@@ -12,12 +12,14 @@ import {
   type ScheduleInput,
   scheduleAction,
 } from '../../src/scheduler/schedule.ts';
+import { plural } from '../../views/plural.ts';
 import { ActionsTable } from '../../views/scheduler/actions.tsx';
 import { ConfirmPage } from '../../views/scheduler/confirm.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { type SchedulerFlash, SchedulerPage } from '../../views/scheduler/page.tsx';
 import { PreviewPanel } from '../../views/scheduler/preview.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { parseIds, SchedulerForm, toScheduleInputFromForm } from './scheduler-form.ts';
 import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
@@ -156,9 +158,13 @@ async function formFailed(c: Context<AppEnv>, values: SchedulerValues, err: unkn
   if (!(err instanceof AppError) || ![400, 409, 422].includes(err.status)) throw err;
   const ids = (err.extra.conflictingInstanceIds as string[] | undefined) ?? [];
   const names = await instanceNames(c.get('deps').db, ids);
+  // The domain's message counts with "instance(s)"; the console says it in words.
   const text =
     err.status === 409 && ids.length
-      ? `${err.message} Tick "Skip instances that already have a pending action" to leave them out:`
+      ? `${plural(ids.length, {
+          one: '# instance already has a pending scheduled action.',
+          other: '# instances already have a pending scheduled action.',
+        })} Tick "Skip instances that already have a pending action" to leave them out:`
       : err.message;
   return renderScheduler(
     c,
@@ -191,6 +197,14 @@ export function schedulerRoutes() {
     }
     return renderScheduler(c, values, query);
   });
+
+  // The confirmation is a POST result; its address reloaded (or bookmarked) is the form.
+  app.get('/confirm', (c) =>
+    redirectWithFlash(c, '/admin/scheduler', {
+      tone: 'warn',
+      text: 'Nothing was scheduled: a confirmation is not kept across reloads. Fill in the form and review again.',
+    }),
+  );
 
   app.post('/preview', htmlValidator('form', SchedulerForm), async (c) =>
     c.html(await previewFor(c, c.req.valid('form'))),
@@ -234,7 +248,10 @@ export function schedulerRoutes() {
           );
       }
       const { action } = await scheduleAction({ ctx: ctxOf(c), input });
-      return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
+      return redirectWithFlash(c, `/admin/scheduler/${action.id}`, {
+        tone: 'ok',
+        text: 'Scheduled. Progress shows here as it runs.',
+      });
     } catch (err) {
       return formFailed(c, values, err);
     }

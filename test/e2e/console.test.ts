@@ -53,7 +53,7 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
 
     // Typing filters the table in place through htmx and updates the address.
     await page.fill('input[name=q]', 'zelda');
-    await expect.poll(() => page.textContent('#instances-table')).toContain('1 instance match');
+    await expect.poll(() => page.textContent('#instances-table')).toContain('1 instance matches');
     expect(page.url()).toContain('q=zelda');
     await page.fill('input[name=q]', '');
     await expect.poll(() => page.textContent('#instances-table')).toContain('61 instances');
@@ -94,8 +94,9 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
 
     await page.goto(`${base}/admin/settings`);
     expect(await page.content()).not.toContain(secret);
-    page.once('dialog', (dialog) => dialog.accept());
     await page.click('tr:has-text("browser token") button:text("Revoke")');
+    expect(await page.textContent('#confirm-title')).toBe('Revoke "browser token"?');
+    await page.click('#confirm-ok');
     await expect.poll(() => page.textContent('tr:has-text("browser token")')).toContain('revoked');
     expect(
       (await fetch(`${base}/api/admin/me`, { headers: { Authorization: `Bearer ${secret}` } }))

@@ -167,3 +167,14 @@ export async function makeManyInstances(
     from u`);
   return tag;
 }
+
+/**
+ * Follows a console form's POST-redirect-GET: asserts the 303 and fetches its location with
+ * the one-shot flash cookie it set, as the browser does. Returns the page that shows it.
+ */
+export async function follow(t: TestApp, res: Response, cookie: string) {
+  expect(res.status, (await res.clone().text()).slice(0, 500)).toBe(303);
+  const location = res.headers.get('location') ?? '';
+  const page = await get(t, location, [cookie, cookiesFrom(res)].filter(Boolean).join('; '));
+  return { location, status: page.status, html: await page.text() };
+}

@@ -87,5 +87,38 @@ progress.bar { width: 140px; height: 10px; vertical-align: middle; accent-color:
 .actions-bar { margin: 12px 0 0; }
 .bulk { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 8px 10px; }
 td.select, th.select { width: 28px; }
+time { white-space: nowrap; }
+.relative { color: var(--muted); font-size: 12px; white-space: nowrap; }
+code.version { white-space: nowrap; }
+dialog.confirm { border: 1px solid var(--line); border-radius: var(--radius); padding: 20px 22px; max-width: 480px; width: calc(100% - 32px); box-shadow: 0 12px 40px rgba(16, 24, 40, .25); }
+dialog.confirm::backdrop { background: rgba(16, 24, 40, .45); }
+dialog.confirm h2 { margin: 0 0 8px; }
+dialog.confirm p { margin: 0 0 16px; color: var(--muted); }
+.dialog-buttons { display: flex; gap: 8px; justify-content: flex-end; }
+button.danger:not(:disabled):hover { background: var(--danger); color: #fff; }
+.error-page { max-width: 640px; }
+.error-page h1 { margin-bottom: 8px; }
+.nav .count { display: inline-block; min-width: 18px; padding: 0 6px; margin-left: 6px; border-radius: 999px; background: #8da2fb; color: #1f2330; font-size: 11px; font-weight: 700; text-align: center; }
+.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0; font-size: 12px; }
+.kv dt { color: var(--muted); }
+.kv dd { margin: 0; overflow-wrap: anywhere; }
+details.raw summary { cursor: pointer; color: var(--muted); font-size: 12px; }
+details.raw pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 0; font-size: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; margin-bottom: 16px; }
+.cards .panel { margin-bottom: 0; }
+.chart { width: 100%; height: auto; display: block; }
+.chart text { font: 12px system-ui, sans-serif; fill: var(--text); }
+.chart .value { fill: var(--muted); }
+.chart .bar { fill: var(--accent); }
+.chart .tone-ok { fill: var(--ok); } .chart .tone-warn { fill: var(--warn); } .chart .tone-danger { fill: var(--danger); }
+.chart .tone-info { fill: var(--info); } .chart .tone-muted { fill: #98a2b3; }
+.legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; }
+.legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+.swatch.tone-ok { background: var(--ok); } .swatch.tone-warn { background: var(--warn); } .swatch.tone-danger { background: var(--danger); }
+.swatch.tone-info { background: var(--info); } .swatch.tone-muted { background: #98a2b3; }
+.big { font-size: 26px; font-weight: 700; }
+ul.plain { list-style: none; padding: 0; margin: 0; }
+ul.plain li { padding: 6px 0; border-bottom: 1px solid var(--line); }
+ul.plain li:last-child { border-bottom: 0; }
 @media (max-width: 800px) { .shell { grid-template-columns: 1fr; } .nav { padding: 8px 0; } }
 `;

@@ -16,7 +16,6 @@ export type DeliveriesProps = {
   filter: DoorbellFilter;
   emulated: boolean;
   zone: string;
-  notice?: string | null;
 };
 
 function Unreadable({ error }: { error: string }) {
@@ -33,7 +32,6 @@ export function DeliveriesPage(p: DeliveriesProps) {
         {p.emulated ? 'the local QStash emulator' : 'QStash'}; the sweep rings again anything whose
         doorbell was lost.
       </p>
-      {p.notice ? <Flash tone="ok">{p.notice}</Flash> : null}
       <section class="panel">
         <h2>Recent doorbells</h2>
         <DoorbellFilters filter={p.filter} />

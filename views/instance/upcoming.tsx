@@ -1,4 +1,5 @@
 import { StatusBadge } from '../components/badge.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
 import { ACTION_LABEL, instancesWord } from '../scheduler/words.ts';
 
@@ -48,7 +49,11 @@ export function UpcomingAction({
             hx-boost="true"
             method="post"
             action={`/admin/instances/${instanceId}/scheduled/${u.targetId}/cancel`}
-            hx-confirm={`Cancel the scheduled ${what} for this instance? The rest of its batch is not affected.`}
+            {...confirmAttrs({
+              title: `Cancel the scheduled ${what} for this instance?`,
+              detail: 'The rest of its batch is not affected.',
+              ok: 'Cancel for 1 instance',
+            })}
           >
             <button type="submit" class="secondary">
               Cancel for this instance
@@ -59,7 +64,11 @@ export function UpcomingAction({
               hx-boost="true"
               method="post"
               action={`/admin/instances/${instanceId}/scheduled-actions/${u.actionId}/cancel`}
-              hx-confirm={`Cancel the whole batch? The scheduled ${what} of all ${instancesWord(u.batchSize)} is cancelled (targets being applied finish).`}
+              {...confirmAttrs({
+                title: 'Cancel the whole batch?',
+                detail: `The scheduled ${what} of all ${instancesWord(u.batchSize)} is cancelled; targets being applied finish.`,
+                ok: `Cancel for ${instancesWord(u.batchSize)}`,
+              })}
             >
               <button type="submit" class="danger">
                 Cancel whole batch ({instancesWord(u.batchSize)})

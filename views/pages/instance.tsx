@@ -1,5 +1,5 @@
 import { StatusBadge } from '../components/badge.tsx';
-import { Flash } from '../components/flash.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
 import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
 import { LivePanel, type LiveView } from '../instance/live.tsx';
@@ -35,7 +35,6 @@ export type InstancePageProps = {
   upcoming: UpcomingView | null;
   actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
   zone: string;
-  flash?: { tone: 'ok' | 'error'; text: string } | null;
 };
 
 /** One instance: facts, owner, actions and their progress, the live machine, pin, timeline, audit. */
@@ -49,7 +48,6 @@ export function InstancePage(p: InstancePageProps) {
       <h1>
         {i.name} <StatusBadge status={i.status} />
       </h1>
-      {p.flash ? <Flash tone={p.flash.tone}>{p.flash.text}</Flash> : null}
       {i.lastError && i.status === 'failed' ? (
         <div class="flash flash-error" role="alert">
           <strong>The last action failed.</strong> {i.lastError}
@@ -128,7 +126,11 @@ export function InstancePage(p: InstancePageProps) {
               hx-boost="true"
               method="post"
               action={`/admin/instances/${i.id}/unpin`}
-              hx-confirm="Remove the pin? Rollouts may then move this instance."
+              {...confirmAttrs({
+                title: 'Remove the pin?',
+                detail: `This instance stays on ${i.pinnedImageTag} for now, but rollouts may then move it.`,
+                ok: 'Remove pin',
+              })}
             >
               <p>
                 Pinned to <code>{i.pinnedImageTag}</code>: rollouts skip it unless an admin

@@ -1,3 +1,5 @@
+import { confirmAttrs } from '../components/confirm.tsx';
+
 /**
  * "Change version" for the instances ticked in the table: apply now (one stage, at once)
  * or open the scheduler with them filled in. The table's checkboxes join this form
@@ -25,14 +27,30 @@ export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
           placeholder="Applied now from the instances list"
         />
       </label>
+      <output class="muted small" data-selected-count="ids" />
       <button
         type="submit"
-        data-confirm="Change the version of {n} selected instance(s) now?"
-        data-confirm-count="ids"
+        {...confirmAttrs({
+          title: 'Change the version of {n} ticked now?',
+          detail:
+            'One stage, due now: each machine restarts on the chosen version; follow it on the page that opens.',
+          ok: 'Change {n} now',
+          count: 'ids',
+          none: 'Nothing was changed: tick at least one instance first.',
+        })}
       >
         Apply now
       </button>
-      <button type="submit" class="secondary" formaction="/admin/scheduler" formmethod="get">
+      {/* The clicked button's name and value are sent: the scheduler opens set to "At", an
+          hour ahead, instead of "Now". */}
+      <button
+        type="submit"
+        class="secondary"
+        formaction="/admin/scheduler"
+        formmethod="get"
+        name="when"
+        value="later"
+      >
         Schedule for later
       </button>
     </form>

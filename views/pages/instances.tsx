@@ -2,6 +2,7 @@ import { StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
 import { Time } from '../components/time.tsx';
+import { count, plural } from '../plural.ts';
 import { AddInstances } from './instances-add.tsx';
 import { BulkToolbar } from './instances-bulk.tsx';
 
@@ -152,23 +153,23 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
         next={next}
         href={(cursor) => href(query, { cursor })}
         target="#instances-table"
-        summary={`${total.toLocaleString('en')} instance${total === 1 ? '' : 's'}${filtered ? ' match' : ''}`}
+        summary={
+          filtered
+            ? plural(total, { one: '# instance matches', other: '# instances match' })
+            : count(total, 'instance')
+        }
       />
     </div>
   );
 }
 
-export type InstancesFlash = { tone: 'ok' | 'error'; text: string };
-
 /** Instances: search, filters, sortable columns, keyset pages. */
-export function InstancesPage(
-  props: InstancesProps & { flyApp: string; flash?: InstancesFlash; availableTags: string[] },
-) {
+export function InstancesPage(props: InstancesProps & { flyApp: string; availableTags: string[] }) {
   const { query, facets } = props;
   return (
     <>
       <h1>Instances</h1>
-      <AddInstances imageTags={facets.imageTags} flyApp={props.flyApp} flash={props.flash} />
+      <AddInstances imageTags={facets.imageTags} flyApp={props.flyApp} />
       <form
         id="instance-filters"
         class="toolbar"

@@ -1,5 +1,6 @@
 import { Flash } from '../components/flash.tsx';
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
+import { count, plural } from '../plural.ts';
 import type { SchedulerValues } from './form.tsx';
 import { ExclusionList, PlannedStages, type PreviewView } from './preview.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
@@ -91,9 +92,16 @@ export function ConfirmPage(p: ConfirmProps) {
               ? 'Restarts keep each instance on its version.'
               : p.overridePins
                 ? v.pinsOverridden
-                  ? `Override: ${instancesWord(v.pinsOverridden)} pinned to another version move, and their pin moves to the target.`
+                  ? plural(v.pinsOverridden, {
+                      one: 'Override: # instance pinned to another version moves, and its pin moves to the target.',
+                      other:
+                        'Override: # instances pinned to another version move, and their pins move to the target.',
+                    })
                   : 'Override requested, but no selected instance is pinned to another version.'
-                : `Respected: ${instancesWord(v.exclusions.pinned.length)} pinned to another version are left out.`}
+                : plural(v.exclusions.pinned.length, {
+                    one: 'Respected: # instance pinned to another version is left out.',
+                    other: 'Respected: # instances pinned to another version are left out.',
+                  })}
           </dd>
           <dt>Failure gate</dt>
           <dd>
@@ -108,7 +116,9 @@ export function ConfirmPage(p: ConfirmProps) {
       <h2>Stages</h2>
       <PlannedStages stages={v.stages} zone={p.zone} utc />
       <p class="muted small">
-        {v.stages.length > 1 ? `${p.intervalMinutes} minutes between stages.` : 'One stage.'}
+        {v.stages.length > 1
+          ? `${count(p.intervalMinutes, 'minute')} between stages.`
+          : 'One stage.'}
       </p>
       <h2>Left out</h2>
       <ExclusionList exclusions={v.exclusions} names={p.names} />

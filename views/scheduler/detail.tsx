@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
-import { Flash } from '../components/flash.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { count, plural } from '../plural.ts';
 import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
 
@@ -15,7 +16,13 @@ function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
           hx-boost="true"
           method="post"
           action={`/admin/scheduler/${a.id}/resume`}
-          hx-confirm="Resume this action? Its halted stages run again from now, keeping the interval between them."
+          {...confirmAttrs({
+            title: 'Resume this action?',
+            detail:
+              'Its halted stages run again from now, keeping the interval between them; their halted targets become pending again.',
+            ok: 'Resume action',
+            tone: 'primary',
+          })}
         >
           <button type="submit">Resume</button>
         </form>
@@ -24,7 +31,14 @@ function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
         hx-boost="true"
         method="post"
         action={`/admin/scheduler/${a.id}/cancel`}
-        hx-confirm={`Cancel this action? ${instancesWord(pending)} pending are cancelled; targets being applied finish and record their outcome.`}
+        {...confirmAttrs({
+          title: 'Cancel this action?',
+          detail: `${plural(pending, {
+            one: '# pending target is cancelled',
+            other: '# pending targets are cancelled',
+          })}; targets being applied finish and record their outcome.`,
+          ok: `Cancel ${count(pending, 'pending target')}`,
+        })}
       >
         <button type="submit" class="danger">
           Cancel action
@@ -43,7 +57,6 @@ export function ActionDetailPage(p: {
   /** Targets still pending (what "Cancel action" cancels). */
   pending: number;
   targets: Child;
-  flash: { tone: 'ok' | 'error'; text: string } | null;
   zone: string;
 }) {
   const a = p.action;
@@ -61,7 +74,6 @@ export function ActionDetailPage(p: {
           </>
         ) : null}
       </h1>
-      {p.flash ? <Flash tone={p.flash.tone}>{p.flash.text}</Flash> : null}
       <section class="panel">
         <h2>Action</h2>
         <dl class="facts">
@@ -88,7 +100,8 @@ export function ActionDetailPage(p: {
           </dd>
           <dt>Rollout</dt>
           <dd>
-            Stages {a.stagePercents.join(', ')} % · every {a.stageIntervalSeconds / 60} min ·{' '}
+            Stages {a.stagePercents.join(', ')} % · every{' '}
+            {count(a.stageIntervalSeconds / 60, 'minute')} ·{' '}
             {a.failureThresholdPercent === null
               ? 'no failure gate'
               : `halt above ${a.failureThresholdPercent}% failed`}
