@@ -2,10 +2,12 @@ import type { Child } from 'hono/jsx';
 import { ConfirmDialog } from './components/confirm.tsx';
 import { Flash, type FlashMessage } from './components/flash.tsx';
 import { zoneLabel } from './format.ts';
+import { plural } from './plural.ts';
 
 export type AssetUrls = { css: string; js: string; htmx: string };
 
 export type NavKey =
+  | 'overview'
   | 'instances'
   | 'scheduler'
   | 'cli-runs'
@@ -15,6 +17,7 @@ export type NavKey =
   | 'settings';
 
 const NAV: { key: NavKey; href: string; label: string }[] = [
+  { key: 'overview', href: '/admin', label: 'Overview' },
   { key: 'instances', href: '/admin/instances', label: 'Instances' },
   { key: 'scheduler', href: '/admin/scheduler', label: 'Scheduler' },
   { key: 'cli-runs', href: '/admin/cli-runs', label: 'CLI runs' },
@@ -62,6 +65,7 @@ export function Layout({
   zoneSource,
   flash,
   minimal,
+  running = 0,
   children,
 }: {
   title: string;
@@ -73,6 +77,8 @@ export function Layout({
   flash?: FlashMessage | null;
   /** Only the brand and sign-out (an admin who must choose a password first can go nowhere else). */
   minimal?: boolean;
+  /** Scheduled actions running now: a count beside "Scheduler". */
+  running?: number;
   children: Child;
 }) {
   return (
@@ -87,6 +93,18 @@ export function Layout({
             {(minimal ? [] : NAV).map((item) => (
               <a href={item.href} aria-current={item.key === active ? 'page' : undefined}>
                 {item.label}
+                {item.key === 'scheduler' && running ? (
+                  <span
+                    class="count"
+                    id="nav-running"
+                    title={plural(running, {
+                      one: '# scheduled action running now',
+                      other: '# scheduled actions running now',
+                    })}
+                  >
+                    {running}
+                  </span>
+                ) : null}
               </a>
             ))}
             <div class="who">

@@ -9,6 +9,7 @@ import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
+import { overviewRoutes } from './overview.tsx';
 import { renderer } from './renderer.tsx';
 import { schedulerRoutes } from './scheduler.tsx';
 import { schedulerDetailRoutes } from './scheduler-detail.tsx';
@@ -51,7 +52,7 @@ export function adminRoutes() {
   app.use(renderer);
   app.route('/', loginRoutes());
   app.use(requireAdminSession());
-  app.get('/', (c) => c.redirect('/admin/instances', 303));
+  app.route('/', overviewRoutes());
   app.route('/instances', instanceRoutes());
   app.route('/instances', instanceDetailRoutes());
   app.route('/scheduler', schedulerRoutes());

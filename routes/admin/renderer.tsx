@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { jsxRenderer } from 'hono/jsx-renderer';
+import { runningActionCount } from '../../src/overview/queries.ts';
 import { Layout, type NavKey } from '../../views/layout.tsx';
 import type { AppEnv } from '../env.ts';
 import { takeFlash } from './flash.ts';
@@ -20,7 +21,10 @@ export const renderer = jsxRenderer(
     const ctx = c as unknown as Context<AppEnv>;
     const admin = ctx.get('admin');
     // A full page shows (and so consumes) the flash a POST-redirect-GET left for it.
-    const flash = await takeFlash(ctx);
+    const [flash, running] = await Promise.all([
+      takeFlash(ctx),
+      admin && !admin.mustChangePassword ? runningActionCount(ctx.get('deps').db) : 0,
+    ]);
     return (
       <Layout
         title={title}
@@ -31,6 +35,7 @@ export const renderer = jsxRenderer(
         zoneSource={admin?.timeZone ? 'admin' : 'browser'}
         flash={flash}
         minimal={admin?.mustChangePassword ?? false}
+        running={running}
       >
         {children}
       </Layout>

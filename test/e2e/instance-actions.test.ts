@@ -32,7 +32,7 @@ describe.skipIf(!hasChromium)('instance actions in a real browser', async () => 
     await page.fill('input[name=email]', admin.email);
     await page.fill('input[name=password]', admin.password);
     await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin\/instances/);
+    await page.waitForURL(/\/admin$/);
     await page.goto(`${t.origin}/admin/instances/${instance.id}`);
 
     // Declining the confirmation changes nothing.

@@ -28,7 +28,7 @@ describe.skipIf(!hasChromium)('the scheduler in a real browser', async () => {
     await page.fill('input[name=email]', admin.email);
     await page.fill('input[name=password]', admin.password);
     await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin\/instances/);
+    await page.waitForURL(/\/admin$/);
   });
   afterAll(async () => {
     await browser?.close();

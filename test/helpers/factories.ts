@@ -140,6 +140,7 @@ export async function makeInstance(
       status: over.status ?? 'running',
       imageTag: over.imageTag ?? null,
       ...(over.createdAt ? { createdAt: over.createdAt } : {}),
+      ...(over.lastError ? { lastError: over.lastError } : {}),
     })
     .returning();
   if (!row) throw new Error('no instance');

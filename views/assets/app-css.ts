@@ -14,7 +14,8 @@ a:hover { text-decoration: underline; }
 code, .mono { font-family: var(--mono); font-size: 12.5px; }
 h1 { font-size: 20px; margin: 0 0 16px; }
 h2 { font-size: 16px; margin: 24px 0 10px; }
-.shell { display: grid; grid-template-columns: 200px 1fr; min-height: 100vh; }
+/* minmax(0, 1fr): the content column never grows past the window for a wide table. */
+.shell { display: grid; grid-template-columns: 200px minmax(0, 1fr); min-height: 100vh; }
 .nav { background: #1f2330; color: #cfd3dc; padding: 16px 0; }
 .nav .brand { color: #fff; font-weight: 700; padding: 0 18px 14px; display: block; letter-spacing: .3px; }
 .nav a { display: block; color: #cfd3dc; padding: 7px 18px; }
@@ -23,7 +24,7 @@ h2 { font-size: 16px; margin: 24px 0 10px; }
 .nav .who { margin-top: 24px; padding: 12px 18px; border-top: 1px solid #343b4f; font-size: 12px; }
 .nav .who form { margin-top: 6px; }
 .nav .who button { background: none; border: 0; color: #8da2fb; padding: 0; cursor: pointer; font: inherit; }
-main { padding: 24px 28px; max-width: 1400px; }
+main { padding: 24px 28px; max-width: 1680px; min-width: 0; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 16px; margin-bottom: 16px; }
 .toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; margin-bottom: 12px; }
 .toolbar label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 3px; }
@@ -83,13 +84,18 @@ label.check { flex-direction: row; align-items: center; gap: 6px; display: flex;
 .exclusions summary { cursor: pointer; }
 progress.bar { width: 140px; height: 10px; vertical-align: middle; accent-color: var(--ok); }
 .error-text { color: var(--danger); display: block; }
-.counters { white-space: nowrap; }
+.counters { display: inline-block; max-width: 22em; }
 .actions-bar { margin: 12px 0 0; }
 .bulk { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 8px 10px; }
 td.select, th.select { width: 28px; }
 time { white-space: nowrap; }
 .relative { color: var(--muted); font-size: 12px; white-space: nowrap; }
+/* In tables the relative time goes under the absolute one, and ids may break: rows stay
+   within the window at 1280 px instead of scrolling sideways. */
+td .relative { display: block; }
+td code:not(.version) { overflow-wrap: anywhere; }
 code.version { white-space: nowrap; }
+#instances-table td:nth-child(2) a, #targets-table td:nth-child(2) > a { white-space: nowrap; }
 dialog.confirm { border: 1px solid var(--line); border-radius: var(--radius); padding: 20px 22px; max-width: 480px; width: calc(100% - 32px); box-shadow: 0 12px 40px rgba(16, 24, 40, .25); }
 dialog.confirm::backdrop { background: rgba(16, 24, 40, .45); }
 dialog.confirm h2 { margin: 0 0 8px; }
@@ -107,6 +113,9 @@ details.raw pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; margin-bottom: 16px; }
 .cards .panel { margin-bottom: 0; }
 .chart { width: 100%; height: auto; display: block; }
+.donut { margin: 0; }
+.donut svg { max-width: 200px; margin: 0 auto; }
+.panel > h2:first-child { margin-top: 0; }
 .chart text { font: 12px system-ui, sans-serif; fill: var(--text); }
 .chart .value { fill: var(--muted); }
 .chart .bar { fill: var(--accent); }

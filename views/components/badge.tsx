@@ -33,6 +33,9 @@ const TONE: Record<string, BadgeTone> = {
   skipped: 'muted',
 };
 
+/** The tone our own status names are shown in (charts use it too). */
+export const toneOf = (status: string): BadgeTone => TONE[status] ?? 'muted';
+
 /**
  * A status word in a coloured pill, shown as given. The tone comes from our own status
  * names, or from `tone` for another system's words (QStash's message states).
