@@ -48,8 +48,13 @@ export function ActionsPanel(p: ActionsProps) {
           Change version to
           <select name="imageTag" required disabled={disabled}>
             {p.availableTags.map((tag) => (
-              <option value={tag} selected={tag === p.imageTag} disabled={tag === p.imageTag}>
-                {tag}
+              <option
+                value={tag}
+                title={tag}
+                selected={tag === p.imageTag}
+                disabled={tag === p.imageTag}
+              >
+                {labelOf(tag)}
                 {tag === p.imageTag ? ' (current)' : ''}
               </option>
             ))}

@@ -1,6 +1,7 @@
 import { StatusBadge } from '../components/badge.tsx';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { VersionChange } from '../components/version.tsx';
 import { ACTION_LABEL, instancesWord } from '../scheduler/words.ts';
 
 export type UpcomingView = {
@@ -40,7 +41,7 @@ export function UpcomingAction({
       <a href={`/admin/scheduler/${u.actionId}`}>{ACTION_LABEL[u.actionType]}</a>{' '}
       <StatusBadge status={u.status} /> at <Time at={u.scheduledAt} zone={zone} />
       <div class="small">
-        <code>{u.sourceImageTag ?? '—'}</code> → <code>{u.targetImageTag ?? '—'}</code>
+        <VersionChange from={u.sourceImageTag} to={u.targetImageTag} />
         <span class="muted"> · {u.reason}</span>
       </div>
       {u.status === 'pending' ? (

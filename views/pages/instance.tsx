@@ -1,6 +1,7 @@
 import { StatusBadge } from '../components/badge.tsx';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { labelOf, Version } from '../components/version.tsx';
 import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
 import { LivePanel, type LiveView } from '../instance/live.tsx';
 import { OperationPanel, type OperationView } from '../instance/operation.tsx';
@@ -77,7 +78,8 @@ export function InstancePage(p: InstancePageProps) {
             <dd>{i.region}</dd>
             <dt>Version</dt>
             <dd>
-              <code>{i.imageTag ?? '—'}</code>
+              <Version tag={i.imageTag} />
+              {i.imageTag ? <div class="muted small mono">{i.imageTag}</div> : null}
               {i.machineVersion ? (
                 <div class="muted small">machine version {i.machineVersion}</div>
               ) : null}
@@ -154,8 +156,8 @@ export function InstancePage(p: InstancePageProps) {
                 Pin to
                 <select name="imageTag">
                   {p.actions.availableTags.map((tag) => (
-                    <option value={tag} selected={tag === i.imageTag}>
-                      {tag}
+                    <option value={tag} selected={tag === i.imageTag} title={tag}>
+                      {labelOf(tag)}
                     </option>
                   ))}
                 </select>

@@ -1,4 +1,5 @@
 import { confirmAttrs } from '../components/confirm.tsx';
+import { labelOf } from '../components/version.tsx';
 
 /**
  * "Change version" for the instances ticked in the table: apply now (one stage, at once)
@@ -14,7 +15,9 @@ export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
         Change version of the selected to
         <select name="targetImageTag" required>
           {availableTags.map((tag) => (
-            <option value={tag}>{tag}</option>
+            <option value={tag} title={tag}>
+              {labelOf(tag)}
+            </option>
           ))}
         </select>
       </label>

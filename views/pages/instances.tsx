@@ -2,6 +2,7 @@ import { StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
 import { Time } from '../components/time.tsx';
+import { labelOf, Version } from '../components/version.tsx';
 import { count, plural } from '../plural.ts';
 import { AddInstances } from './instances-add.tsx';
 import { BulkToolbar } from './instances-bulk.tsx';
@@ -129,7 +130,7 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
                   </td>
                   <td>{r.region}</td>
                   <td>
-                    <code>{r.imageTag ?? '—'}</code>
+                    <Version tag={r.imageTag} />
                     {r.pinnedImageTag ? (
                       <span class="badge badge-info" title={`Pinned to ${r.pinnedImageTag}`}>
                         pinned
@@ -216,8 +217,8 @@ export function InstancesPage(props: InstancesProps & { flyApp: string; availabl
           <select name="imageTag">
             <option value="">Any</option>
             {facets.imageTags.map((t) => (
-              <option value={t} selected={query.imageTag === t}>
-                {t}
+              <option value={t} selected={query.imageTag === t} title={t}>
+                {labelOf(t)}
               </option>
             ))}
           </select>

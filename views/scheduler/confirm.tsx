@@ -1,4 +1,5 @@
 import { Flash } from '../components/flash.tsx';
+import { labelOf } from '../components/version.tsx';
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
 import { count, plural } from '../plural.ts';
 import type { SchedulerValues } from './form.tsx';
@@ -44,7 +45,7 @@ export function ConfirmPage(p: ConfirmProps) {
   const what =
     p.actionType === 'restart'
       ? `Restart ${instancesWord(v.eligible)}`
-      : `Change ${instancesWord(v.eligible)} to ${p.targetImageTag ?? '—'}`;
+      : `Change ${instancesWord(v.eligible)} to ${p.targetImageTag ? labelOf(p.targetImageTag) : '—'}`;
   return (
     <>
       <p class="small">

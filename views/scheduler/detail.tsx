@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { Version } from '../components/version.tsx';
 import { count, plural } from '../plural.ts';
 import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
@@ -70,7 +71,7 @@ export function ActionDetailPage(p: {
         {a.targetImageTag && a.actionType === 'version_change' ? (
           <>
             {' '}
-            to <code>{a.targetImageTag}</code>
+            to <Version tag={a.targetImageTag} />
           </>
         ) : null}
       </h1>
