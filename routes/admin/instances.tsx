@@ -28,6 +28,8 @@ const ProvisionForm = z.object({
   imageTag: z.string().max(300).optional(),
 });
 
+export const PAGE_SIZES = [25, 50, 100, 200] as const;
+
 export const InstancesQuery = z.object({
   q: z.preprocess(emptyAsAbsent, z.string().trim().max(200).optional()),
   status: z.preprocess(emptyAsAbsent, z.enum(INSTANCE_STATUSES).optional()),
@@ -36,6 +38,14 @@ export const InstancesQuery = z.object({
   sort: z.preprocess(emptyAsAbsent, z.enum(INSTANCE_SORTS).default('created')),
   order: z.preprocess(emptyAsAbsent, z.enum(['asc', 'desc']).optional()),
   cursor: z.preprocess(emptyAsAbsent, z.string().max(1000).optional()),
+  /** Rows per page: one of PAGE_SIZES. */
+  limit: z.preprocess(
+    emptyAsAbsent,
+    z.coerce
+      .number()
+      .refine((n) => (PAGE_SIZES as readonly number[]).includes(n), 'one of 25, 50, 100, 200')
+      .optional(),
+  ),
 });
 
 /** The instances toolbar's "Apply now": the ticked rows (one `ids` field each) and a version. */
@@ -64,7 +74,7 @@ export function instanceRoutes() {
       imageTag: q.imageTag,
     };
     const [page, total, facets, catalog] = await Promise.all([
-      listInstances(db, { ...filter, sort: q.sort, order, cursor: q.cursor }),
+      listInstances(db, { ...filter, sort: q.sort, order, cursor: q.cursor, limit: q.limit ?? 50 }),
       countInstances(db, filter),
       fragment ? null : instanceFacets(db),
       fragment ? [] : listCatalog(db),
@@ -81,6 +91,7 @@ export function instanceRoutes() {
         imageTag: q.imageTag,
         sort: q.sort,
         order,
+        limit: q.limit && q.limit !== 50 ? String(q.limit) : undefined,
       },
       facets: {
         regions: facets?.regions ?? [],

@@ -1,7 +1,12 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { listCatalog } from '../../src/fleet/catalog.ts';
-import { INSTANCE_STATUSES, instanceFacets, instanceNames } from '../../src/fleet/instances.ts';
+import {
+  INSTANCE_STATUSES,
+  instanceFacets,
+  instanceNames,
+  resolveInstanceRefs,
+} from '../../src/fleet/instances.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { ACTION_STATUSES } from '../../src/scheduler/model.ts';
@@ -33,6 +38,23 @@ type ActionsQuery = z.infer<typeof ActionsQuery>;
 
 const actionsPage = (c: Context<AppEnv>, q: ActionsQuery) =>
   listActions(c.get('deps').db, { ...q, status: q.status ? [q.status] : undefined });
+
+/**
+ * The form with pasted names replaced by ids (pasted ids are kept). A name that matches no
+ * instance is a 400 naming it, shown beside the form like any other mistake.
+ */
+async function withIds(c: Context<AppEnv>, values: SchedulerValues): Promise<SchedulerValues> {
+  if (values.pick !== 'ids') return values;
+  const { ids, unknown } = await resolveInstanceRefs(c.get('deps').db, parseIds(values.ids));
+  if (unknown.length)
+    throw new AppError(
+      400,
+      'invalid-request',
+      'Check the form',
+      `${plural(unknown.length, { one: 'No instance is named', other: 'No instances are named' })} ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}.`,
+    );
+  return { ...values, ids: ids.join('\n') };
+}
 
 /** The first few excluded ids of each reason, named for the lists. */
 async function exclusionNames(c: Context<AppEnv>, p: Preview) {
@@ -91,7 +113,9 @@ async function previewFor(c: Context<AppEnv>, values: SchedulerValues) {
   if (values.pick === 'ids' && !parseIds(values.ids).length)
     return <PreviewPanel {...base} preview={null} error={null} skipAlreadyScheduled={skip} />;
   try {
-    const input = toScheduleInputFromForm(values, zone, { requireReason: false });
+    const input = toScheduleInputFromForm(await withIds(c, values), zone, {
+      requireReason: false,
+    });
     const preview = await previewSchedule(ctxOf(c), input);
     const names = await exclusionNames(c, preview);
     return (
@@ -221,7 +245,7 @@ export function schedulerRoutes() {
       return await renderConfirm(
         c,
         values,
-        toScheduleInputFromForm(values, zoneOf(c), { requireReason: true }),
+        toScheduleInputFromForm(await withIds(c, values), zoneOf(c), { requireReason: true }),
       );
     } catch (err) {
       return formFailed(c, values, err);
@@ -234,7 +258,9 @@ export function schedulerRoutes() {
   app.post('/', htmlValidator('form', Confirmed), async (c) => {
     const { confirmed: _, runAtUtc, expectedEligible, ...values } = c.req.valid('form');
     try {
-      const parsed = toScheduleInputFromForm(values, zoneOf(c), { requireReason: true });
+      const parsed = toScheduleInputFromForm(await withIds(c, values), zoneOf(c), {
+        requireReason: true,
+      });
       const input: ScheduleInput =
         runAtUtc && parsed.runAt !== 'now' ? { ...parsed, runAt: new Date(runAtUtc) } : parsed;
       if (expectedEligible !== undefined) {

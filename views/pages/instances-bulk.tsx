@@ -1,12 +1,20 @@
 import { confirmAttrs } from '../components/confirm.tsx';
 import { labelOf } from '../components/version.tsx';
+import { plural } from '../plural.ts';
 
 /**
  * "Change version" for the instances ticked in the table: apply now (one stage, at once)
  * or open the scheduler with them filled in. The table's checkboxes join this form
  * through their `form` attribute, so they survive htmx swapping the table.
  */
-export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
+export function BulkToolbar({
+  availableTags,
+  matching,
+}: {
+  availableTags: string[];
+  /** Every instance the list's filters match, as a scheduler link (null while searching). */
+  matching: { total: number; href: string } | null;
+}) {
   return (
     <form id="bulk-change" class="toolbar bulk" method="post" action="/admin/instances/apply-now">
       <input type="hidden" name="actionType" value="version_change" />
@@ -56,6 +64,14 @@ export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
       >
         Schedule for later
       </button>
+      {matching && matching.total > 0 ? (
+        <a class="button secondary" href={matching.href} id="select-all-matching">
+          {plural(matching.total, {
+            one: 'Schedule the 1 matching instance…',
+            other: 'Select all # matching…',
+          })}
+        </a>
+      ) : null}
     </form>
   );
 }

@@ -27,6 +27,8 @@ export type InstancesQuery = {
   imageTag?: string | undefined;
   sort: string;
   order: 'asc' | 'desc';
+  /** Rows per page when not the default (50). */
+  limit?: string | undefined;
 };
 
 export type InstancesProps = {
@@ -223,13 +225,41 @@ export function InstancesPage(props: InstancesProps & { flyApp: string; availabl
             ))}
           </select>
         </label>
+        <label>
+          Per page
+          <select name="limit">
+            {['25', '50', '100', '200'].map((n) => (
+              <option value={n} selected={(query.limit ?? '50') === n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
         <input type="hidden" name="sort" value={query.sort} />
         <input type="hidden" name="order" value={query.order} />
         <button type="submit" class="secondary">
           Apply
         </button>
       </form>
-      <BulkToolbar availableTags={props.availableTags} />
+      <BulkToolbar
+        availableTags={props.availableTags}
+        matching={
+          // The scheduler's filter has no text search: offer "all matching" without one.
+          query.q
+            ? null
+            : {
+                total: props.total,
+                href: `/admin/scheduler?${new URLSearchParams({
+                  actionType: 'version_change',
+                  pick: 'filter',
+                  when: 'later',
+                  ...(query.status ? { filterStatus: query.status } : {}),
+                  ...(query.region ? { filterRegion: query.region } : {}),
+                  ...(query.imageTag ? { filterImageTag: query.imageTag } : {}),
+                })}`,
+              }
+        }
+      />
       <InstancesTable {...props} />
     </>
   );

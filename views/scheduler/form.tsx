@@ -58,9 +58,14 @@ function Picker({ v, o }: { v: SchedulerValues; o: SchedulerOptions }) {
     <fieldset>
       <legend>Instances</legend>
       <label class="check">
-        <input type="radio" name="pick" value="ids" checked={v.pick === 'ids'} /> Pasted ids
+        <input type="radio" name="pick" value="ids" checked={v.pick === 'ids'} /> Pasted names or
+        ids
       </label>
-      <textarea name="ids" rows={4} placeholder="One instance id per line, or comma-separated">
+      <textarea
+        name="ids"
+        rows={4}
+        placeholder="Instance names or ids, one per line or comma-separated"
+      >
         {v.ids ?? ''}
       </textarea>
       <label class="check">
