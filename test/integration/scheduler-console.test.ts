@@ -82,7 +82,7 @@ describe('the scheduler console', async () => {
     const badIds = await (
       await postFields(t, '/admin/scheduler/preview', cookie, { ...fields, ids: 'abc, def' }, hx)
     ).text();
-    expect(badIds).toContain('Not instance ids: abc, def');
+    expect(badIds).toContain('No instances are named abc, def.');
     expect(await actionCount()).toBe(before);
   });
 
@@ -107,7 +107,8 @@ describe('the scheduler console', async () => {
     );
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain(`Confirm: Change 3 instances to ${IMAGES.latest}`);
+    expect(html).toContain('Confirm: Change 3 instances to 1.2.0');
+    expect(html).toContain(`Version change to <code>${IMAGES.latest}</code>`);
     expect(html).toContain(formatDateTime(later.at, 'Asia/Tokyo'));
     expect(html).toContain('Asia/Tokyo');
     expect(html).toContain(formatUtc(later.at));
@@ -184,8 +185,8 @@ describe('the scheduler console', async () => {
     const before = await actionCount();
     const cases: [Record<string, string>, number, string][] = [
       [{ ...base, reason: '' }, 400, 'Reason: say why'],
-      [{ ...base, ids: 'nope' }, 400, 'Not instance ids: nope'],
-      [{ ...base, ids: '' }, 400, 'Paste at least one instance id'],
+      [{ ...base, ids: 'nope' }, 400, 'No instance is named nope.'],
+      [{ ...base, ids: '' }, 400, 'Paste at least one instance name or id'],
       [{ ...base, stages: '10, 5' }, 400, 'Stages:'],
       [{ ...base, when: 'later', runAt: 'tomorrow' }, 400, 'not a valid time in Asia/Tokyo'],
       [{ ...base, when: 'later', runAt: tokyo(20_000).value }, 422, 'at least 60 seconds'],
