@@ -20,18 +20,27 @@ const COMING: {
   title: string;
   active: 'cli-runs' | 'agents';
   description: string;
+  meanwhile: { href: string; label: string }[];
 }[] = [
   {
     path: '/cli-runs',
     title: 'CLI runs',
     active: 'cli-runs',
     description: 'CLI recovery runs inside instances will be started and followed here.',
+    meanwhile: [
+      { href: '/admin/instances?status=failed', label: 'Failed instances' },
+      { href: '/admin/scheduler', label: 'Schedule a restart' },
+    ],
   },
   {
     path: '/agents',
     title: 'Agents',
     active: 'agents',
     description: 'Agents and their cron triggers will be listed here.',
+    meanwhile: [
+      { href: '/admin/instances', label: 'Instances' },
+      { href: '/admin/deliveries', label: 'Deliveries (doorbells and schedules)' },
+    ],
   },
 ];
 
@@ -63,10 +72,17 @@ export function adminRoutes() {
   app.route('/account', accountRoutes());
   for (const page of COMING) {
     app.get(page.path, (c) =>
-      c.render(<PlaceholderPage title={page.title} description={page.description} />, {
-        title: page.title,
-        active: page.active,
-      }),
+      c.render(
+        <PlaceholderPage
+          title={page.title}
+          description={page.description}
+          meanwhile={page.meanwhile}
+        />,
+        {
+          title: page.title,
+          active: page.active,
+        },
+      ),
     );
   }
   return app;

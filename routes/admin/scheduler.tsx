@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { eligibleInstances } from '../../src/console/eligible.ts';
 import { listCatalog } from '../../src/fleet/catalog.ts';
 import {
   INSTANCE_STATUSES,
@@ -20,6 +21,7 @@ import {
 import { plural } from '../../views/plural.ts';
 import { ActionsTable } from '../../views/scheduler/actions.tsx';
 import { ConfirmPage } from '../../views/scheduler/confirm.tsx';
+import { CONFIRM_PAGE_SIZE, ConfirmInstances } from '../../views/scheduler/confirm-instances.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { type SchedulerFlash, SchedulerPage } from '../../views/scheduler/page.tsx';
 import { PreviewPanel } from '../../views/scheduler/preview.tsx';
@@ -74,7 +76,10 @@ async function renderConfirm(
   notice: string | null = null,
 ) {
   const preview = await previewSchedule(ctxOf(c), input, { strict: true });
-  const names = await exclusionNames(c, preview);
+  const [names, instances] = await Promise.all([
+    exclusionNames(c, preview),
+    confirmInstances(c, input, 0),
+  ]);
   if (notice) c.status(409);
   return c.render(
     <ConfirmPage
@@ -93,9 +98,19 @@ async function renderConfirm(
       names={names}
       zone={zoneOf(c)}
       notice={notice}
+      instances={instances}
     />,
     { title: 'Confirm scheduling', active: 'scheduler' },
   );
+}
+
+/** A page of the instances the confirmation is about. */
+async function confirmInstances(c: Context<AppEnv>, input: ScheduleInput, offset: number) {
+  const page = await eligibleInstances(c.get('deps').db, input, {
+    offset,
+    limit: CONFIRM_PAGE_SIZE,
+  });
+  return <ConfirmInstances rows={page.items} total={page.total} offset={offset} />;
 }
 
 /** What the confirmation page agreed to: the UTC instant and the eligible count. */
@@ -221,6 +236,20 @@ export function schedulerRoutes() {
     }
     return renderScheduler(c, values, query);
   });
+
+  // The confirmation's instance list, a page at a time (its pager posts the hidden fields).
+  app.post(
+    '/confirm/instances',
+    htmlValidator('query', z.object({ offset: z.coerce.number().int().min(0).max(20_000) })),
+    htmlValidator('form', SchedulerForm),
+    async (c) => {
+      const values = c.req.valid('form');
+      const input = toScheduleInputFromForm(await withIds(c, values), zoneOf(c), {
+        requireReason: false,
+      });
+      return c.html(await confirmInstances(c, input, c.req.valid('query').offset));
+    },
+  );
 
   // The confirmation is a POST result; its address reloaded (or bookmarked) is the form.
   app.get('/confirm', (c) =>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { get } from '../helpers/factories.ts';
+import { get, makeManyInstances } from '../helpers/factories.ts';
 import { fleetOf } from '../helpers/fleet.ts';
 import {
+  hiddenFields,
   postFields,
   schedulerConsoleFixture,
   schedulerForm,
@@ -45,5 +46,28 @@ describe('choosing targets in the console', async () => {
       'href="/admin/scheduler?actionType=version_change&amp;pick=filter&amp;when=later&amp;filterRegion=iad"',
     );
     expect((await get(t, '/admin/instances?limit=7', cookie)).status).toBe(400);
+  });
+
+  it('lists the instances to confirm by name, fifty a page', async () => {
+    await makeManyInstances(t, 55, { regions: ['fra'] });
+    const fields = schedulerForm({ pick: 'filter', filterRegion: 'fra', reason: 'paged' });
+    const confirm = await postFields(t, '/admin/scheduler/confirm', cookie, fields);
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(html.match(/data-instance-id=/g)).toHaveLength(50);
+    expect(html).toContain('1–50 of 55 instances');
+    const next = await postFields(
+      t,
+      '/admin/scheduler/confirm/instances?offset=50',
+      cookie,
+      hiddenFields(html),
+      hx,
+    );
+    const rest = await next.text();
+    expect(rest).toMatch(/^<div id="confirm-instances">/);
+    expect(rest.match(/data-instance-id=/g)).toHaveLength(5);
+    expect(rest).toContain('51–55 of 55 instances');
+    expect(rest).toContain('rel="prev"');
+    expect(rest).not.toContain('rel="next"');
   });
 });

@@ -74,7 +74,9 @@ describe('scheduled actions across the console: instances, instance page, the up
     ]);
     const later = await (await get(t, `/admin/scheduler?${query}`, cookie)).text();
     expect(later).toContain(`${c?.id}\n${d?.id}</textarea>`);
-    expect(later).toContain(`<option value="${IMAGES.latest}" selected="" title="${IMAGES.latest}">1.2.0`);
+    expect(later).toContain(
+      `<option value="${IMAGES.latest}" selected="" title="${IMAGES.latest}">1.2.0`,
+    );
     expect(later).toContain('<option value="version_change" selected="">');
     expect(later).toContain('1 instance eligible');
     expect(later).toMatch(/Already have a pending action: <strong>1<\/strong>/);

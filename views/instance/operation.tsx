@@ -59,6 +59,7 @@ export function OperationPanel({
       id="operation"
       {...(active
         ? {
+            'data-poll': '',
             'hx-get': `/admin/instances/${instanceId}/operation`,
             'hx-trigger': 'every 2s',
             'hx-swap': 'outerHTML',

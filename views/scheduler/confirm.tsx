@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import { Flash } from '../components/flash.tsx';
 import { labelOf } from '../components/version.tsx';
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
@@ -20,6 +21,8 @@ export type ConfirmProps = {
   zone: string;
   /** Why the confirmation is shown again (the selection changed), if it is. */
   notice?: string | null;
+  /** The first page of the eligible instances (ConfirmInstances). */
+  instances?: Child;
 };
 
 /** Every field of the form, carried through the confirmation unchanged. */
@@ -121,9 +124,15 @@ export function ConfirmPage(p: ConfirmProps) {
           ? `${count(p.intervalMinutes, 'minute')} between stages.`
           : 'One stage.'}
       </p>
+      {p.instances ? (
+        <>
+          <h2>Instances</h2>
+          {p.instances}
+        </>
+      ) : null}
       <h2>Left out</h2>
       <ExclusionList exclusions={v.exclusions} names={p.names} />
-      <form method="post" action="/admin/scheduler" class="toolbar">
+      <form method="post" action="/admin/scheduler" class="toolbar" id="confirm-form">
         <Hidden values={p.values} />
         <input type="hidden" name="expectedEligible" value={String(v.eligible)} />
         {p.now ? null : <input type="hidden" name="runAtUtc" value={v.runAt.toISOString()} />}
