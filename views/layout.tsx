@@ -40,6 +40,32 @@ const HTMX_CONFIG = JSON.stringify({
   ],
 });
 
+/**
+ * How many scheduled actions run now, beside "Scheduler"; re-read every 15 s (empty at 0).
+ * Also the answer of GET /admin/overview/running, which replaces it.
+ */
+export function RunningCount({ running }: { running: number }) {
+  return (
+    <span
+      id="nav-running"
+      class={running ? 'count' : 'count-none'}
+      hx-get="/admin/overview/running"
+      hx-trigger="every 15s"
+      hx-swap="outerHTML"
+      {...(running
+        ? {
+            title: plural(running, {
+              one: '# scheduled action running now',
+              other: '# scheduled actions running now',
+            }),
+          }
+        : {})}
+    >
+      {running ? String(running) : ''}
+    </span>
+  );
+}
+
 export function Head({ title, assets }: { title: string; assets: AssetUrls }) {
   return (
     <head>
@@ -93,18 +119,7 @@ export function Layout({
             {(minimal ? [] : NAV).map((item) => (
               <a href={item.href} aria-current={item.key === active ? 'page' : undefined}>
                 {item.label}
-                {item.key === 'scheduler' && running ? (
-                  <span
-                    class="count"
-                    id="nav-running"
-                    title={plural(running, {
-                      one: '# scheduled action running now',
-                      other: '# scheduled actions running now',
-                    })}
-                  >
-                    {running}
-                  </span>
-                ) : null}
+                {item.key === 'scheduler' ? <RunningCount running={running} /> : null}
               </a>
             ))}
             <div class="who">

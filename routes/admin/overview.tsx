@@ -1,5 +1,11 @@
 import { Hono } from 'hono';
-import { fleetCounts, liveActions, recentFailures } from '../../src/overview/queries.ts';
+import {
+  fleetCounts,
+  liveActions,
+  recentFailures,
+  runningActionCount,
+} from '../../src/overview/queries.ts';
+import { RunningCount } from '../../views/layout.tsx';
 import { LiveActions, OverviewPage } from '../../views/pages/overview.tsx';
 import { type AppEnv, zoneOf } from '../env.ts';
 
@@ -22,6 +28,10 @@ export function overviewRoutes() {
 
   app.get('/overview/live', async (c) =>
     c.html(<LiveActions rows={await liveActions(c.get('deps').db)} zone={zoneOf(c)} />),
+  );
+
+  app.get('/overview/running', async (c) =>
+    c.html(<RunningCount running={await runningActionCount(c.get('deps').db)} />),
   );
 
   return app;

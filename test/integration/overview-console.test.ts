@@ -77,7 +77,7 @@ describe('the Overview at /admin', async () => {
   it('lists running and upcoming actions live, with a count in the navigation', async () => {
     const quiet = parse(await (await get(t, '/admin', cookie)).text());
     expect(quiet.querySelector('#overview-live')?.getAttribute('hx-get')).toBeUndefined();
-    expect(quiet.querySelector('#nav-running')).toBeNull();
+    expect(quiet.querySelector('#nav-running')?.text).toBe('');
 
     const running = await action({ status: 'running', applied: 1 });
     const later = await action({ status: 'scheduled', runAt: new Date(Date.now() + 3_600_000) });
@@ -87,6 +87,10 @@ describe('the Overview at /admin', async () => {
     expect(doc.querySelector('#nav-running')?.getAttribute('title')).toBe(
       '1 scheduled action running now',
     );
+    // It re-reads itself, so it follows actions starting and finishing.
+    expect(doc.querySelector('#nav-running')?.getAttribute('hx-trigger')).toBe('every 15s');
+    const refreshed = await (await get(t, '/admin/overview/running', cookie, hx)).text();
+    expect(refreshed).toMatch(/^<span id="nav-running" class="count"[^>]*>1<\/span>$/);
 
     const page = parse(await (await get(t, '/admin', cookie)).text());
     const rows = page.querySelectorAll('#overview-live tr[data-action-id]');
