@@ -50,16 +50,11 @@ async function targetsTable(
 
 async function renderDetail(c: Context<AppEnv>, id: string, q: TargetsQuery) {
   const action = await getAction(c.get('deps').db, id);
-  const { counts, table } = await targetsTable(c, action, q);
-  return c.render(
-    <ActionDetailPage
-      action={action}
-      pending={counts.pending ?? 0}
-      targets={table}
-      zone={zoneOf(c)}
-    />,
-    { title: 'Scheduled action', active: 'scheduler' },
-  );
+  const { table } = await targetsTable(c, action, q);
+  return c.render(<ActionDetailPage action={action} targets={table} zone={zoneOf(c)} />, {
+    title: 'Scheduled action',
+    active: 'scheduler',
+  });
 }
 
 /**

@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium)('console bugs of issue 14, in a real browser', asy
     const dialog = page.locator('#confirm-dialog');
     await expect.poll(() => dialog.isVisible()).toBe(true);
     expect(await dialog.locator('h2').textContent()).toBe('Cancel this action?');
-    expect(await dialog.textContent()).toContain('9 pending targets are cancelled');
+    expect(await dialog.textContent()).toContain('Its 9 pending targets are cancelled');
     expect(await page.textContent('#confirm-ok')).toBe('Cancel 9 pending targets');
     await page.click('#confirm-cancel');
     expect(await dialog.isVisible()).toBe(false);
@@ -183,7 +183,9 @@ describe.skipIf(!hasChromium)('console bugs of issue 14, in a real browser', asy
     await page.locator(`#instances-table input[name=ids][value="${fleet[7]?.id}"]`).check();
     await page.selectOption('select[name=targetImageTag]', IMAGES.old);
     await page.click('button:text("Apply now")');
-    expect(await page.textContent('#confirm-title')).toBe('Change the version of 1 ticked now?');
+    expect(await page.textContent('#confirm-title')).toBe(
+      'Change the version of 1 ticked instance now?',
+    );
     expect(await page.textContent('#confirm-ok')).toBe('Change 1 now');
     await page.click('#confirm-ok');
     await page.waitForURL(/\/admin\/scheduler\/[0-9a-f-]{36}$/);

@@ -57,6 +57,7 @@ export const APP_JS = `(function () {
     updateCounts();
   });
 
+  var plurals = typeof Intl.PluralRules === 'function' ? new Intl.PluralRules('en') : null;
   // Confirmation: caught in the capture phase, before htmx sees the submit; sent again
   // (once, marked) when the admin goes ahead.
   var dialog = null;
@@ -74,13 +75,17 @@ export const APP_JS = `(function () {
     event.preventDefault();
     event.stopImmediatePropagation();
     var countName = asking.getAttribute('data-confirm-count');
-    var n = countName ? ticked(countName) : 0;
-    if (countName && n === 0 && asking.hasAttribute('data-confirm-none')) {
+    var countFrom = asking.getAttribute('data-confirm-count-from');
+    var source = countFrom && document.querySelector(countFrom);
+    var n = countName ? ticked(countName) : source ? Number(source.value) || 0 : 0;
+    if ((countName || source) && n === 0 && asking.hasAttribute('data-confirm-none')) {
       inline(asking.getAttribute('data-confirm-none'), 'error');
       return;
     }
+    var one = plurals ? plurals.select(n) === 'one' : n === 1;
     var fill = function (attr) {
-      return (asking.getAttribute(attr) || '').split('{n}').join(String(n));
+      var text = (one && asking.getAttribute(attr + '-one')) || asking.getAttribute(attr) || '';
+      return text.split('{n}').join(n.toLocaleString('en'));
     };
     dialog = dialog || document.getElementById('confirm-dialog');
     if (!dialog || !dialog.showModal) {

@@ -4,28 +4,41 @@
  * ahead says it again with the count ("Cancel 12 targets").
  *
  * `{n}` in any text is replaced, when the dialog opens, by the number of ticked checkboxes
- * named `count`; with `none`, nothing ticked shows that message instead of the dialog.
+ * named `count`, or by the value of the `<data>` element `countFrom` selects (a count a poll
+ * keeps current, e.g. an action's pending targets); with `none`, a count of zero shows that
+ * message instead of the dialog.
  */
+/** A text, or its two English plural forms when it counts `{n}` (picked with Intl.PluralRules). */
+export type ConfirmText = string | { one: string; other: string };
+
 export type ConfirmSpec = {
   /** The question, e.g. "Cancel this action?". */
-  title: string;
+  title: ConfirmText;
   /** What follows from it, in a sentence or two. */
-  detail?: string;
+  detail?: ConfirmText;
   /** The button that goes ahead, e.g. "Cancel 12 targets". */
-  ok: string;
+  ok: ConfirmText;
   tone?: 'danger' | 'primary';
   count?: string;
+  countFrom?: string;
   none?: string;
 };
 
 /** Attributes for a `<form>` (or a submit button) that asks first. */
 export function confirmAttrs(c: ConfirmSpec): Record<string, string> {
+  const text = (name: string, t: ConfirmText | undefined): Record<string, string> =>
+    t === undefined
+      ? {}
+      : typeof t === 'string'
+        ? { [name]: t }
+        : { [name]: t.other, [`${name}-one`]: t.one };
   return {
-    'data-confirm': c.title,
-    'data-confirm-ok': c.ok,
+    ...text('data-confirm', c.title),
+    ...text('data-confirm-ok', c.ok),
     'data-confirm-tone': c.tone ?? 'danger',
-    ...(c.detail ? { 'data-confirm-detail': c.detail } : {}),
+    ...text('data-confirm-detail', c.detail),
     ...(c.count ? { 'data-confirm-count': c.count } : {}),
+    ...(c.countFrom ? { 'data-confirm-count-from': c.countFrom } : {}),
     ...(c.none ? { 'data-confirm-none': c.none } : {}),
   };
 }

@@ -42,7 +42,10 @@ export function BulkToolbar({
       <button
         type="submit"
         {...confirmAttrs({
-          title: 'Change the version of {n} ticked now?',
+          title: {
+            one: 'Change the version of {n} ticked instance now?',
+            other: 'Change the version of {n} ticked instances now?',
+          },
           detail:
             'One stage, due now: each machine restarts on the chosen version; follow it on the page that opens.',
           ok: 'Change {n} now',

@@ -2,12 +2,12 @@ import type { Child } from 'hono/jsx';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
 import { Version } from '../components/version.tsx';
-import { count, plural } from '../plural.ts';
+import { count } from '../plural.ts';
 import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
 
 /** Cancel (while anything can still be cancelled) and resume (when halted), each confirmed. */
-function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
+function Controls({ a }: { a: ActionDetailView }) {
   const cancellable = isLive(a.status) || a.status === 'halted';
   if (!cancellable) return null;
   return (
@@ -34,11 +34,14 @@ function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
         action={`/admin/scheduler/${a.id}/cancel`}
         {...confirmAttrs({
           title: 'Cancel this action?',
-          detail: `${plural(pending, {
-            one: '# pending target is cancelled',
-            other: '# pending targets are cancelled',
-          })}; targets being applied finish and record their outcome.`,
-          ok: `Cancel ${count(pending, 'pending target')}`,
+          // {n}: the pending count as the targets table's poll last read it.
+          detail: {
+            one: 'Its {n} pending target is cancelled; a target being applied finishes and records its outcome.',
+            other:
+              'Its {n} pending targets are cancelled; targets being applied finish and record their outcome.',
+          },
+          ok: { one: 'Cancel {n} pending target', other: 'Cancel {n} pending targets' },
+          countFrom: '#pending-targets',
         })}
       >
         <button type="submit" class="danger">
@@ -53,13 +56,7 @@ function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
  * One scheduled action: what it does and why, its live progress and stages, the controls
  * to cancel or resume it, and its targets.
  */
-export function ActionDetailPage(p: {
-  action: ActionDetailView;
-  /** Targets still pending (what "Cancel action" cancels). */
-  pending: number;
-  targets: Child;
-  zone: string;
-}) {
+export function ActionDetailPage(p: { action: ActionDetailView; targets: Child; zone: string }) {
   const a = p.action;
   return (
     <>
@@ -108,7 +105,7 @@ export function ActionDetailPage(p: {
               : `halt above ${a.failureThresholdPercent}% failed`}
           </dd>
         </dl>
-        <Controls a={a} pending={p.pending} />
+        <Controls a={a} />
       </section>
       <section class="panel">
         <h2>Progress</h2>

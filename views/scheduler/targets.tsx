@@ -92,6 +92,8 @@ export function TargetsTable(p: {
   const url = `/admin/scheduler/${p.actionId}`;
   return (
     <div id="targets-table" data-live={p.live ? 'true' : 'false'}>
+      {/* Polled with the table: what "Cancel action" would cancel, for its dialog. */}
+      <data id="pending-targets" value={String(p.counts.pending ?? 0)} hidden />
       {p.live ? (
         <div
           hidden
