@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { AppError, TooManyRequestsError } from '../src/lib/errors.ts';
 import type { Logger } from '../src/lib/log.ts';
-import { type AssetUrls, Layout } from '../views/layout.tsx';
+import { Layout } from '../views/layout.tsx';
 import { ErrorContent, ErrorPage } from '../views/pages/error.tsx';
 import { count } from '../views/plural.ts';
 import type { AppEnv } from './env.ts';
@@ -83,9 +83,6 @@ export function validationHook(
   });
 }
 
-// Only when an error happens before the asset manifest is ready (it is built at start).
-const FALLBACK_ASSETS: AssetUrls = { css: '', js: '', htmx: '' };
-
 const isHtmlRoute = (c: Context) => c.req.path === '/admin' || c.req.path.startsWith('/admin/');
 
 function htmlError(
@@ -107,10 +104,10 @@ function htmlError(
     );
   }
   const view = { status, title, detail, requestId: requestId ?? null };
-  const assets = c.get('assets')?.urls ?? FALLBACK_ASSETS;
+  const assets = c.get('assets')?.urls ?? null;
   const admin = c.get('admin');
   // Signed in: the console frame with its navigation, so the way on is one click away.
-  if (admin)
+  if (admin && assets)
     return c.html(
       <Layout
         title={title}

@@ -21,10 +21,16 @@ function options(c: Context<AppEnv>) {
   };
 }
 
+/** Longest text kept: a cookie holds about 4 KB, and a flash is a sentence or two. */
+const MAX_TEXT = 1000;
+
 /** Queues `message` for the next page this browser renders (valid for 5 minutes). */
 export async function setFlash(c: Context<AppEnv>, message: FlashMessage): Promise<void> {
   const { path, secure, prefix } = options(c);
-  await setSignedCookie(c, NAME, JSON.stringify(message), c.get('deps').security.sessionSecret, {
+  const text =
+    message.text.length > MAX_TEXT ? `${message.text.slice(0, MAX_TEXT - 1)}…` : message.text;
+  const value = JSON.stringify({ tone: message.tone, text });
+  await setSignedCookie(c, NAME, value, c.get('deps').security.sessionSecret, {
     httpOnly: true,
     sameSite: 'Lax',
     path,

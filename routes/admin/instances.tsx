@@ -192,7 +192,11 @@ export function instanceRoutes() {
       const ids = err instanceof AppError ? err.extra.conflictingInstanceIds : undefined;
       if (err instanceof AppError && Array.isArray(ids)) {
         const names = await instanceNames(c.get('deps').db, ids);
-        const named = ids.map((id) => names.get(id) ?? id).join(', ');
+        const named =
+          ids
+            .slice(0, 10)
+            .map((id) => names.get(id) ?? id)
+            .join(', ') + (ids.length > 10 ? `, and ${ids.length - 10} more` : '');
         return back(c, {
           tone: 'error',
           text: `Nothing was changed: ${plural(ids.length, {

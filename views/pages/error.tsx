@@ -42,11 +42,21 @@ export function ErrorContent(p: ErrorView & { signedIn: boolean }) {
   );
 }
 
-/** A full error page for a viewer who is not signed in: the stylesheet, no navigation. */
-export function ErrorPage(p: ErrorView & { assets: AssetUrls }) {
+/**
+ * A full error page for a viewer who is not signed in: the stylesheet, no navigation.
+ * `assets` is null only for an error before the asset manifest was read (a bare page then).
+ */
+export function ErrorPage(p: ErrorView & { assets: AssetUrls | null }) {
   return (
     <html lang="en">
-      <Head title={p.title} assets={p.assets} />
+      {p.assets ? (
+        <Head title={p.title} assets={p.assets} />
+      ) : (
+        <head>
+          <meta charset="utf-8" />
+          <title>{`${p.title} · fleetwarden`}</title>
+        </head>
+      )}
       <body>
         <main class="login">
           <ErrorContent {...p} signedIn={false} />
