@@ -1,5 +1,5 @@
 import { confirmAttrs } from '../components/confirm.tsx';
-import { labelOf } from '../components/version.tsx';
+import { labelOf, Version } from '../components/version.tsx';
 export type ActionsProps = {
   instanceId: string;
   status: string;
@@ -87,7 +87,7 @@ export function ActionsPanel(p: ActionsProps) {
           Upgrade to latest now
         </button>{' '}
         <span class="muted small">
-          {latestDiffers ? <code>{p.latestImageTag}</code> : 'Already on the latest image.'}
+          {latestDiffers ? <Version tag={p.latestImageTag} /> : 'Already on the latest image.'}
           {p.pinnedImageTag && latestDiffers ? ' (replaces the pin)' : ''}
         </span>
       </form>
