@@ -29,6 +29,7 @@ export function deliveryRoutes() {
         filter={{ path: q.path, state: q.state }}
         emulated={deps.config.qstash.emulated}
         zone={zoneOf(c)}
+        readAt={deps.clock.now()}
       />,
       page,
     );

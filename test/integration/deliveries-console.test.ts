@@ -38,6 +38,8 @@ describe('Deliveries page', async () => {
     expect(html).toContain('/api/callbacks/stage');
     expect(html).toContain('no such stage');
     expect(html).toContain('fleetwarden-sweep');
+    // A snapshot, and it says so.
+    expect(html).toContain('as read at <time');
     expect(html).not.toContain('No sweep has run yet');
     const failedOnly = await (await get(t, '/admin/deliveries?state=FAILED', cookie)).text();
     const recent = failedOnly.slice(
