@@ -4,7 +4,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { AppError, TooManyRequestsError } from '../src/lib/errors.ts';
 import type { Logger } from '../src/lib/log.ts';
-import { ErrorPage } from '../views/pages/error.tsx';
+import { Layout } from '../views/layout.tsx';
+import { ErrorContent, ErrorPage } from '../views/pages/error.tsx';
+import { count } from '../views/plural.ts';
 import type { AppEnv } from './env.ts';
 
 /**
@@ -83,7 +85,7 @@ export function validationHook(
     status: 400,
     code: 'invalid-request',
     title: 'Invalid request',
-    detail: `The request has ${errors.length} invalid field${errors.length === 1 ? '' : 's'}.`,
+    detail: `The request has ${count(errors.length, 'invalid field')}.`,
     errors,
   });
 }
@@ -108,10 +110,25 @@ function htmlError(
       status as ContentfulStatusCode,
     );
   }
-  return c.html(
-    <ErrorPage status={status} title={title} detail={detail} requestId={requestId ?? null} />,
-    status as ContentfulStatusCode,
-  );
+  const view = { status, title, detail, requestId: requestId ?? null };
+  const assets = c.get('assets')?.urls ?? null;
+  const admin = c.get('admin');
+  // Signed in: the console frame with its navigation, so the way on is one click away.
+  if (admin && assets)
+    return c.html(
+      <Layout
+        title={title}
+        assets={assets}
+        admin={{ email: admin.email }}
+        zone={c.get('timeZone') ?? 'UTC'}
+        zoneSource={admin.timeZone ? 'admin' : 'browser'}
+        minimal={admin.mustChangePassword}
+      >
+        <ErrorContent {...view} signedIn />
+      </Layout>,
+      status as ContentfulStatusCode,
+    );
+  return c.html(<ErrorPage {...view} assets={assets} />, status as ContentfulStatusCode);
 }
 
 /** The one error handler: typed errors become problems (JSON) or an error page (console). */

@@ -1,9 +1,13 @@
 import type { Child } from 'hono/jsx';
+import { ConfirmDialog } from './components/confirm.tsx';
+import { Flash, type FlashMessage } from './components/flash.tsx';
 import { zoneLabel } from './format.ts';
+import { plural } from './plural.ts';
 
 export type AssetUrls = { css: string; js: string; htmx: string };
 
 export type NavKey =
+  | 'overview'
   | 'instances'
   | 'scheduler'
   | 'cli-runs'
@@ -13,6 +17,7 @@ export type NavKey =
   | 'settings';
 
 const NAV: { key: NavKey; href: string; label: string }[] = [
+  { key: 'overview', href: '/admin', label: 'Overview' },
   { key: 'instances', href: '/admin/instances', label: 'Instances' },
   { key: 'scheduler', href: '/admin/scheduler', label: 'Scheduler' },
   { key: 'cli-runs', href: '/admin/cli-runs', label: 'CLI runs' },
@@ -34,6 +39,32 @@ const HTMX_CONFIG = JSON.stringify({
     { code: '[45]..', swap: true, error: true },
   ],
 });
+
+/**
+ * How many scheduled actions run now, beside "Scheduler"; re-read every 15 s (empty at 0).
+ * Also the answer of GET /admin/overview/running, which replaces it.
+ */
+export function RunningCount({ running }: { running: number }) {
+  return (
+    <span
+      id="nav-running"
+      class={running ? 'count' : 'count-none'}
+      hx-get="/admin/overview/running"
+      hx-trigger="every 15s"
+      hx-swap="outerHTML"
+      {...(running
+        ? {
+            title: plural(running, {
+              one: '# scheduled action running now',
+              other: '# scheduled actions running now',
+            }),
+          }
+        : {})}
+    >
+      {running ? String(running) : ''}
+    </span>
+  );
+}
 
 export function Head({ title, assets }: { title: string; assets: AssetUrls }) {
   return (
@@ -58,6 +89,9 @@ export function Layout({
   admin,
   zone,
   zoneSource,
+  flash,
+  minimal,
+  running = 0,
   children,
 }: {
   title: string;
@@ -66,6 +100,11 @@ export function Layout({
   admin: { email: string };
   zone: string;
   zoneSource: 'admin' | 'browser';
+  flash?: FlashMessage | null;
+  /** Only the brand and sign-out (an admin who must choose a password first can go nowhere else). */
+  minimal?: boolean;
+  /** Scheduled actions running now: a count beside "Scheduler". */
+  running?: number;
   children: Child;
 }) {
   return (
@@ -77,9 +116,10 @@ export function Layout({
             <a class="brand" href="/admin">
               fleetwarden
             </a>
-            {NAV.map((item) => (
+            {(minimal ? [] : NAV).map((item) => (
               <a href={item.href} aria-current={item.key === active ? 'page' : undefined}>
                 {item.label}
+                {item.key === 'scheduler' ? <RunningCount running={running} /> : null}
               </a>
             ))}
             <div class="who">
@@ -92,8 +132,11 @@ export function Layout({
               </form>
             </div>
           </nav>
+          <ConfirmDialog />
           <main>
-            <div id="flash" aria-live="polite" />
+            <div id="flash" aria-live="polite">
+              {flash ? <Flash tone={flash.tone}>{flash.text}</Flash> : null}
+            </div>
             {children}
           </main>
         </div>

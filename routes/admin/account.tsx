@@ -5,6 +5,7 @@ import { revokeAllSessions } from '../../src/auth/sessions.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { PasswordPage } from '../../views/pages/password.tsx';
 import { type AppEnv, ctxOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { htmlValidator } from './validate.ts';
 
 const PasswordForm = z.object({
@@ -63,18 +64,25 @@ export function accountRoutes() {
     }
     // Other browsers signed in as this admin are signed out; this one stays.
     await revokeAllSessions(c.get('deps').db, admin.id, c.get('deps').clock.now(), session.id);
-    if (forced) return c.redirect('/admin', 303);
-    return c.render(<PasswordPage forced={false} done />, page);
+    return redirectWithFlash(c, forced ? '/admin' : '/admin/settings', {
+      tone: 'ok',
+      text: forced
+        ? 'Your own password is set: use it from now on. Welcome to fleetwarden.'
+        : 'Your password was changed. Other sessions were signed out.',
+    });
   });
 
   app.post('/time-zone', htmlValidator('form', TimeZoneForm), async (c) => {
     const admin = c.get('admin');
     if (!admin) throw new Error('account route without a session');
-    await setAdminTimeZone({
-      ctx: ctxOf(c),
-      input: { adminId: admin.id, timeZone: c.req.valid('form').timeZone || null },
+    const timeZone = c.req.valid('form').timeZone || null;
+    await setAdminTimeZone({ ctx: ctxOf(c), input: { adminId: admin.id, timeZone } });
+    return redirectWithFlash(c, '/admin/settings', {
+      tone: 'ok',
+      text: timeZone
+        ? `Saved: times are shown in ${timeZone}.`
+        : "Saved: times are shown in your browser's zone.",
     });
-    return c.redirect('/admin/settings', 303);
   });
 
   return app;

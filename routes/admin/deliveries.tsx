@@ -7,6 +7,7 @@ import {
 } from '../../src/doorbells/deliveries.ts';
 import { DeliveriesPage } from '../../views/deliveries/page.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { htmlValidator } from './validate.ts';
 
 const opt = (max: number) =>
@@ -18,38 +19,36 @@ export function deliveryRoutes() {
   const app = new Hono<AppEnv>();
   const page = { title: 'Deliveries', active: 'deliveries' as const };
 
-  app.get(
-    '/',
-    htmlValidator('query', z.object({ path: opt(200), state: opt(20), notice: opt(40) })),
-    async (c) => {
-      const deps = c.get('deps');
-      const q = c.req.valid('query');
-      const overview = await deliveriesOverview(deps, q);
-      const notices: Record<string, string> = {
-        retried: 'The dead letter was published again.',
-        deleted: 'The dead letter was deleted.',
-      };
-      return c.render(
-        <DeliveriesPage
-          {...overview}
-          filter={{ path: q.path, state: q.state }}
-          emulated={deps.config.qstash.emulated}
-          zone={zoneOf(c)}
-          notice={q.notice ? (notices[q.notice] ?? null) : null}
-        />,
-        page,
-      );
-    },
-  );
+  app.get('/', htmlValidator('query', z.object({ path: opt(200), state: opt(20) })), async (c) => {
+    const deps = c.get('deps');
+    const q = c.req.valid('query');
+    const overview = await deliveriesOverview(deps, q);
+    return c.render(
+      <DeliveriesPage
+        {...overview}
+        filter={{ path: q.path, state: q.state }}
+        emulated={deps.config.qstash.emulated}
+        zone={zoneOf(c)}
+        readAt={deps.clock.now()}
+      />,
+      page,
+    );
+  });
 
   app.post('/dlq/:id/retry', htmlValidator('param', DlqParam), async (c) => {
     await retryDeadLetter({ ctx: ctxOf(c), input: { dlqId: c.req.valid('param').id } });
-    return c.redirect('/admin/deliveries?notice=retried', 303);
+    return redirectWithFlash(c, '/admin/deliveries', {
+      tone: 'ok',
+      text: 'The dead letter was published again.',
+    });
   });
 
   app.post('/dlq/:id/delete', htmlValidator('param', DlqParam), async (c) => {
     await deleteDeadLetter({ ctx: ctxOf(c), input: { dlqId: c.req.valid('param').id } });
-    return c.redirect('/admin/deliveries?notice=deleted', 303);
+    return redirectWithFlash(c, '/admin/deliveries', {
+      tone: 'ok',
+      text: 'The dead letter was deleted.',
+    });
   });
 
   return app;

@@ -10,6 +10,7 @@ import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
+import { overviewRoutes } from './overview.tsx';
 import { renderer } from './renderer.tsx';
 import { schedulerRoutes } from './scheduler.tsx';
 import { schedulerDetailRoutes } from './scheduler-detail.tsx';
@@ -20,18 +21,27 @@ const COMING: {
   title: string;
   active: 'cli-runs' | 'agents';
   description: string;
+  meanwhile: { href: string; label: string }[];
 }[] = [
   {
     path: '/cli-runs',
     title: 'CLI runs',
     active: 'cli-runs',
     description: 'CLI recovery runs inside instances will be started and followed here.',
+    meanwhile: [
+      { href: '/admin/instances?status=failed', label: 'Failed instances' },
+      { href: '/admin/scheduler', label: 'Schedule a restart' },
+    ],
   },
   {
     path: '/agents',
     title: 'Agents',
     active: 'agents',
     description: 'Agents and their cron triggers will be listed here.',
+    meanwhile: [
+      { href: '/admin/instances', label: 'Instances' },
+      { href: '/admin/deliveries', label: 'Deliveries (doorbells and schedules)' },
+    ],
   },
 ];
 
@@ -50,7 +60,7 @@ export function adminRoutes() {
   app.use(renderer);
   app.route('/', loginRoutes());
   app.use(requireAdminSession());
-  app.get('/', (c) => c.redirect('/admin/instances', 303));
+  app.route('/', overviewRoutes());
   app.route('/instances', instanceRoutes());
   app.route('/instances', instanceDetailRoutes());
   app.route('/scheduler', schedulerRoutes());
@@ -61,10 +71,17 @@ export function adminRoutes() {
   app.route('/account', accountRoutes());
   for (const page of COMING) {
     app.get(page.path, (c) =>
-      c.render(<PlaceholderPage title={page.title} description={page.description} />, {
-        title: page.title,
-        active: page.active,
-      }),
+      c.render(
+        <PlaceholderPage
+          title={page.title}
+          description={page.description}
+          meanwhile={page.meanwhile}
+        />,
+        {
+          title: page.title,
+          active: page.active,
+        },
+      ),
     );
   }
   return app;

@@ -11,30 +11,25 @@ import { OperationPanel } from '../../views/instance/operation.tsx';
 import { InstancePage } from '../../views/pages/instance.tsx';
 import { instanceDetailJson } from '../api/admin/instance-json.ts';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { htmlValidator } from './validate.ts';
 
 const IdParam = z.object({ id: z.uuid() });
-const NOTICES: Record<string, string> = {
+const DONE = {
   requested: 'Action started. Its progress is shown under Current action.',
   pinned: 'Pin saved.',
   unpinned: 'Pin removed.',
   'scheduled-cancelled': 'The scheduled action was cancelled for this instance.',
   'batch-cancelled': 'The whole scheduled batch was cancelled.',
-};
+} as const;
 
-async function renderPage(
-  c: Context<AppEnv>,
-  id: string,
-  flash: { tone: 'ok' | 'error'; text: string } | null,
-  status: 200 | 409 | 422 = 200,
-) {
+async function renderPage(c: Context<AppEnv>, id: string) {
   const deps = c.get('deps');
   const [data, upcoming] = await Promise.all([
     instancePageData(deps, id),
     upcomingForInstance(deps.db, id),
   ]);
   const live = data.live ? instanceDetailJson(data).live : null;
-  c.status(status);
   return c.render(
     <InstancePage
       instance={data.instance}
@@ -50,22 +45,30 @@ async function renderPage(
         availableTags: data.availableTags,
       }}
       zone={zoneOf(c)}
-      flash={flash}
     />,
     { title: data.instance.name, active: 'instances' },
   );
 }
 
-/** Runs a verb; a 409/422 re-renders the page with the reason instead of an error page. */
-async function act(c: Context<AppEnv>, id: string, run: () => Promise<unknown>, notice: string) {
+/**
+ * Runs a verb, then back to the instance's page (POST-redirect-GET) with a one-shot message:
+ * what was done, or why a 409/422 refused it.
+ */
+async function act(
+  c: Context<AppEnv>,
+  id: string,
+  run: () => Promise<unknown>,
+  done: keyof typeof DONE,
+) {
+  const page = `/admin/instances/${id}`;
   try {
     await run();
   } catch (err) {
     if (err instanceof AppError && (err.status === 409 || err.status === 422))
-      return renderPage(c, id, { tone: 'error', text: err.message }, err.status);
+      return redirectWithFlash(c, page, { tone: 'error', text: err.message });
     throw err;
   }
-  return c.redirect(`/admin/instances/${id}?notice=${notice}`, 303);
+  return redirectWithFlash(c, page, { tone: 'ok', text: DONE[done] });
 }
 
 const ActionForm = z.object({
@@ -77,19 +80,7 @@ const ActionForm = z.object({
 export function instanceDetailRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get(
-    '/:id',
-    htmlValidator('param', IdParam),
-    htmlValidator('query', z.object({ notice: z.string().max(30).optional() })),
-    async (c) => {
-      const notice = c.req.valid('query').notice;
-      return renderPage(
-        c,
-        c.req.valid('param').id,
-        notice && NOTICES[notice] ? { tone: 'ok', text: NOTICES[notice] } : null,
-      );
-    },
-  );
+  app.get('/:id', htmlValidator('param', IdParam), (c) => renderPage(c, c.req.valid('param').id));
 
   app.get('/:id/live', htmlValidator('param', IdParam), async (c) => {
     const deps = c.get('deps');

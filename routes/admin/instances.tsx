@@ -14,12 +14,11 @@ import {
 import { provisionInstance } from '../../src/fleet/provision.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { scheduleAction } from '../../src/scheduler/schedule.ts';
-import {
-  type InstancesFlash,
-  InstancesPage,
-  InstancesTable,
-} from '../../views/pages/instances.tsx';
+import type { FlashMessage } from '../../views/components/flash.tsx';
+import { InstancesPage, InstancesTable } from '../../views/pages/instances.tsx';
+import { count, plural } from '../../views/plural.ts';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
 const ProvisionForm = z.object({
@@ -29,6 +28,8 @@ const ProvisionForm = z.object({
   imageTag: z.string().max(300).optional(),
 });
 
+export const PAGE_SIZES = [25, 50, 100, 200] as const;
+
 export const InstancesQuery = z.object({
   q: z.preprocess(emptyAsAbsent, z.string().trim().max(200).optional()),
   status: z.preprocess(emptyAsAbsent, z.enum(INSTANCE_STATUSES).optional()),
@@ -37,6 +38,14 @@ export const InstancesQuery = z.object({
   sort: z.preprocess(emptyAsAbsent, z.enum(INSTANCE_SORTS).default('created')),
   order: z.preprocess(emptyAsAbsent, z.enum(['asc', 'desc']).optional()),
   cursor: z.preprocess(emptyAsAbsent, z.string().max(1000).optional()),
+  /** Rows per page: one of PAGE_SIZES. */
+  limit: z.preprocess(
+    emptyAsAbsent,
+    z.coerce
+      .number()
+      .refine((n) => (PAGE_SIZES as readonly number[]).includes(n), 'one of 25, 50, 100, 200')
+      .optional(),
+  ),
 });
 
 /** The instances toolbar's "Apply now": the ticked rows (one `ids` field each) and a version. */
@@ -53,12 +62,7 @@ const ApplyNowForm = z.object({
 export function instanceRoutes() {
   const app = new Hono<AppEnv>();
 
-  const list = async (
-    c: Context<AppEnv>,
-    q: z.infer<typeof InstancesQuery>,
-    flash?: InstancesFlash,
-    status: 200 | 400 | 409 | 422 = 200,
-  ) => {
+  const list = async (c: Context<AppEnv>, q: z.infer<typeof InstancesQuery>) => {
     const { db, config } = c.get('deps');
     // htmx filter/sort/page requests want the table alone; boosted form posts want the page.
     const fragment = Boolean(c.req.header('HX-Request') && !c.req.header('HX-Boosted'));
@@ -70,7 +74,7 @@ export function instanceRoutes() {
       imageTag: q.imageTag,
     };
     const [page, total, facets, catalog] = await Promise.all([
-      listInstances(db, { ...filter, sort: q.sort, order, cursor: q.cursor }),
+      listInstances(db, { ...filter, sort: q.sort, order, cursor: q.cursor, limit: q.limit ?? 50 }),
       countInstances(db, filter),
       fragment ? null : instanceFacets(db),
       fragment ? [] : listCatalog(db),
@@ -87,6 +91,7 @@ export function instanceRoutes() {
         imageTag: q.imageTag,
         sort: q.sort,
         order,
+        limit: q.limit && q.limit !== 50 ? String(q.limit) : undefined,
       },
       facets: {
         regions: facets?.regions ?? [],
@@ -96,13 +101,11 @@ export function instanceRoutes() {
       zone: zoneOf(c),
     };
     if (fragment) return c.html(<InstancesTable {...props} />);
-    c.status(status);
     return c.render(
       <InstancesPage
         {...props}
         flyApp={config.fly.appName}
         availableTags={catalog.filter((i) => i.status === 'available').map((i) => i.imageTag)}
-        {...(flash ? { flash } : {})}
       />,
       {
         title: 'Instances',
@@ -113,9 +116,12 @@ export function instanceRoutes() {
 
   app.get('/', htmlValidator('query', InstancesQuery), (c) => list(c, c.req.valid('query')));
 
+  // Every form here ends with POST-redirect-GET: back to the list, the outcome as a flash.
+  const back = (c: Context<AppEnv>, message: FlashMessage) =>
+    redirectWithFlash(c, '/admin/instances', message);
   const failed = (c: Context<AppEnv>, err: unknown) => {
     if (err instanceof AppError && (err.status === 409 || err.status === 422))
-      return list(c, InstancesQuery.parse({}), { tone: 'error', text: err.message }, err.status);
+      return back(c, { tone: 'error', text: err.message });
     throw err;
   };
 
@@ -126,7 +132,10 @@ export function instanceRoutes() {
         ctx: ctxOf(c),
         input: { ...form, imageTag: form.imageTag || null },
       });
-      return c.redirect(`/admin/instances/${instance.id}?notice=requested`, 303);
+      return redirectWithFlash(c, `/admin/instances/${instance.id}`, {
+        tone: 'ok',
+        text: 'Provisioning started. Its progress is shown under Current action.',
+      });
     } catch (err) {
       return failed(c, err);
     }
@@ -141,33 +150,29 @@ export function instanceRoutes() {
     async (c) => {
       try {
         const r = await importFlyApp({ ctx: ctxOf(c), input: c.req.valid('form') });
-        return list(c, InstancesQuery.parse({}), {
+        return back(c, {
           tone: 'ok',
-          text: `Imported ${r.imported} of ${r.machines} machines (${r.skipped} already known or destroyed).`,
+          text: `Imported ${r.imported} of ${count(r.machines, 'machine')} (${r.skipped} already known or destroyed).`,
         });
       } catch (err) {
         if (err instanceof FlyApiError)
-          return list(
-            c,
-            InstancesQuery.parse({}),
-            { tone: 'error', text: `Fly refused the import: ${err.message}` },
-            422,
-          );
+          return back(c, { tone: 'error', text: `Fly refused the import: ${err.message}` });
         return failed(c, err);
       }
     },
   );
 
+  // A form result's address reloaded or bookmarked: the list, not a 400.
+  app.get('/apply-now', (c) => c.redirect('/admin/instances', 303));
+
   // One stage, due now: the scheduler applies it at once and the action page follows it.
   app.post('/apply-now', htmlValidator('form', ApplyNowForm), async (c) => {
     const form = c.req.valid('form');
     if (!form.ids.length)
-      return list(
-        c,
-        InstancesQuery.parse({}),
-        { tone: 'error', text: 'Tick at least one instance first.' },
-        400,
-      );
+      return back(c, {
+        tone: 'error',
+        text: 'Nothing was changed: tick at least one instance first.',
+      });
     try {
       const { action } = await scheduleAction({
         ctx: ctxOf(c),
@@ -179,13 +184,26 @@ export function instanceRoutes() {
           reason: form.reason || `Applied now from the instances list by ${c.get('admin')?.email}`,
         },
       });
-      return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
+      return redirectWithFlash(c, `/admin/scheduler/${action.id}`, {
+        tone: 'ok',
+        text: `Applying ${count(form.ids.length, 'instance')} now. Progress shows here as it runs.`,
+      });
     } catch (err) {
       const ids = err instanceof AppError ? err.extra.conflictingInstanceIds : undefined;
       if (err instanceof AppError && Array.isArray(ids)) {
         const names = await instanceNames(c.get('deps').db, ids);
-        const named = ids.map((id) => names.get(id) ?? id).join(', ');
-        return failed(c, new AppError(409, err.code, err.title, `${err.message} ${named}.`));
+        const named =
+          ids
+            .slice(0, 10)
+            .map((id) => names.get(id) ?? id)
+            .join(', ') + (ids.length > 10 ? `, and ${ids.length - 10} more` : '');
+        return back(c, {
+          tone: 'error',
+          text: `Nothing was changed: ${plural(ids.length, {
+            one: '# instance already has a pending scheduled action',
+            other: '# instances already have a pending scheduled action',
+          })}: ${named}.`,
+        });
       }
       return failed(c, err);
     }

@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import { jsxRenderer } from 'hono/jsx-renderer';
+import { runningActionCount } from '../../src/overview/queries.ts';
 import { Layout, type NavKey } from '../../views/layout.tsx';
 import type { AppEnv } from '../env.ts';
+import { takeFlash } from './flash.ts';
 
 declare module 'hono' {
   interface ContextRenderer {
@@ -15,9 +17,14 @@ declare module 'hono' {
 
 /** Wraps console pages in the layout (`c.render(<Page/>, { title, active })`). */
 export const renderer = jsxRenderer(
-  ({ children, title, active }, c) => {
+  async ({ children, title, active }, c) => {
     const ctx = c as unknown as Context<AppEnv>;
     const admin = ctx.get('admin');
+    // A full page shows (and so consumes) the flash a POST-redirect-GET left for it.
+    const [flash, running] = await Promise.all([
+      takeFlash(ctx),
+      admin && !admin.mustChangePassword ? runningActionCount(ctx.get('deps').db) : 0,
+    ]);
     return (
       <Layout
         title={title}
@@ -26,6 +33,9 @@ export const renderer = jsxRenderer(
         admin={{ email: admin?.email ?? '' }}
         zone={ctx.get('timeZone') ?? 'UTC'}
         zoneSource={admin?.timeZone ? 'admin' : 'browser'}
+        flash={flash}
+        minimal={admin?.mustChangePassword ?? false}
+        running={running}
       >
         {children}
       </Layout>

@@ -10,26 +10,22 @@ import { ActionDetailPage } from '../../views/scheduler/detail.tsx';
 import { isLive, ProgressPanel } from '../../views/scheduler/progress.tsx';
 import { TargetsTable } from '../../views/scheduler/targets.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
 const IdParam = z.object({ id: z.uuid() });
 const TargetsQuery = z.object({
   status: z.preprocess(emptyAsAbsent, z.enum(TARGET_STATUSES).optional()),
   cursor: z.preprocess(emptyAsAbsent, z.string().max(1000).optional()),
-  notice: z.preprocess(emptyAsAbsent, z.string().max(30).optional()),
 });
 type TargetsQuery = z.infer<typeof TargetsQuery>;
 
-const NOTICES: Record<string, string> = {
-  scheduled: 'Scheduled. Progress shows here as it runs.',
-  cancelled: 'Action cancelled: its pending targets were cancelled.',
-  'target-cancelled': 'Target cancelled.',
-  resumed: 'Resumed.',
-  paused: 'Paused: targets being applied finish; nothing new starts until you resume.',
-  retried: 'Scheduled again: this new action retries the failed targets, starting now.',
-};
-
-async function targetsTable(c: Context<AppEnv>, id: string, q: TargetsQuery) {
+async function targetsTable(
+  c: Context<AppEnv>,
+  action: { id: string; status: string },
+  q: TargetsQuery,
+) {
+  const id = action.id;
   const { db } = c.get('deps');
   const [page, counts] = await Promise.all([
     listTargets(db, id, { status: q.status ? [q.status] : undefined, cursor: q.cursor }),
@@ -46,49 +42,41 @@ async function targetsTable(c: Context<AppEnv>, id: string, q: TargetsQuery) {
         status={q.status}
         counts={counts}
         statuses={TARGET_STATUSES}
+        live={isLive(action.status)}
+        cursor={q.cursor}
         zone={zoneOf(c)}
       />
     ),
   };
 }
 
-async function renderDetail(
-  c: Context<AppEnv>,
-  id: string,
-  q: TargetsQuery,
-  flash: { tone: 'ok' | 'error'; text: string } | null,
-  status: 200 | 409 | 422 = 200,
-) {
+async function renderDetail(c: Context<AppEnv>, id: string, q: TargetsQuery) {
   const action = await getAction(c.get('deps').db, id);
-  const { counts, table } = await targetsTable(c, id, q);
-  c.status(status);
-  return c.render(
-    <ActionDetailPage
-      action={action}
-      pending={counts.pending ?? 0}
-      targets={table}
-      flash={flash}
-      zone={zoneOf(c)}
-    />,
-    { title: 'Scheduled action', active: 'scheduler' },
-  );
+  const { table } = await targetsTable(c, action, q);
+  return c.render(<ActionDetailPage action={action} targets={table} zone={zoneOf(c)} />, {
+    title: 'Scheduled action',
+    active: 'scheduler',
+  });
 }
 
-/** A 409/422 re-renders the detail page with the reason instead of an error page. */
+/**
+ * A 409/422 goes back to the action's page with the reason as a flash (POST-redirect-GET:
+ * the address bar never keeps a `…/cancel` path that a reload would turn into a 404).
+ */
 function failed(c: Context<AppEnv>, id: string, err: unknown) {
   if (err instanceof AppError && (err.status === 409 || err.status === 422))
-    return renderDetail(c, id, {}, { tone: 'error', text: err.message }, err.status);
+    return redirectWithFlash(c, `/admin/scheduler/${id}`, { tone: 'error', text: err.message });
   throw err;
 }
 
-/** Runs a verb on the action, then back to its page with a notice. */
-async function act(c: Context<AppEnv>, id: string, run: () => Promise<unknown>, notice: string) {
+/** Runs a verb on the action, then back to its page with a one-shot message. */
+async function act(c: Context<AppEnv>, id: string, run: () => Promise<unknown>, done: string) {
   try {
     await run();
   } catch (err) {
     return failed(c, id, err);
   }
-  return c.redirect(`/admin/scheduler/${id}?notice=${notice}`, 303);
+  return redirectWithFlash(c, `/admin/scheduler/${id}`, { tone: 'ok', text: done });
 }
 
 /** Console: one scheduled action, its live progress, targets, pause, resume, cancel and retry. */
@@ -102,13 +90,12 @@ export function schedulerDetailRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
-      // htmx filter/page requests want the targets table alone.
+      // htmx filter/page requests, and the table's own poll, want the targets table alone.
       if (c.req.header('HX-Request') && !c.req.header('HX-Boosted')) {
-        await getAction(c.get('deps').db, id);
-        return c.html((await targetsTable(c, id, q)).table);
+        const action = await getAction(c.get('deps').db, id);
+        return c.html((await targetsTable(c, action, q)).table);
       }
-      const notice = q.notice ? NOTICES[q.notice] : undefined;
-      return renderDetail(c, id, q, notice ? { tone: 'ok', text: notice } : null);
+      return renderDetail(c, id, q);
     },
   );
 
@@ -121,17 +108,32 @@ export function schedulerDetailRoutes() {
 
   app.post('/:id/cancel', htmlValidator('param', IdParam), (c) => {
     const { id } = c.req.valid('param');
-    return act(c, id, () => cancelAction({ ctx: ctxOf(c), input: { actionId: id } }), 'cancelled');
+    return act(
+      c,
+      id,
+      () => cancelAction({ ctx: ctxOf(c), input: { actionId: id } }),
+      'Action cancelled: its pending targets were cancelled.',
+    );
   });
 
   app.post('/:id/resume', htmlValidator('param', IdParam), (c) => {
     const { id } = c.req.valid('param');
-    return act(c, id, () => resumeAction({ ctx: ctxOf(c), input: { actionId: id } }), 'resumed');
+    return act(
+      c,
+      id,
+      () => resumeAction({ ctx: ctxOf(c), input: { actionId: id } }),
+      'Resumed: the halted stages run again from now.',
+    );
   });
 
   app.post('/:id/pause', htmlValidator('param', IdParam), (c) => {
     const { id } = c.req.valid('param');
-    return act(c, id, () => pauseAction({ ctx: ctxOf(c), input: { actionId: id } }), 'paused');
+    return act(
+      c,
+      id,
+      () => pauseAction({ ctx: ctxOf(c), input: { actionId: id } }),
+      'Paused: targets being applied finish; nothing new starts until you resume.',
+    );
   });
 
   // The new action's page: that is where the retry's progress shows.
@@ -139,7 +141,10 @@ export function schedulerDetailRoutes() {
     const { id } = c.req.valid('param');
     try {
       const created = await retryFailedTargets({ ctx: ctxOf(c), input: { actionId: id } });
-      return c.redirect(`/admin/scheduler/${created.action.id}?notice=retried`, 303);
+      return redirectWithFlash(c, `/admin/scheduler/${created.action.id}`, {
+        tone: 'ok',
+        text: 'Scheduled again: this new action retries the failed targets, starting now.',
+      });
     } catch (err) {
       return failed(c, id, err);
     }
@@ -153,7 +158,10 @@ export function schedulerDetailRoutes() {
       const { id, targetId } = c.req.valid('param');
       try {
         const target = await cancelTarget({ ctx: ctxOf(c), input: { targetId } });
-        return c.redirect(`/admin/scheduler/${target.actionId}?notice=target-cancelled`, 303);
+        return redirectWithFlash(c, `/admin/scheduler/${target.actionId}`, {
+          tone: 'ok',
+          text: 'Target cancelled.',
+        });
       } catch (err) {
         return failed(c, id, err);
       }

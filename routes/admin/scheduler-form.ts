@@ -46,7 +46,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const invalid = (message: string) =>
   new AppError(400, 'invalid-request', 'Check the form', message);
 
-/** Pasted ids: one per line or separated by commas, spaces or semicolons. */
+/** Pasted ids or names: one per line or separated by commas, spaces or semicolons. */
 export function parseIds(raw: string | undefined): string[] {
   return (raw ?? '').split(/[\s,;]+/).filter(Boolean);
 }
@@ -80,7 +80,7 @@ export function toScheduleInputFromForm(
   let instances: z.input<typeof ScheduleRequest>['instances'];
   if (v.pick === 'ids') {
     const ids = parseIds(v.ids);
-    if (!ids.length) throw invalid('Paste at least one instance id, or choose by filter.');
+    if (!ids.length) throw invalid('Paste at least one instance name or id, or choose by filter.');
     const bad = ids.filter((id) => !UUID.test(id));
     if (bad.length)
       throw invalid(

@@ -1,7 +1,13 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { eligibleInstances } from '../../src/console/eligible.ts';
 import { listCatalog } from '../../src/fleet/catalog.ts';
-import { INSTANCE_STATUSES, instanceFacets, instanceNames } from '../../src/fleet/instances.ts';
+import {
+  INSTANCE_STATUSES,
+  instanceFacets,
+  instanceNames,
+  resolveInstanceRefs,
+} from '../../src/fleet/instances.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { ACTION_STATUSES } from '../../src/scheduler/model.ts';
@@ -12,12 +18,15 @@ import {
   type ScheduleInput,
   scheduleAction,
 } from '../../src/scheduler/schedule.ts';
+import { plural } from '../../views/plural.ts';
 import { ActionsTable } from '../../views/scheduler/actions.tsx';
 import { ConfirmPage } from '../../views/scheduler/confirm.tsx';
+import { CONFIRM_PAGE_SIZE, ConfirmInstances } from '../../views/scheduler/confirm-instances.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { type SchedulerFlash, SchedulerPage } from '../../views/scheduler/page.tsx';
 import { PreviewPanel } from '../../views/scheduler/preview.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { parseIds, SchedulerForm, toScheduleInputFromForm } from './scheduler-form.ts';
 import { emptyAsAbsent, htmlValidator } from './validate.ts';
 
@@ -31,6 +40,23 @@ type ActionsQuery = z.infer<typeof ActionsQuery>;
 
 const actionsPage = (c: Context<AppEnv>, q: ActionsQuery) =>
   listActions(c.get('deps').db, { ...q, status: q.status ? [q.status] : undefined });
+
+/**
+ * The form with pasted names replaced by ids (pasted ids are kept). A name that matches no
+ * instance is a 400 naming it, shown beside the form like any other mistake.
+ */
+async function withIds(c: Context<AppEnv>, values: SchedulerValues): Promise<SchedulerValues> {
+  if (values.pick !== 'ids') return values;
+  const { ids, unknown } = await resolveInstanceRefs(c.get('deps').db, parseIds(values.ids));
+  if (unknown.length)
+    throw new AppError(
+      400,
+      'invalid-request',
+      'Check the form',
+      `${plural(unknown.length, { one: 'No instance is named', other: 'No instances are named' })} ${unknown.slice(0, 10).join(', ')}${unknown.length > 10 ? ', …' : ''}.`,
+    );
+  return { ...values, ids: ids.join('\n') };
+}
 
 /** The first few excluded ids of each reason, named for the lists. */
 async function exclusionNames(c: Context<AppEnv>, p: Preview) {
@@ -50,7 +76,10 @@ async function renderConfirm(
   notice: string | null = null,
 ) {
   const preview = await previewSchedule(ctxOf(c), input, { strict: true });
-  const names = await exclusionNames(c, preview);
+  const [names, instances] = await Promise.all([
+    exclusionNames(c, preview),
+    confirmInstances(c, input, 0),
+  ]);
   if (notice) c.status(409);
   return c.render(
     <ConfirmPage
@@ -69,9 +98,19 @@ async function renderConfirm(
       names={names}
       zone={zoneOf(c)}
       notice={notice}
+      instances={instances}
     />,
     { title: 'Confirm scheduling', active: 'scheduler' },
   );
+}
+
+/** A page of the instances the confirmation is about. */
+async function confirmInstances(c: Context<AppEnv>, input: ScheduleInput, offset: number) {
+  const page = await eligibleInstances(c.get('deps').db, input, {
+    offset,
+    limit: CONFIRM_PAGE_SIZE,
+  });
+  return <ConfirmInstances rows={page.items} total={page.total} offset={offset} />;
 }
 
 /** What the confirmation page agreed to: the UTC instant and the eligible count. */
@@ -89,7 +128,9 @@ async function previewFor(c: Context<AppEnv>, values: SchedulerValues) {
   if (values.pick === 'ids' && !parseIds(values.ids).length)
     return <PreviewPanel {...base} preview={null} error={null} skipAlreadyScheduled={skip} />;
   try {
-    const input = toScheduleInputFromForm(values, zone, { requireReason: false });
+    const input = toScheduleInputFromForm(await withIds(c, values), zone, {
+      requireReason: false,
+    });
     const preview = await previewSchedule(ctxOf(c), input);
     const names = await exclusionNames(c, preview);
     return (
@@ -156,9 +197,13 @@ async function formFailed(c: Context<AppEnv>, values: SchedulerValues, err: unkn
   if (!(err instanceof AppError) || ![400, 409, 422].includes(err.status)) throw err;
   const ids = (err.extra.conflictingInstanceIds as string[] | undefined) ?? [];
   const names = await instanceNames(c.get('deps').db, ids);
+  // The domain's message counts with "instance(s)"; the console says it in words.
   const text =
     err.status === 409 && ids.length
-      ? `${err.message} Tick "Skip instances that already have a pending action" to leave them out:`
+      ? `${plural(ids.length, {
+          one: '# instance already has a pending scheduled action.',
+          other: '# instances already have a pending scheduled action.',
+        })} Tick "Skip instances that already have a pending action" to leave them out:`
       : err.message;
   return renderScheduler(
     c,
@@ -192,6 +237,28 @@ export function schedulerRoutes() {
     return renderScheduler(c, values, query);
   });
 
+  // The confirmation's instance list, a page at a time (its pager posts the hidden fields).
+  app.post(
+    '/confirm/instances',
+    htmlValidator('query', z.object({ offset: z.coerce.number().int().min(0).max(20_000) })),
+    htmlValidator('form', SchedulerForm),
+    async (c) => {
+      const values = c.req.valid('form');
+      const input = toScheduleInputFromForm(await withIds(c, values), zoneOf(c), {
+        requireReason: false,
+      });
+      return c.html(await confirmInstances(c, input, c.req.valid('query').offset));
+    },
+  );
+
+  // The confirmation is a POST result; its address reloaded (or bookmarked) is the form.
+  app.get('/confirm', (c) =>
+    redirectWithFlash(c, '/admin/scheduler', {
+      tone: 'warn',
+      text: 'Nothing was scheduled: a confirmation is not kept across reloads. Fill in the form and review again.',
+    }),
+  );
+
   app.post('/preview', htmlValidator('form', SchedulerForm), async (c) =>
     c.html(await previewFor(c, c.req.valid('form'))),
   );
@@ -207,7 +274,7 @@ export function schedulerRoutes() {
       return await renderConfirm(
         c,
         values,
-        toScheduleInputFromForm(values, zoneOf(c), { requireReason: true }),
+        toScheduleInputFromForm(await withIds(c, values), zoneOf(c), { requireReason: true }),
       );
     } catch (err) {
       return formFailed(c, values, err);
@@ -220,7 +287,9 @@ export function schedulerRoutes() {
   app.post('/', htmlValidator('form', Confirmed), async (c) => {
     const { confirmed: _, runAtUtc, expectedEligible, ...values } = c.req.valid('form');
     try {
-      const parsed = toScheduleInputFromForm(values, zoneOf(c), { requireReason: true });
+      const parsed = toScheduleInputFromForm(await withIds(c, values), zoneOf(c), {
+        requireReason: true,
+      });
       const input: ScheduleInput =
         runAtUtc && parsed.runAt !== 'now' ? { ...parsed, runAt: new Date(runAtUtc) } : parsed;
       if (expectedEligible !== undefined) {
@@ -234,7 +303,10 @@ export function schedulerRoutes() {
           );
       }
       const { action } = await scheduleAction({ ctx: ctxOf(c), input });
-      return c.redirect(`/admin/scheduler/${action.id}?notice=scheduled`, 303);
+      return redirectWithFlash(c, `/admin/scheduler/${action.id}`, {
+        tone: 'ok',
+        text: 'Scheduled. Progress shows here as it runs.',
+      });
     } catch (err) {
       return formFailed(c, values, err);
     }

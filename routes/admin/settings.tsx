@@ -12,6 +12,7 @@ import {
   SettingsPage,
 } from '../../views/pages/settings.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
+import { redirectWithFlash } from './flash.ts';
 import { htmlValidator } from './validate.ts';
 
 async function renderSettings(
@@ -127,7 +128,10 @@ export function settingsRoutes() {
         return renderSettings(c, { error: err.message }, 422);
       throw err;
     }
-    return c.redirect('/admin/settings#catalog', 303);
+    return redirectWithFlash(c, '/admin/settings#catalog', {
+      tone: 'ok',
+      text: 'Image catalog saved.',
+    });
   };
   app.post(
     '/images',

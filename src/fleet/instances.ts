@@ -218,6 +218,31 @@ export async function instanceNames(db: Db, ids: string[]): Promise<Map<string, 
   return new Map(rows.map((r) => [r.id, r.name]));
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Pasted instance references, each an id or an instance name, as ids (in the order given,
+ * duplicates once). Ids pass through unchecked (the scheduler reports unknown ids as not
+ * found); names are looked up exactly, and those that name no instance are `unknown`.
+ */
+export async function resolveInstanceRefs(
+  db: Db,
+  refs: string[],
+): Promise<{ ids: string[]; unknown: string[] }> {
+  const names = [...new Set(refs.filter((r) => !UUID.test(r)))];
+  const found = names.length
+    ? await db
+        .select({ id: instances.id, name: instances.name })
+        .from(instances)
+        .where(inArray(instances.name, names))
+    : [];
+  const byName = new Map(found.map((r) => [r.name, r.id]));
+  const ids = [
+    ...new Set(refs.map((r) => (UUID.test(r) ? r.toLowerCase() : byName.get(r))).filter(Boolean)),
+  ] as string[];
+  return { ids, unknown: names.filter((n) => !byName.has(n)) };
+}
+
 /** Values for the console's filter drop-downs. */
 export async function instanceFacets(db: Db): Promise<{ regions: string[]; imageTags: string[] }> {
   // A skip scan over the (region, id) index: one index probe per distinct region instead

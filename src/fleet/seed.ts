@@ -74,6 +74,8 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
     const region = REGIONS[i % REGIONS.length] ?? 'ams';
     const image = DEMO_IMAGES[i % 10 === 0 ? 0 : i % 4 === 0 ? 2 : 1] ?? DEMO_IMAGES[1];
     const name = `agent-${first.toLowerCase()}-${i}`;
+    // Instances appear an hour apart; the timeline's "created" event says the same time.
+    const createdAt = new Date(now.getTime() - (total - i) * 3_600_000);
     const [instance] = await deps.db
       .insert(instances)
       .values({
@@ -83,7 +85,7 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
         region,
         imageTag: image.imageTag,
         status: 'provisioning',
-        createdAt: new Date(now.getTime() - (total - i) * 3_600_000),
+        createdAt,
       })
       .returning();
     if (!instance) continue;
@@ -125,6 +127,7 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
       instanceId: instance.id,
       type: 'seeded',
       payload: { region, imageTag: image.imageTag },
+      at: createdAt,
     });
   }
   deps.log.info('seed.demo_fleet', { instances: total });

@@ -8,7 +8,8 @@ import { type Bench, type Emit, quantile } from './report.ts';
 const INSTANCES = 100_000;
 const REQUESTS = 200;
 
-async function seed(url: string) {
+/** 100,000 instances over six regions and three versions, with a few stopped and failed. */
+export async function seedInstances(url: string) {
   const database = await connect({ kind: 'postgres', url }, { maxConnections: 1 });
   try {
     await migrate(database);
@@ -36,7 +37,7 @@ async function seed(url: string) {
   }
 }
 
-async function timed(url: string, cookie: string): Promise<{ ms: number; body: string }> {
+export async function timed(url: string, cookie: string): Promise<{ ms: number; body: string }> {
   const started = performance.now();
   const res = await fetch(url, { headers: { Cookie: cookie } });
   const body = await res.text();
@@ -53,7 +54,7 @@ export const instancesListBench: Bench = {
     await adminQuery(pg.adminUrl, [`create database ${name}`]);
     const url = withDatabase(pg.adminUrl, name);
     const seedStarted = performance.now();
-    await seed(url);
+    await seedInstances(url);
     emit('seed_time', performance.now() - seedStarted, 'ms', { instances: INSTANCES });
 
     const port = await freePort();

@@ -1,5 +1,6 @@
 // `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one.
 // Prints one JSON object per figure (see report.ts); progress goes to stderr.
+import { consoleBench } from './console.ts';
 import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
@@ -17,6 +18,7 @@ const BENCHES: Bench[] = [
   scheduleTenThousandBench,
   schedulerLatenessBench,
   schedulerThroughputBench,
+  consoleBench,
 ];
 
 const wanted = process.argv.slice(2);

@@ -40,10 +40,17 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
     await page.fill('input[name=password]', admin.password);
     await page.click('button[type=submit]');
     await page.waitForURL(/\/admin\/account\/password/);
+    // Nothing else can be reached yet, so the navigation offers nothing else.
+    expect(await page.locator('nav.nav a[href="/admin/instances"]').count()).toBe(0);
     await page.fill('input[name=currentPassword]', admin.password);
     await page.fill('input[name=newPassword]', 'my own long password');
     await page.fill('input[name=confirmPassword]', 'my own long password');
     await page.click('main button[type=submit]');
+    // The Overview, saying the password took.
+    await page.waitForURL(/\/admin$/);
+    expect(await page.textContent('#flash')).toContain('Your own password is set');
+    expect(await page.textContent('#chart-status')).toContain('61 instances');
+    await page.click('nav.nav a:text("Instances")');
     await page.waitForURL(/\/admin\/instances/);
     expect(await page.textContent('#instances-table')).toContain('61 instances');
 
@@ -53,7 +60,7 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
 
     // Typing filters the table in place through htmx and updates the address.
     await page.fill('input[name=q]', 'zelda');
-    await expect.poll(() => page.textContent('#instances-table')).toContain('1 instance match');
+    await expect.poll(() => page.textContent('#instances-table')).toContain('1 instance matches');
     expect(page.url()).toContain('q=zelda');
     await page.fill('input[name=q]', '');
     await expect.poll(() => page.textContent('#instances-table')).toContain('61 instances');
@@ -81,7 +88,7 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
     await page.fill('input[name=email]', other.email);
     await page.fill('input[name=password]', other.password);
     await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin\/instances/);
+    await page.waitForURL(/\/admin$/);
     await page.goto(`${base}/admin/settings`);
     await page.fill('section:has(h2:text("Admin API tokens")) input[name=label]', 'browser token');
     await page.click('section:has(h2:text("Admin API tokens")) button[type=submit]');
@@ -94,8 +101,9 @@ describe.skipIf(!hasChromium)('admin console in a real browser', async () => {
 
     await page.goto(`${base}/admin/settings`);
     expect(await page.content()).not.toContain(secret);
-    page.once('dialog', (dialog) => dialog.accept());
     await page.click('tr:has-text("browser token") button:text("Revoke")');
+    expect(await page.textContent('#confirm-title')).toBe('Revoke "browser token"?');
+    await page.click('#confirm-ok');
     await expect.poll(() => page.textContent('tr:has-text("browser token")')).toContain('revoked');
     expect(
       (await fetch(`${base}/api/admin/me`, { headers: { Authorization: `Bearer ${secret}` } }))

@@ -32,20 +32,19 @@ describe.skipIf(!hasChromium)('instance actions in a real browser', async () => 
     await page.fill('input[name=email]', admin.email);
     await page.fill('input[name=password]', admin.password);
     await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin\/instances/);
+    await page.waitForURL(/\/admin$/);
     await page.goto(`${t.origin}/admin/instances/${instance.id}`);
 
     // Declining the confirmation changes nothing.
-    page.once('dialog', (d) => d.dismiss());
     await page.click('button:text("Upgrade to latest now")');
+    await page.click('#confirm-cancel');
     await page.waitForTimeout(300);
     expect(await page.textContent('#operation')).toContain('Provision');
 
-    page.once('dialog', (d) => {
-      expect(d.message()).toContain(IMAGES.latest);
-      void d.accept();
-    });
     await page.click('button:text("Upgrade to latest now")');
+    expect(await page.textContent('#confirm-dialog')).toContain(IMAGES.latest);
+    expect(await page.textContent('#confirm-ok')).toBe('Upgrade 1 instance');
+    await page.click('#confirm-ok');
     await expect
       .poll(() => page.textContent('#operation'), { timeout: 15_000 })
       .toContain('Version change');

@@ -28,7 +28,7 @@ describe.skipIf(!hasChromium)('the scheduler in a real browser', async () => {
     await page.fill('input[name=email]', admin.email);
     await page.fill('input[name=password]', admin.password);
     await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin\/instances/);
+    await page.waitForURL(/\/admin$/);
   });
   afterAll(async () => {
     await browser?.close();
@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('the scheduler in a real browser', async () => {
     await page.waitForURL(/\/admin\/scheduler\/confirm$/);
     expect(await page.textContent('h1')).toContain('Restart 3 instances');
     await page.click('button:text("Confirm and schedule")');
-    await page.waitForURL(/\/admin\/scheduler\/[0-9a-f-]{36}\?notice=scheduled$/);
+    await page.waitForURL(/\/admin\/scheduler\/[0-9a-f-]{36}$/);
     await expect
       .poll(() => page.getAttribute('#progress', 'data-status'), { timeout: 30_000 })
       .toBe('completed');
@@ -81,18 +81,16 @@ describe.skipIf(!hasChromium)('the scheduler in a real browser', async () => {
     const utc = new Date(`${runAt}:00+09:00`).toISOString().slice(0, 16).replace('T', ' ');
     expect(await page.textContent('#confirm-facts')).toContain(utc);
     await page.click('button:text("Confirm and schedule")');
-    await page.waitForURL(/\/admin\/scheduler\/[0-9a-f-]{36}\?notice=scheduled$/);
+    await page.waitForURL(/\/admin\/scheduler\/[0-9a-f-]{36}$/);
     expect(await page.getAttribute('#progress', 'data-status')).toBe('scheduled');
 
     const rows = page.locator('#targets-table tr[data-target-id]');
     expect(await rows.count()).toBe(2);
     const first = await rows.nth(0).getAttribute('data-target-id');
     const second = await rows.nth(1).getAttribute('data-target-id');
-    page.once('dialog', (d) => {
-      expect(d.message()).toContain('Cancel');
-      void d.accept();
-    });
     await rows.nth(0).locator('button:text("Cancel")').click();
+    expect(await page.textContent('#confirm-ok')).toBe('Cancel 1 target');
+    await page.click('#confirm-ok');
     await expect.poll(() => page.textContent('main')).toContain('Target cancelled.');
     await expect
       .poll(() => page.textContent(`tr[data-target-id="${first}"]`))

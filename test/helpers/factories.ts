@@ -140,6 +140,7 @@ export async function makeInstance(
       status: over.status ?? 'running',
       imageTag: over.imageTag ?? null,
       ...(over.createdAt ? { createdAt: over.createdAt } : {}),
+      ...(over.lastError ? { lastError: over.lastError } : {}),
     })
     .returning();
   if (!row) throw new Error('no instance');
@@ -166,4 +167,15 @@ export async function makeManyInstances(
       'running', now() - ((row_number() over ()) * interval '1 second')
     from u`);
   return tag;
+}
+
+/**
+ * Follows a console form's POST-redirect-GET: asserts the 303 and fetches its location with
+ * the one-shot flash cookie it set, as the browser does. Returns the page that shows it.
+ */
+export async function follow(t: TestApp, res: Response, cookie: string) {
+  expect(res.status, (await res.clone().text()).slice(0, 500)).toBe(303);
+  const location = res.headers.get('location') ?? '';
+  const page = await get(t, location, [cookie, cookiesFrom(res)].filter(Boolean).join('; '));
+  return { location, status: page.status, html: await page.text() };
 }

@@ -25,6 +25,9 @@ describe('audit log and settings in the console', async () => {
     ).text();
     expect(mine).toContain('label-from-first-admin');
     expect(mine).not.toContain('label-from-second-admin');
+    // Details read as a key/value list; the exact JSON is behind a toggle.
+    expect(mine).toMatch(/<dl class="kv">.*<dt>label<\/dt><dd>label-from-first-admin<\/dd>/s);
+    expect(mine).toContain('<details class="raw"><summary>Raw JSON</summary><pre>{');
     const all = await (await get(t, '/admin/audit?action=api_key.create', cookie)).text();
     expect(all).toContain('label-from-first-admin');
     expect(all).toContain('label-from-second-admin');

@@ -4,7 +4,7 @@ import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { SWEEP_SCHEDULE } from '../../src/doorbells/run.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { startDestination } from '../helpers/destination.ts';
-import { adminSession, get, postForm } from '../helpers/factories.ts';
+import { adminSession, follow, get, postForm } from '../helpers/factories.ts';
 
 describe('Deliveries page', async () => {
   const dest = await startDestination();
@@ -38,6 +38,8 @@ describe('Deliveries page', async () => {
     expect(html).toContain('/api/callbacks/stage');
     expect(html).toContain('no such stage');
     expect(html).toContain('fleetwarden-sweep');
+    // A snapshot, and it says so.
+    expect(html).toContain('as read at <time');
     expect(html).not.toContain('No sweep has run yet');
     const failedOnly = await (await get(t, '/admin/deliveries?state=FAILED', cookie)).text();
     const recent = failedOnly.slice(
@@ -51,11 +53,13 @@ describe('Deliveries page', async () => {
     const dlqId = html.match(/\/admin\/deliveries\/dlq\/([^/]+)\/retry/)?.[1];
     expect(dlqId).toBeDefined();
     const retry = await postForm(t, `/admin/deliveries/dlq/${dlqId}/retry`, cookie, {});
-    expect(retry.status).toBe(303);
+    const shown = await follow(t, retry, cookie);
+    expect(shown.location).toBe('/admin/deliveries');
+    expect(shown.html).toContain('published again');
     await t.deliverDue();
     expect(dest.received.filter((r) => r.url.endsWith('/api/callbacks/stage'))).toHaveLength(3);
-    const after = await (await get(t, '/admin/deliveries?notice=retried', cookie)).text();
-    expect(after).toContain('published again');
+    const after = await (await get(t, '/admin/deliveries', cookie)).text();
+    expect(after).not.toContain('published again');
     expect(after).toContain('The dead-letter queue is empty');
 
     dest.reply({ status: 489, headers: { 'Upstash-NonRetryable-Error': 'true' } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.ts';
-import { adminSession, get, makeApiKey, postForm } from '../helpers/factories.ts';
+import { adminSession, follow, get, makeApiKey, postForm } from '../helpers/factories.ts';
 import { api, IMAGES, provisioned, seedCatalog, settleOperations } from '../helpers/fleet.ts';
 
 describe('instance actions in the console', async () => {
@@ -27,8 +27,9 @@ describe('instance actions in the console', async () => {
   it('restarts from the console and follows the progress until done', async () => {
     const instance = await provisioned(t, call);
     const res = await postForm(t, `/admin/instances/${instance.id}/actions/restart`, cookie, {});
-    expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe(`/admin/instances/${instance.id}?notice=requested`);
+    const started = await follow(t, res, cookie);
+    expect(started.location).toBe(`/admin/instances/${instance.id}`);
+    expect(started.html).toContain('Action started.');
     const during = await (
       await get(t, `/admin/instances/${instance.id}/operation`, cookie, { 'HX-Request': 'true' })
     ).text();
@@ -36,8 +37,9 @@ describe('instance actions in the console', async () => {
     expect(during).toContain('Restart');
     // A second action while this one runs is refused with the reason on the page.
     const busy = await postForm(t, `/admin/instances/${instance.id}/actions/stop`, cookie, {});
-    expect(busy.status).toBe(409);
-    expect(await busy.text()).toContain('The instance is busy');
+    const refusedBusy = await follow(t, busy, cookie);
+    expect(refusedBusy.location).toBe(`/admin/instances/${instance.id}`);
+    expect(refusedBusy.html).toContain('The instance is busy');
     await settleOperations(t);
     const done = await get(t, `/admin/instances/${instance.id}/operation`, cookie, {
       'HX-Request': 'true',
@@ -59,8 +61,7 @@ describe('instance actions in the console', async () => {
     const refused = await postForm(t, `/admin/instances/${instance.id}/actions/version`, cookie, {
       imageTag: IMAGES.latest,
     });
-    expect(refused.status).toBe(409);
-    expect(await refused.text()).toContain('pinned to');
+    expect((await follow(t, refused, cookie)).html).toContain('pinned to');
     const ok = await postForm(t, `/admin/instances/${instance.id}/actions/version`, cookie, {
       imageTag: IMAGES.latest,
       overridePin: 'true',
@@ -80,25 +81,23 @@ describe('instance actions in the console', async () => {
       region: 'iad',
       imageTag: '',
     });
-    expect(res.status).toBe(303);
-    const location = res.headers.get('location') ?? '';
-    expect(location).toMatch(/^\/admin\/instances\/[0-9a-f-]{36}\?notice=requested$/);
+    const { location, html } = await follow(t, res, cookie);
+    expect(location).toMatch(/^\/admin\/instances\/[0-9a-f-]{36}$/);
+    expect(html).toContain('Provisioning started.');
     await settleOperations(t);
-    expect(await (await get(t, location.split('?')[0] ?? '', cookie)).text()).toContain(
-      IMAGES.latest,
-    );
+    expect(await (await get(t, location, cookie)).text()).toContain(IMAGES.latest);
     const bad = await postForm(t, '/admin/instances/provision', cookie, {
       userEmail: 'x@example.test',
       region: 'iad',
       imageTag: IMAGES.disabled,
     });
-    expect(bad.status).toBe(422);
-    expect(await bad.text()).toContain('disabled');
+    const refusedBad = await follow(t, bad, cookie);
+    expect(refusedBad.location).toBe('/admin/instances');
+    expect(refusedBad.html).toContain('disabled');
     const imported = await postForm(t, '/admin/instances/import', cookie, {
       appName: t.deps.config.fly.appName,
     });
-    expect(imported.status).toBe(200);
-    expect(await imported.text()).toMatch(/Imported 0 of \d+ machines/);
+    expect((await follow(t, imported, cookie)).html).toMatch(/Imported 0 of \d+ machines?/);
   });
 
   it('manages the image catalog under Settings', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scheduledActions } from '../../db/schema/index.ts';
-import { get, postForm } from '../helpers/factories.ts';
+import { follow, get, postForm } from '../helpers/factories.ts';
 import { fleetOf, flyFaults, IMAGES, settleScheduler } from '../helpers/fleet.ts';
 import {
   scheduleFromConsole,
@@ -31,19 +31,25 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
       cookie,
       {},
     );
-    expect(cancel.status).toBe(303);
-    expect(cancel.headers.get('location')).toBe(`/admin/scheduler/${id}?notice=target-cancelled`);
+    const shown = await follow(t, cancel, cookie);
+    expect(shown.location).toBe(`/admin/scheduler/${id}`);
+    expect(shown.html).toContain('Target cancelled.');
+    // The message is shown once: a reload does not bring it back.
+    expect(await (await get(t, shown.location, cookie)).text()).not.toContain('Target cancelled.');
     const cancelled = await (
       await get(t, `/admin/scheduler/${id}?status=cancelled`, cookie, hx)
     ).text();
-    expect(cancelled).toMatch(/^<div id="targets-table">/);
+    expect(cancelled).toMatch(/^<div id="targets-table" data-live="true">/);
+    // While the action is live the table polls itself, keeping the filter.
+    expect(cancelled).toContain(`hx-get="/admin/scheduler/${id}?status=cancelled"`);
     expect(cancelled).toContain(name);
     expect(cancelled.match(/data-target-id=/g)).toHaveLength(1);
     const whole = await postForm(t, `/admin/scheduler/${id}/cancel`, cookie, {});
-    expect(whole.status).toBe(303);
-    const after = await (await get(t, `/admin/scheduler/${id}?notice=cancelled`, cookie)).text();
+    const after = (await follow(t, whole, cookie)).html;
+    expect(after).toContain('Action cancelled');
     expect(after).toContain('badge-muted">cancelled');
     expect(after).not.toContain('hx-trigger="every 2s"');
+    expect(after).toContain('<div id="targets-table" data-live="false">');
     expect((await call('GET', `/scheduled-actions/${id}`)).body.counts).toMatchObject({
       total: 3,
       cancelled: 3,
@@ -92,8 +98,9 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     });
     // Resuming what is not halted is refused with the reason on the page.
     const again = await postForm(t, `/admin/scheduler/${id}/resume`, cookie, {});
-    expect(again.status).toBe(409);
-    expect(await again.text()).toContain('Only a paused or halted action can be resumed');
+    const refused = await follow(t, again, cookie);
+    expect(refused.location).toBe(`/admin/scheduler/${id}`);
+    expect(refused.html).toContain('Only a paused or halted action can be resumed');
     const audit = await (await get(t, `/admin/audit?subjectId=${id}`, cookie)).text();
     expect(audit).toContain('<code>scheduled_action.resume</code>');
   });
@@ -114,6 +121,22 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     expect(doneHtml).not.toContain('hx-trigger');
     expect(doneHtml).toContain('<progress class="bar" value="1" max="1"');
     expect(doneHtml).toMatch(/drift \+\d/);
+
+    // A Cancel pressed on a row that has since been applied (a stale page): back to the
+    // action's page with the reason, never a `…/cancel` address or an error page.
+    const page = await (await get(t, `/admin/scheduler/${id}`, cookie)).text();
+    const targetId = /data-target-id="([0-9a-f-]{36})"/.exec(page)?.[1];
+    const stale = await postForm(
+      t,
+      `/admin/scheduler/${id}/targets/${targetId}/cancel`,
+      cookie,
+      {},
+    );
+    const shown = await follow(t, stale, cookie);
+    expect(shown.location).toBe(`/admin/scheduler/${id}`);
+    expect(shown.status).toBe(200);
+    expect(shown.html).toContain('flash flash-error');
+    expect(shown.html).toContain('already finished (applied)');
   });
 
   it('lists actions with status, counters, progress and drift; filters and pages with keyset cursors', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scheduledActions } from '../../db/schema/index.ts';
 import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { formatDateTime, formatUtc } from '../../views/format.ts';
-import { get, postForm } from '../helpers/factories.ts';
+import { follow, get, postForm } from '../helpers/factories.ts';
 import { fleetOf, IMAGES } from '../helpers/fleet.ts';
 import {
   hiddenFields,
@@ -66,7 +66,7 @@ describe('the scheduler console', async () => {
       )
     ).text();
     expect(over).toContain('4 instances eligible');
-    expect(over).toMatch(/1 instance<\/strong> are pinned to another version/);
+    expect(over).toMatch(/1 instance<\/strong> is pinned to another version: its pin moves/);
     // Bad input: the message in the fragment, never an error page.
     const bad = await postFields(
       t,
@@ -82,7 +82,7 @@ describe('the scheduler console', async () => {
     const badIds = await (
       await postFields(t, '/admin/scheduler/preview', cookie, { ...fields, ids: 'abc, def' }, hx)
     ).text();
-    expect(badIds).toContain('Not instance ids: abc, def');
+    expect(badIds).toContain('No instances are named abc, def.');
     expect(await actionCount()).toBe(before);
   });
 
@@ -107,7 +107,8 @@ describe('the scheduler console', async () => {
     );
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain(`Confirm: Change 3 instances to ${IMAGES.latest}`);
+    expect(html).toContain('Confirm: Change 3 instances to 1.2.0');
+    expect(html).toContain(`Version change to <code>${IMAGES.latest}</code>`);
     expect(html).toContain(formatDateTime(later.at, 'Asia/Tokyo'));
     expect(html).toContain('Asia/Tokyo');
     expect(html).toContain(formatUtc(later.at));
@@ -128,10 +129,9 @@ describe('the scheduler console', async () => {
       ...hiddenFields(html),
       confirmed: 'true',
     });
-    expect(done.status).toBe(303);
-    const location = done.headers.get('location') ?? '';
-    expect(location).toMatch(/^\/admin\/scheduler\/[0-9a-f-]{36}\?notice=scheduled$/);
-    const id = location.split('/').pop()?.split('?')[0] ?? '';
+    const { location, html: detail } = await follow(t, done, cookie);
+    expect(location).toMatch(/^\/admin\/scheduler\/[0-9a-f-]{36}$/);
+    const id = location.split('/').pop() ?? '';
     const action = (await call('GET', `/scheduled-actions/${id}`)).body;
     expect(action).toMatchObject({
       status: 'scheduled',
@@ -139,8 +139,9 @@ describe('the scheduler console', async () => {
       overridePins: true,
       counts: { total: 3 },
     });
-    const detail = await (await get(t, location, cookie)).text();
     expect(detail).toContain('Scheduled. Progress shows here');
+    // Once: the page reloaded no longer says it.
+    expect(await (await get(t, location, cookie)).text()).not.toContain('Scheduled. Progress');
     expect(detail).toContain('id="stages"');
     expect(detail).toContain(formatDateTime(later.at, 'Asia/Tokyo'));
     expect(detail).toContain('hx-trigger="every 2s"');
@@ -162,7 +163,7 @@ describe('the scheduler console', async () => {
     const refused = await postFields(t, '/admin/scheduler/confirm', cookie, fields);
     expect(refused.status).toBe(409);
     const html = await refused.text();
-    expect(html).toContain('already have a pending scheduled action');
+    expect(html).toContain('1 instance already has a pending scheduled action.');
     expect(html).toContain(`>${names.body.name}</a>`);
     expect(html).toContain('value="kept as typed"');
     // The domain refuses the confirmed POST the same way (e.g. a race after the confirmation).
@@ -184,8 +185,8 @@ describe('the scheduler console', async () => {
     const before = await actionCount();
     const cases: [Record<string, string>, number, string][] = [
       [{ ...base, reason: '' }, 400, 'Reason: say why'],
-      [{ ...base, ids: 'nope' }, 400, 'Not instance ids: nope'],
-      [{ ...base, ids: '' }, 400, 'Paste at least one instance id'],
+      [{ ...base, ids: 'nope' }, 400, 'No instance is named nope.'],
+      [{ ...base, ids: '' }, 400, 'Paste at least one instance name or id'],
       [{ ...base, stages: '10, 5' }, 400, 'Stages:'],
       [{ ...base, when: 'later', runAt: 'tomorrow' }, 400, 'not a valid time in Asia/Tokyo'],
       [{ ...base, when: 'later', runAt: tokyo(20_000).value }, 422, 'at least 60 seconds'],

@@ -1,4 +1,6 @@
-const TONE: Record<string, string> = {
+export type BadgeTone = 'ok' | 'warn' | 'danger' | 'info' | 'muted';
+
+const TONE: Record<string, BadgeTone> = {
   running: 'ok',
   available: 'ok',
   active: 'ok',
@@ -32,7 +34,13 @@ const TONE: Record<string, string> = {
   skipped: 'muted',
 };
 
-/** A status word in a coloured pill; the tone comes from the status name. */
-export function StatusBadge({ status }: { status: string }) {
-  return <span class={`badge badge-${TONE[status] ?? 'muted'}`}>{status}</span>;
+/** The tone our own status names are shown in (charts use it too). */
+export const toneOf = (status: string): BadgeTone => TONE[status] ?? 'muted';
+
+/**
+ * A status word in a coloured pill, shown as given. The tone comes from our own status
+ * names, or from `tone` for another system's words (QStash's message states).
+ */
+export function StatusBadge({ status, tone }: { status: string; tone?: BadgeTone }) {
+  return <span class={`badge badge-${tone ?? TONE[status] ?? 'muted'}`}>{status}</span>;
 }

@@ -4,7 +4,7 @@ import { formatDateTime } from '../format.ts';
 export function Time({ at, zone }: { at: Date | null; zone: string }) {
   if (!at) return <span class="muted">—</span>;
   return (
-    <time datetime={at.toISOString()} title={at.toISOString()}>
+    <time datetime={at.toISOString()} title={at.toISOString()} data-relative>
       {formatDateTime(at, zone)}
     </time>
   );

@@ -1,3 +1,4 @@
+import { confirmAttrs } from '../components/confirm.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Table } from '../components/table.tsx';
 import { Time } from '../components/time.tsx';
@@ -45,7 +46,11 @@ export function DeadLetterTable({ rows, zone }: { rows: DeadLetterRow[]; zone: s
               class="inline"
               method="post"
               action={`/admin/deliveries/dlq/${encodeURIComponent(d.dlqId)}/delete`}
-              hx-confirm="Delete this dead letter? Its work will not be retried from here."
+              {...confirmAttrs({
+                title: 'Delete this dead letter?',
+                detail: `Message ${d.messageId} to ${new URL(d.url).pathname} is removed for good; its work is not retried from here.`,
+                ok: 'Delete 1 dead letter',
+              })}
             >
               <button type="submit" class="danger">
                 Delete

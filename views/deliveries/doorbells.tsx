@@ -1,17 +1,23 @@
-import { StatusBadge } from '../components/badge.tsx';
+import { type BadgeTone, StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Table } from '../components/table.tsx';
 import { Time } from '../components/time.tsx';
 import type { DoorbellRow } from './types.ts';
 
-/** QStash's message states (upstash/docs `qstash/howto/debug-logs`), as badge tones. */
-const STATE_TONE: Record<string, string> = {
-  CREATED: 'provisioning',
-  RETRY: 'restarting',
-  ERROR: 'failed',
-  DELIVERED: 'delivered',
-  FAILED: 'failed',
-  CANCELLED: 'stopped',
+/**
+ * QStash's message states, named as QStash names them (upstash docs, `qstash/howto/debug-logs`:
+ * a message is CREATED, becomes ACTIVE on delivery, then DELIVERED, or ERROR and RETRY until
+ * it FAILED into the DLQ; CANCEL_REQUESTED, then CANCELLED), each with its badge tone.
+ */
+export const QSTASH_STATE_TONE: Record<string, BadgeTone> = {
+  CREATED: 'info',
+  ACTIVE: 'info',
+  RETRY: 'warn',
+  ERROR: 'danger',
+  DELIVERED: 'ok',
+  FAILED: 'danger',
+  CANCEL_REQUESTED: 'muted',
+  CANCELLED: 'muted',
 };
 
 export type DoorbellFilter = { path?: string | undefined; state?: string | undefined };
@@ -27,9 +33,9 @@ export function DoorbellFilters({ filter }: { filter: DoorbellFilter }) {
         State
         <select name="state">
           <option value="">Any</option>
-          {Object.keys(STATE_TONE).map((s) => (
+          {Object.keys(QSTASH_STATE_TONE).map((s) => (
             <option value={s} selected={filter.state === s}>
-              {s.toLowerCase()}
+              {s}
             </option>
           ))}
         </select>
@@ -63,8 +69,7 @@ export function DoorbellTable({ rows, zone }: { rows: DoorbellRow[]; zone: strin
           </td>
           <td>{d.attempts}</td>
           <td>
-            <StatusBadge status={STATE_TONE[d.state] ?? 'stopped'} />{' '}
-            <span class="small">{d.state.toLowerCase()}</span>
+            <StatusBadge status={d.state} tone={QSTASH_STATE_TONE[d.state] ?? 'muted'} />
           </td>
           <td>
             {d.lastStatus ?? '—'}

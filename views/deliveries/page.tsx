@@ -1,4 +1,5 @@
 import { Flash } from '../components/flash.tsx';
+import { Time } from '../components/time.tsx';
 import { DeadLetterTable } from './dead-letters.tsx';
 import { type DoorbellFilter, DoorbellFilters, DoorbellTable } from './doorbells.tsx';
 import { ScheduleTable, SweepTable } from './schedules.tsx';
@@ -16,7 +17,8 @@ export type DeliveriesProps = {
   filter: DoorbellFilter;
   emulated: boolean;
   zone: string;
-  notice?: string | null;
+  /** When QStash was read: the page is a snapshot, and says so. */
+  readAt: Date;
 };
 
 function Unreadable({ error }: { error: string }) {
@@ -33,13 +35,15 @@ export function DeliveriesPage(p: DeliveriesProps) {
         {p.emulated ? 'the local QStash emulator' : 'QStash'}; the sweep rings again anything whose
         doorbell was lost.
       </p>
-      {p.notice ? <Flash tone="ok">{p.notice}</Flash> : null}
       <section class="panel">
         <h2>Recent doorbells</h2>
         <DoorbellFilters filter={p.filter} />
         {p.errors.doorbells ? <Unreadable error={p.errors.doorbells} /> : null}
         <DoorbellTable rows={p.doorbells} zone={p.zone} />
-        <p class="muted small">The newest 100 doorbells matching the filters.</p>
+        <p class="muted small">
+          The newest 100 doorbells matching the filters, as read at{' '}
+          <Time at={p.readAt} zone={p.zone} />. <a href="/admin/deliveries">Reload</a> for newer.
+        </p>
       </section>
       <section class="panel">
         <h2>Dead-letter queue</h2>

@@ -31,7 +31,10 @@ export function ScheduleTable({ rows, zone }: { rows: ScheduleRow[]; zone: strin
             <Time at={s.nextScheduleTime} zone={zone} />
           </td>
           <td>
-            <StatusBadge status={s.isPaused ? 'stopped' : 'active'} />
+            <StatusBadge
+              status={s.isPaused ? 'paused' : 'active'}
+              tone={s.isPaused ? 'muted' : 'ok'}
+            />
           </td>
         </tr>
       ))}

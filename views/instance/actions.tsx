@@ -1,3 +1,5 @@
+import { confirmAttrs } from '../components/confirm.tsx';
+import { labelOf, Version } from '../components/version.tsx';
 export type ActionsProps = {
   instanceId: string;
   status: string;
@@ -29,7 +31,12 @@ export function ActionsPanel(p: ActionsProps) {
         hx-boost="true"
         method="post"
         action={`${base}/restart`}
-        hx-confirm="Restart this instance? Its machine is redeployed on the current image."
+        {...confirmAttrs({
+          title: 'Restart this instance?',
+          detail:
+            "Its machine is redeployed on the current image; the user's agent is briefly offline.",
+          ok: 'Restart 1 instance',
+        })}
       >
         <button type="submit" disabled={disabled}>
           Restart
@@ -41,8 +48,13 @@ export function ActionsPanel(p: ActionsProps) {
           Change version to
           <select name="imageTag" required disabled={disabled}>
             {p.availableTags.map((tag) => (
-              <option value={tag} selected={tag === p.imageTag} disabled={tag === p.imageTag}>
-                {tag}
+              <option
+                value={tag}
+                title={tag}
+                selected={tag === p.imageTag}
+                disabled={tag === p.imageTag}
+              >
+                {labelOf(tag)}
                 {tag === p.imageTag ? ' (current)' : ''}
               </option>
             ))}
@@ -64,14 +76,18 @@ export function ActionsPanel(p: ActionsProps) {
         hx-boost="true"
         method="post"
         action={`${base}/upgrade-to-latest`}
-        hx-confirm={`Upgrade this instance to ${p.latestImageTag ?? 'the latest image'} now? The machine restarts on it.`}
+        {...confirmAttrs({
+          title: `Upgrade this instance to ${p.latestImageTag ? labelOf(p.latestImageTag) : 'the latest image'} now?`,
+          detail: `The machine restarts on ${p.latestImageTag ?? 'the latest image'}.${p.pinnedImageTag ? ' Its pin moves to it.' : ''}`,
+          ok: 'Upgrade 1 instance',
+        })}
       >
         {p.pinnedImageTag ? <input type="hidden" name="overridePin" value="true" /> : null}
         <button type="submit" disabled={disabled || !latestDiffers}>
           Upgrade to latest now
         </button>{' '}
         <span class="muted small">
-          {latestDiffers ? <code>{p.latestImageTag}</code> : 'Already on the latest image.'}
+          {latestDiffers ? <Version tag={p.latestImageTag} /> : 'Already on the latest image.'}
           {p.pinnedImageTag && latestDiffers ? ' (replaces the pin)' : ''}
         </span>
       </form>
@@ -81,7 +97,11 @@ export function ActionsPanel(p: ActionsProps) {
           class="inline"
           method="post"
           action={`${base}/stop`}
-          hx-confirm="Stop this instance's machine? The user's agent goes offline."
+          {...confirmAttrs({
+            title: "Stop this instance's machine?",
+            detail: "The user's agent goes offline until it is started again.",
+            ok: 'Stop 1 instance',
+          })}
         >
           <button type="submit" class="danger" disabled={!canStop}>
             Stop

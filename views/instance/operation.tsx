@@ -1,5 +1,6 @@
 import { StatusBadge } from '../components/badge.tsx';
 import { Time } from '../components/time.tsx';
+import { VersionChange } from '../components/version.tsx';
 
 export type OperationView = {
   id: string;
@@ -58,6 +59,7 @@ export function OperationPanel({
       id="operation"
       {...(active
         ? {
+            'data-poll': '',
             'hx-get': `/admin/instances/${instanceId}/operation`,
             'hx-trigger': 'every 2s',
             'hx-swap': 'outerHTML',
@@ -69,7 +71,7 @@ export function OperationPanel({
         <strong>{LABEL[op.kind] ?? op.kind}</strong> <StatusBadge status={op.status} />{' '}
         {op.targetImageTag && op.kind !== 'restart' ? (
           <span class="small">
-            <code>{op.fromImageTag ?? '—'}</code> → <code>{op.targetImageTag}</code>
+            <VersionChange from={op.fromImageTag} to={op.targetImageTag} />
           </span>
         ) : null}
       </p>

@@ -1,5 +1,7 @@
 import { StatusBadge } from '../components/badge.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { VersionChange } from '../components/version.tsx';
 import { ACTION_LABEL, instancesWord } from '../scheduler/words.ts';
 
 export type UpcomingView = {
@@ -39,7 +41,7 @@ export function UpcomingAction({
       <a href={`/admin/scheduler/${u.actionId}`}>{ACTION_LABEL[u.actionType]}</a>{' '}
       <StatusBadge status={u.status} /> at <Time at={u.scheduledAt} zone={zone} />
       <div class="small">
-        <code>{u.sourceImageTag ?? '—'}</code> → <code>{u.targetImageTag ?? '—'}</code>
+        <VersionChange from={u.sourceImageTag} to={u.targetImageTag} />
         <span class="muted"> · {u.reason}</span>
       </div>
       {u.status === 'pending' ? (
@@ -48,7 +50,11 @@ export function UpcomingAction({
             hx-boost="true"
             method="post"
             action={`/admin/instances/${instanceId}/scheduled/${u.targetId}/cancel`}
-            hx-confirm={`Cancel the scheduled ${what} for this instance? The rest of its batch is not affected.`}
+            {...confirmAttrs({
+              title: `Cancel the scheduled ${what} for this instance?`,
+              detail: 'The rest of its batch is not affected.',
+              ok: 'Cancel for 1 instance',
+            })}
           >
             <button type="submit" class="secondary">
               Cancel for this instance
@@ -59,7 +65,11 @@ export function UpcomingAction({
               hx-boost="true"
               method="post"
               action={`/admin/instances/${instanceId}/scheduled-actions/${u.actionId}/cancel`}
-              hx-confirm={`Cancel the whole batch? The scheduled ${what} of all ${instancesWord(u.batchSize)} is cancelled (targets being applied finish).`}
+              {...confirmAttrs({
+                title: 'Cancel the whole batch?',
+                detail: `The scheduled ${what} of all ${instancesWord(u.batchSize)} is cancelled; targets being applied finish.`,
+                ok: `Cancel for ${instancesWord(u.batchSize)}`,
+              })}
             >
               <button type="submit" class="danger">
                 Cancel whole batch ({instancesWord(u.batchSize)})

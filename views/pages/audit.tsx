@@ -28,6 +28,38 @@ function subjectHref(type: string | null, id: string | null): string | null {
   return `/admin/audit?subjectType=${encodeURIComponent(type)}&subjectId=${encodeURIComponent(id)}`;
 }
 
+/** A detail value in words: text as is, lists joined, anything nested as compact JSON. */
+function show(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null))
+    return value.map((v) => String(v)).join(', ') || '—';
+  return JSON.stringify(value);
+}
+
+/** An entry's details as a key/value list; the exact JSON behind a toggle. */
+function Details({ payload }: { payload: Record<string, unknown> }) {
+  const entries = Object.entries(payload);
+  if (!entries.length) return <span class="muted">—</span>;
+  return (
+    <div class="audit-details">
+      <dl class="kv">
+        {entries.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{show(v)}</dd>
+          </>
+        ))}
+      </dl>
+      <details class="raw">
+        <summary>Raw JSON</summary>
+        <pre>{JSON.stringify(payload, null, 2)}</pre>
+      </details>
+    </div>
+  );
+}
+
 export function AuditTable({
   rows,
   zone,
@@ -89,11 +121,7 @@ export function AuditTable({
                   )}
                 </td>
                 <td>
-                  {Object.keys(r.payload).length ? (
-                    <code class="small">{JSON.stringify(r.payload)}</code>
-                  ) : (
-                    <span class="muted">—</span>
-                  )}
+                  <Details payload={r.payload} />
                 </td>
               </tr>
             );

@@ -1,4 +1,5 @@
 import { StatusBadge } from '../components/badge.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Time } from '../components/time.tsx';
 
@@ -73,7 +74,11 @@ export function CatalogSection({ images, zone }: { images: CatalogRow[]; zone: s
                         {...(img.status === 'available'
                           ? {
                               'hx-boost': 'true',
-                              'hx-confirm': `Disable ${img.imageTag}? It stops being offered as a target.`,
+                              ...confirmAttrs({
+                                title: `Disable ${img.versionLabel}?`,
+                                detail: `${img.imageTag} stops being offered as a target; instances on it keep running.`,
+                                ok: 'Disable 1 version',
+                              }),
                             }
                           : {})}
                       >

@@ -1,6 +1,7 @@
 import { StatusBadge } from '../components/badge.tsx';
-import { Flash } from '../components/flash.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { labelOf, Version } from '../components/version.tsx';
 import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
 import { LivePanel, type LiveView } from '../instance/live.tsx';
 import { OperationPanel, type OperationView } from '../instance/operation.tsx';
@@ -35,7 +36,6 @@ export type InstancePageProps = {
   upcoming: UpcomingView | null;
   actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
   zone: string;
-  flash?: { tone: 'ok' | 'error'; text: string } | null;
 };
 
 /** One instance: facts, owner, actions and their progress, the live machine, pin, timeline, audit. */
@@ -49,7 +49,6 @@ export function InstancePage(p: InstancePageProps) {
       <h1>
         {i.name} <StatusBadge status={i.status} />
       </h1>
-      {p.flash ? <Flash tone={p.flash.tone}>{p.flash.text}</Flash> : null}
       {i.lastError && i.status === 'failed' ? (
         <div class="flash flash-error" role="alert">
           <strong>The last action failed.</strong> {i.lastError}
@@ -79,7 +78,8 @@ export function InstancePage(p: InstancePageProps) {
             <dd>{i.region}</dd>
             <dt>Version</dt>
             <dd>
-              <code>{i.imageTag ?? '—'}</code>
+              <Version tag={i.imageTag} />
+              {i.imageTag ? <div class="muted small mono">{i.imageTag}</div> : null}
               {i.machineVersion ? (
                 <div class="muted small">machine version {i.machineVersion}</div>
               ) : null}
@@ -128,7 +128,11 @@ export function InstancePage(p: InstancePageProps) {
               hx-boost="true"
               method="post"
               action={`/admin/instances/${i.id}/unpin`}
-              hx-confirm="Remove the pin? Rollouts may then move this instance."
+              {...confirmAttrs({
+                title: 'Remove the pin?',
+                detail: `This instance stays on ${i.pinnedImageTag} for now, but rollouts may then move it.`,
+                ok: 'Remove pin',
+              })}
             >
               <p>
                 Pinned to <code>{i.pinnedImageTag}</code>: rollouts skip it unless an admin
@@ -152,8 +156,8 @@ export function InstancePage(p: InstancePageProps) {
                 Pin to
                 <select name="imageTag">
                   {p.actions.availableTags.map((tag) => (
-                    <option value={tag} selected={tag === i.imageTag}>
-                      {tag}
+                    <option value={tag} selected={tag === i.imageTag} title={tag}>
+                      {labelOf(tag)}
                     </option>
                   ))}
                 </select>

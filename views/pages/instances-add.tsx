@@ -1,20 +1,8 @@
-import { Flash } from '../components/flash.tsx';
-import type { InstancesFlash } from './instances.tsx';
-
 /** Provision one instance, or adopt a Fly app's machines. */
-export function AddInstances({
-  imageTags,
-  flyApp,
-  flash,
-}: {
-  imageTags: string[];
-  flyApp: string;
-  flash?: InstancesFlash;
-}) {
+export function AddInstances({ imageTags, flyApp }: { imageTags: string[]; flyApp: string }) {
   return (
-    <details class="panel" open={Boolean(flash)}>
+    <details class="panel">
       <summary>Add instances</summary>
-      {flash ? <Flash tone={flash.tone}>{flash.text}</Flash> : null}
       <div class="grid2">
         <form hx-boost="true" method="post" action="/admin/instances/provision" class="stack">
           <h2>Provision</h2>

@@ -1,9 +1,20 @@
+import { confirmAttrs } from '../components/confirm.tsx';
+import { labelOf } from '../components/version.tsx';
+import { plural } from '../plural.ts';
+
 /**
  * "Change version" for the instances ticked in the table: apply now (one stage, at once)
  * or open the scheduler with them filled in. The table's checkboxes join this form
  * through their `form` attribute, so they survive htmx swapping the table.
  */
-export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
+export function BulkToolbar({
+  availableTags,
+  matching,
+}: {
+  availableTags: string[];
+  /** Every instance the list's filters match, as a scheduler link (null while searching). */
+  matching: { total: number; href: string } | null;
+}) {
   return (
     <form id="bulk-change" class="toolbar bulk" method="post" action="/admin/instances/apply-now">
       <input type="hidden" name="actionType" value="version_change" />
@@ -12,7 +23,9 @@ export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
         Change version of the selected to
         <select name="targetImageTag" required>
           {availableTags.map((tag) => (
-            <option value={tag}>{tag}</option>
+            <option value={tag} title={tag}>
+              {labelOf(tag)}
+            </option>
           ))}
         </select>
       </label>
@@ -25,16 +38,43 @@ export function BulkToolbar({ availableTags }: { availableTags: string[] }) {
           placeholder="Applied now from the instances list"
         />
       </label>
+      <output class="muted small" data-selected-count="ids" />
       <button
         type="submit"
-        data-confirm="Change the version of {n} selected instance(s) now?"
-        data-confirm-count="ids"
+        {...confirmAttrs({
+          title: {
+            one: 'Change the version of {n} ticked instance now?',
+            other: 'Change the version of {n} ticked instances now?',
+          },
+          detail:
+            'One stage, due now: each machine restarts on the chosen version; follow it on the page that opens.',
+          ok: 'Change {n} now',
+          count: 'ids',
+          none: 'Nothing was changed: tick at least one instance first.',
+        })}
       >
         Apply now
       </button>
-      <button type="submit" class="secondary" formaction="/admin/scheduler" formmethod="get">
+      {/* The clicked button's name and value are sent: the scheduler opens set to "At", an
+          hour ahead, instead of "Now". */}
+      <button
+        type="submit"
+        class="secondary"
+        formaction="/admin/scheduler"
+        formmethod="get"
+        name="when"
+        value="later"
+      >
         Schedule for later
       </button>
+      {matching && matching.total > 0 ? (
+        <a class="button secondary" href={matching.href} id="select-all-matching">
+          {plural(matching.total, {
+            one: 'Schedule the 1 matching instance…',
+            other: 'Select all # matching…',
+          })}
+        </a>
+      ) : null}
     </form>
   );
 }

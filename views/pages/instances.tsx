@@ -2,6 +2,8 @@ import { StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
 import { Time } from '../components/time.tsx';
+import { labelOf, Version } from '../components/version.tsx';
+import { count, plural } from '../plural.ts';
 import { AddInstances } from './instances-add.tsx';
 import { BulkToolbar } from './instances-bulk.tsx';
 
@@ -25,6 +27,8 @@ export type InstancesQuery = {
   imageTag?: string | undefined;
   sort: string;
   order: 'asc' | 'desc';
+  /** Rows per page when not the default (50). */
+  limit?: string | undefined;
 };
 
 export type InstancesProps = {
@@ -128,7 +132,7 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
                   </td>
                   <td>{r.region}</td>
                   <td>
-                    <code>{r.imageTag ?? '—'}</code>
+                    <Version tag={r.imageTag} />
                     {r.pinnedImageTag ? (
                       <span class="badge badge-info" title={`Pinned to ${r.pinnedImageTag}`}>
                         pinned
@@ -152,23 +156,23 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
         next={next}
         href={(cursor) => href(query, { cursor })}
         target="#instances-table"
-        summary={`${total.toLocaleString('en')} instance${total === 1 ? '' : 's'}${filtered ? ' match' : ''}`}
+        summary={
+          filtered
+            ? plural(total, { one: '# instance matches', other: '# instances match' })
+            : count(total, 'instance')
+        }
       />
     </div>
   );
 }
 
-export type InstancesFlash = { tone: 'ok' | 'error'; text: string };
-
 /** Instances: search, filters, sortable columns, keyset pages. */
-export function InstancesPage(
-  props: InstancesProps & { flyApp: string; flash?: InstancesFlash; availableTags: string[] },
-) {
+export function InstancesPage(props: InstancesProps & { flyApp: string; availableTags: string[] }) {
   const { query, facets } = props;
   return (
     <>
       <h1>Instances</h1>
-      <AddInstances imageTags={facets.imageTags} flyApp={props.flyApp} flash={props.flash} />
+      <AddInstances imageTags={facets.imageTags} flyApp={props.flyApp} />
       <form
         id="instance-filters"
         class="toolbar"
@@ -215,8 +219,18 @@ export function InstancesPage(
           <select name="imageTag">
             <option value="">Any</option>
             {facets.imageTags.map((t) => (
-              <option value={t} selected={query.imageTag === t}>
-                {t}
+              <option value={t} selected={query.imageTag === t} title={t}>
+                {labelOf(t)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Per page
+          <select name="limit">
+            {['25', '50', '100', '200'].map((n) => (
+              <option value={n} selected={(query.limit ?? '50') === n}>
+                {n}
               </option>
             ))}
           </select>
@@ -227,7 +241,25 @@ export function InstancesPage(
           Apply
         </button>
       </form>
-      <BulkToolbar availableTags={props.availableTags} />
+      <BulkToolbar
+        availableTags={props.availableTags}
+        matching={
+          // The scheduler's filter has no text search: offer "all matching" without one.
+          query.q
+            ? null
+            : {
+                total: props.total,
+                href: `/admin/scheduler?${new URLSearchParams({
+                  actionType: 'version_change',
+                  pick: 'filter',
+                  when: 'later',
+                  ...(query.status ? { filterStatus: query.status } : {}),
+                  ...(query.region ? { filterRegion: query.region } : {}),
+                  ...(query.imageTag ? { filterImageTag: query.imageTag } : {}),
+                })}`,
+              }
+        }
+      />
       <InstancesTable {...props} />
     </>
   );

@@ -1,13 +1,5 @@
 /** Choose a new password; `forced` when signing in with a one-time password. */
-export function PasswordPage({
-  forced,
-  error,
-  done,
-}: {
-  forced: boolean;
-  error?: string | null;
-  done?: boolean;
-}) {
+export function PasswordPage({ forced, error }: { forced: boolean; error?: string | null }) {
   return (
     <>
       <h1>Change your password</h1>
@@ -15,9 +7,6 @@ export function PasswordPage({
         <div class="flash flash-warn">
           You signed in with a one-time password. Choose your own to continue.
         </div>
-      ) : null}
-      {done ? (
-        <div class="flash flash-ok">Your password was changed. Other sessions were signed out.</div>
       ) : null}
       {error ? (
         <div class="flash flash-error" role="alert">

@@ -1,4 +1,5 @@
 import { StatusBadge } from '../components/badge.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Time } from '../components/time.tsx';
 import { type CatalogRow, CatalogSection } from './catalog.tsx';
@@ -81,7 +82,11 @@ export function ApiKeyRow({ k, zone }: { k: ApiKeyRowView; zone: string }) {
             hx-post={`/admin/settings/api-keys/${k.id}/revoke`}
             hx-target={`#key-${k.id}`}
             hx-swap="outerHTML"
-            hx-confirm={`Revoke "${k.label}"? Anything using it stops working immediately.`}
+            {...confirmAttrs({
+              title: `Revoke "${k.label}"?`,
+              detail: 'Anything using it stops working immediately. This cannot be undone.',
+              ok: 'Revoke 1 key',
+            })}
           >
             <button type="submit" class="danger">
               Revoke
@@ -178,7 +183,11 @@ export function AdminRow({ a, zone, meId }: { a: AdminRowView; zone: string; meI
             hx-post={`/admin/settings/admins/${a.id}/disable`}
             hx-target={`#admin-${a.id}`}
             hx-swap="outerHTML"
-            hx-confirm={`Disable ${a.email}? They are signed out and can no longer sign in.`}
+            {...confirmAttrs({
+              title: `Disable ${a.email}?`,
+              detail: 'They are signed out and can no longer sign in.',
+              ok: 'Disable 1 admin',
+            })}
           >
             <button type="submit" class="danger">
               Disable

@@ -3,6 +3,7 @@ import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
 import { Progress } from '../components/progress.tsx';
 import { Time } from '../components/time.tsx';
+import { Version } from '../components/version.tsx';
 import { formatDrift } from '../format.ts';
 import { ACTION_LABEL, doneOf } from './words.ts';
 
@@ -102,7 +103,7 @@ export function ActionsTable(p: {
                     <a href={`/admin/scheduler/${a.id}`}>{ACTION_LABEL[a.actionType]}</a>
                     {a.targetImageTag && a.actionType === 'version_change' ? (
                       <div class="small">
-                        → <code>{a.targetImageTag}</code>
+                        → <Version tag={a.targetImageTag} />
                       </div>
                     ) : null}
                   </td>

@@ -1,5 +1,8 @@
+import type { Child } from 'hono/jsx';
 import { Flash } from '../components/flash.tsx';
+import { labelOf } from '../components/version.tsx';
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
+import { count, plural } from '../plural.ts';
 import type { SchedulerValues } from './form.tsx';
 import { ExclusionList, PlannedStages, type PreviewView } from './preview.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
@@ -18,6 +21,8 @@ export type ConfirmProps = {
   zone: string;
   /** Why the confirmation is shown again (the selection changed), if it is. */
   notice?: string | null;
+  /** The first page of the eligible instances (ConfirmInstances). */
+  instances?: Child;
 };
 
 /** Every field of the form, carried through the confirmation unchanged. */
@@ -43,7 +48,7 @@ export function ConfirmPage(p: ConfirmProps) {
   const what =
     p.actionType === 'restart'
       ? `Restart ${instancesWord(v.eligible)}`
-      : `Change ${instancesWord(v.eligible)} to ${p.targetImageTag ?? '—'}`;
+      : `Change ${instancesWord(v.eligible)} to ${p.targetImageTag ? labelOf(p.targetImageTag) : '—'}`;
   return (
     <>
       <p class="small">
@@ -91,9 +96,16 @@ export function ConfirmPage(p: ConfirmProps) {
               ? 'Restarts keep each instance on its version.'
               : p.overridePins
                 ? v.pinsOverridden
-                  ? `Override: ${instancesWord(v.pinsOverridden)} pinned to another version move, and their pin moves to the target.`
+                  ? plural(v.pinsOverridden, {
+                      one: 'Override: # instance pinned to another version moves, and its pin moves to the target.',
+                      other:
+                        'Override: # instances pinned to another version move, and their pins move to the target.',
+                    })
                   : 'Override requested, but no selected instance is pinned to another version.'
-                : `Respected: ${instancesWord(v.exclusions.pinned.length)} pinned to another version are left out.`}
+                : plural(v.exclusions.pinned.length, {
+                    one: 'Respected: # instance pinned to another version is left out.',
+                    other: 'Respected: # instances pinned to another version are left out.',
+                  })}
           </dd>
           <dt>Failure gate</dt>
           <dd>
@@ -108,11 +120,19 @@ export function ConfirmPage(p: ConfirmProps) {
       <h2>Stages</h2>
       <PlannedStages stages={v.stages} zone={p.zone} utc />
       <p class="muted small">
-        {v.stages.length > 1 ? `${p.intervalMinutes} minutes between stages.` : 'One stage.'}
+        {v.stages.length > 1
+          ? `${count(p.intervalMinutes, 'minute')} between stages.`
+          : 'One stage.'}
       </p>
+      {p.instances ? (
+        <>
+          <h2>Instances</h2>
+          {p.instances}
+        </>
+      ) : null}
       <h2>Left out</h2>
       <ExclusionList exclusions={v.exclusions} names={p.names} />
-      <form method="post" action="/admin/scheduler" class="toolbar">
+      <form method="post" action="/admin/scheduler" class="toolbar" id="confirm-form">
         <Hidden values={p.values} />
         <input type="hidden" name="expectedEligible" value={String(v.eligible)} />
         {p.now ? null : <input type="hidden" name="runAtUtc" value={v.runAt.toISOString()} />}

@@ -1,23 +1,29 @@
 import type { Child } from 'hono/jsx';
-import { Flash } from '../components/flash.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
+import { Version } from '../components/version.tsx';
+import { count } from '../plural.ts';
 import { type ActionDetailView, isLive, ProgressPanel } from './progress.tsx';
 import { ACTION_LABEL, instancesWord } from './words.ts';
 
 /**
- * The action's controls, each confirmed: pause (scheduled or running), resume (paused or
- * halted), cancel (while anything can still be cancelled), and retry the failed targets
- * once it has ended.
+ * The action's controls, each confirmed in the dialog: pause (scheduled or running), resume
+ * (paused or halted), cancel (while anything can still be cancelled), and retry the failed
+ * targets once it has ended.
  */
-function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
+function Controls({ a }: { a: ActionDetailView }) {
   const open = isLive(a.status) || a.status === 'halted';
-  const ended = !open;
-  const form = (path: string, confirm: string, label: string, danger = false) => (
+  const form = (
+    path: string,
+    label: string,
+    confirm: Parameters<typeof confirmAttrs>[0],
+    danger = false,
+  ) => (
     <form
       hx-boost="true"
       method="post"
       action={`/admin/scheduler/${a.id}/${path}`}
-      hx-confirm={confirm}
+      {...confirmAttrs(confirm)}
     >
       <button type="submit" {...(danger ? { class: 'danger' } : {})}>
         {label}
@@ -27,36 +33,56 @@ function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
   return (
     <div class="toolbar actions-bar">
       {a.status === 'scheduled' || a.status === 'running'
-        ? form(
-            'pause',
-            'Pause this action? Targets being applied finish; nothing new starts until you resume it.',
-            'Pause',
-          )
+        ? form('pause', 'Pause', {
+            title: 'Pause this action?',
+            detail:
+              'Targets being applied finish and record their outcome; nothing new starts until you resume it.',
+            ok: 'Pause action',
+            tone: 'primary',
+          })
         : null}
       {a.status === 'paused'
-        ? form('resume', 'Resume this action where it stopped?', 'Resume')
+        ? form('resume', 'Resume', {
+            title: 'Resume this action?',
+            detail: 'It goes on where it stopped.',
+            ok: 'Resume action',
+            tone: 'primary',
+          })
         : null}
       {a.status === 'halted'
-        ? form(
-            'resume',
-            'Resume this action? Its halted stages run again from now, keeping the interval between them.',
-            'Resume',
-          )
+        ? form('resume', 'Resume', {
+            title: 'Resume this action?',
+            detail:
+              'Its halted stages run again from now, keeping the interval between them; their halted targets become pending again.',
+            ok: 'Resume action',
+            tone: 'primary',
+          })
         : null}
       {open
         ? form(
             'cancel',
-            `Cancel this action? ${instancesWord(pending)} pending are cancelled; targets being applied finish and record their outcome.`,
             'Cancel action',
+            {
+              title: 'Cancel this action?',
+              // {n}: the pending count as the targets table's poll last read it.
+              detail: {
+                one: 'Its {n} pending target is cancelled; a target being applied finishes and records its outcome.',
+                other:
+                  'Its {n} pending targets are cancelled; targets being applied finish and record their outcome.',
+              },
+              ok: { one: 'Cancel {n} pending target', other: 'Cancel {n} pending targets' },
+              countFrom: '#pending-targets',
+            },
             true,
           )
         : null}
-      {ended && a.failed > 0
-        ? form(
-            'retry-failed',
-            `Schedule the ${instancesWord(a.failed)} that failed again, as a new action starting now?`,
-            `Retry ${a.failed} failed`,
-          )
+      {!open && a.failed > 0
+        ? form(`retry-failed`, `Retry ${count(a.failed, 'failed target')}`, {
+            title: `Retry ${count(a.failed, 'failed target')}?`,
+            detail: `A new action applies the same change to the ${count(a.failed, 'instance')} that failed, starting now.`,
+            ok: `Retry ${count(a.failed, 'failed target')}`,
+            tone: 'primary',
+          })
         : null}
     </div>
   );
@@ -66,14 +92,7 @@ function Controls({ a, pending }: { a: ActionDetailView; pending: number }) {
  * One scheduled action: what it does and why, its live progress and stages, the controls
  * to cancel or resume it, and its targets.
  */
-export function ActionDetailPage(p: {
-  action: ActionDetailView;
-  /** Targets still pending (what "Cancel action" cancels). */
-  pending: number;
-  targets: Child;
-  flash: { tone: 'ok' | 'error'; text: string } | null;
-  zone: string;
-}) {
+export function ActionDetailPage(p: { action: ActionDetailView; targets: Child; zone: string }) {
   const a = p.action;
   return (
     <>
@@ -85,11 +104,10 @@ export function ActionDetailPage(p: {
         {a.targetImageTag && a.actionType === 'version_change' ? (
           <>
             {' '}
-            to <code>{a.targetImageTag}</code>
+            to <Version tag={a.targetImageTag} />
           </>
         ) : null}
       </h1>
-      {p.flash ? <Flash tone={p.flash.tone}>{p.flash.text}</Flash> : null}
       <section class="panel">
         <h2>Action</h2>
         <dl class="facts">
@@ -116,7 +134,8 @@ export function ActionDetailPage(p: {
           </dd>
           <dt>Rollout</dt>
           <dd>
-            Stages {a.stagePercents.join(', ')} % · every {a.stageIntervalSeconds / 60} min ·{' '}
+            Stages {a.stagePercents.join(', ')} % · every{' '}
+            {count(a.stageIntervalSeconds / 60, 'minute')} ·{' '}
             {a.failureThresholdPercent === null
               ? 'no failure gate'
               : `halt above ${a.failureThresholdPercent}% failed`}{' '}
@@ -124,7 +143,7 @@ export function ActionDetailPage(p: {
             {a.includeStopped ? ' · stopped instances included' : ''}
           </dd>
         </dl>
-        <Controls a={a} pending={p.pending} />
+        <Controls a={a} />
       </section>
       <section class="panel">
         <h2>Progress</h2>

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { labelOf } from '../components/version.tsx';
 import { zoneLabel } from '../format.ts';
 
 /** What the admin typed into the scheduler form, kept as text so it can be shown again. */
@@ -33,13 +34,20 @@ export type SchedulerOptions = {
   availableTags: string[];
 };
 
-function Select(p: { name: string; value: string | undefined; options: string[]; any: string }) {
+/** A drop-down; `versions` shows image tags by their label (the full tag on hover). */
+function Select(p: {
+  name: string;
+  value: string | undefined;
+  options: string[];
+  any: string;
+  versions?: boolean;
+}) {
   return (
     <select name={p.name} id={`f-${p.name}`}>
       <option value="">{p.any}</option>
       {p.options.map((o) => (
-        <option value={o} selected={p.value === o}>
-          {o}
+        <option value={o} selected={p.value === o} title={p.versions ? o : undefined}>
+          {p.versions ? labelOf(o) : o}
         </option>
       ))}
     </select>
@@ -52,9 +60,14 @@ function Picker({ v, o }: { v: SchedulerValues; o: SchedulerOptions }) {
     <fieldset>
       <legend>Instances</legend>
       <label class="check">
-        <input type="radio" name="pick" value="ids" checked={v.pick === 'ids'} /> Pasted ids
+        <input type="radio" name="pick" value="ids" checked={v.pick === 'ids'} /> Pasted names or
+        ids
       </label>
-      <textarea name="ids" rows={4} placeholder="One instance id per line, or comma-separated">
+      <textarea
+        name="ids"
+        rows={4}
+        placeholder="Instance names or ids, one per line or comma-separated"
+      >
         {v.ids ?? ''}
       </textarea>
       <label class="check">
@@ -72,11 +85,23 @@ function Picker({ v, o }: { v: SchedulerValues; o: SchedulerOptions }) {
         </label>
         <label for="f-filterImageTag">
           Current version
-          <Select name="filterImageTag" value={v.filterImageTag} options={o.imageTags} any="Any" />
+          <Select
+            name="filterImageTag"
+            value={v.filterImageTag}
+            options={o.imageTags}
+            any="Any"
+            versions
+          />
         </label>
         <label for="f-versionBelow">
           Version below
-          <Select name="versionBelow" value={v.versionBelow} options={o.imageTags} any="—" />
+          <Select
+            name="versionBelow"
+            value={v.versionBelow}
+            options={o.imageTags}
+            any="—"
+            versions
+          />
         </label>
         <label>
           Pinned
@@ -131,6 +156,7 @@ export function SchedulerForm(p: {
                 value={v.targetImageTag}
                 options={p.options.availableTags}
                 any="—"
+                versions
               />
             </label>
             <label class="check">

@@ -1,4 +1,5 @@
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
+import { count, plural } from '../plural.ts';
 import { EXCLUSION_LABEL, instancesWord } from './words.ts';
 
 export type Exclusions = {
@@ -79,7 +80,9 @@ export function ExclusionList(p: { exclusions: Exclusions; names: Map<string, st
                     )}
                   </li>
                 ))}
-                {ids.length > 50 ? <li class="muted">and {ids.length - 50} more</li> : null}
+                {ids.length > 50 ? (
+                  <li class="muted">and {count(ids.length - 50, 'more', 'more')}</li>
+                ) : null}
               </ul>
             </details>
           </li>
@@ -118,14 +121,22 @@ export function PreviewPanel(p: {
       </h2>
       {conflicts && !p.skipAlreadyScheduled ? (
         <div class="flash flash-warn" role="status">
-          {instancesWord(conflicts)} already have a pending action: scheduling is refused unless you
-          tick "Skip instances that already have a pending action".
+          {plural(conflicts, {
+            one: '# instance already has a pending action',
+            other: '# instances already have a pending action',
+          })}
+          : scheduling is refused unless you tick "Skip instances that already have a pending
+          action".
         </div>
       ) : null}
       {v.pinsOverridden ? (
         <p>
-          <strong>{instancesWord(v.pinsOverridden)}</strong> are pinned to another version: their
-          pin moves to the target.
+          <strong>{instancesWord(v.pinsOverridden)}</strong>{' '}
+          {plural(v.pinsOverridden, {
+            one: 'is pinned to another version: its pin moves',
+            other: 'are pinned to another version: their pins move',
+          })}{' '}
+          to the target.
         </p>
       ) : null}
       {v.busy.length ? (

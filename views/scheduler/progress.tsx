@@ -97,6 +97,7 @@ export function ProgressPanel({ a, zone }: { a: ActionDetailView; zone: string }
       data-status={a.status}
       {...(live
         ? {
+            'data-poll': '',
             'hx-get': `/admin/scheduler/${a.id}/progress`,
             'hx-trigger': 'every 2s',
             'hx-swap': 'outerHTML',

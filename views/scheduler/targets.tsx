@@ -1,7 +1,9 @@
 import { StatusBadge } from '../components/badge.tsx';
+import { confirmAttrs } from '../components/confirm.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
 import { Time } from '../components/time.tsx';
+import { VersionChange } from '../components/version.tsx';
 import { SKIP_LABEL } from './words.ts';
 
 export type TargetRowView = {
@@ -19,11 +21,15 @@ export type TargetRowView = {
 };
 
 export function targetsHref(actionId: string, status: string | undefined, cursor?: string) {
+  return `${targetsPath(actionId, status, cursor)}#targets`;
+}
+
+function targetsPath(actionId: string, status: string | undefined, cursor?: string) {
   const params = new URLSearchParams();
   if (status) params.set('status', status);
   if (cursor) params.set('cursor', cursor);
   const s = params.toString();
-  return `/admin/scheduler/${actionId}${s ? `?${s}` : ''}#targets`;
+  return `/admin/scheduler/${actionId}${s ? `?${s}` : ''}`;
 }
 
 function TargetRow({ t, actionId, zone }: { t: TargetRowView; actionId: string; zone: string }) {
@@ -35,7 +41,7 @@ function TargetRow({ t, actionId, zone }: { t: TargetRowView; actionId: string; 
         <div class="muted small">{t.userEmail}</div>
       </td>
       <td class="small">
-        <code>{t.sourceImageTag ?? '—'}</code> → <code>{t.targetImageTag ?? '—'}</code>
+        <VersionChange from={t.sourceImageTag} to={t.targetImageTag} />
       </td>
       <td>
         <StatusBadge status={t.status} />
@@ -51,7 +57,11 @@ function TargetRow({ t, actionId, zone }: { t: TargetRowView; actionId: string; 
             hx-boost="true"
             method="post"
             action={`/admin/scheduler/${actionId}/targets/${t.id}/cancel`}
-            hx-confirm={`Cancel ${t.instanceName} from this action? The other targets are not affected.`}
+            {...confirmAttrs({
+              title: `Leave ${t.instanceName} out of this action?`,
+              detail: 'Its pending target is cancelled; the other targets are not affected.',
+              ok: 'Cancel 1 target',
+            })}
           >
             <button type="submit" class="danger">
               Cancel
@@ -73,11 +83,27 @@ export function TargetsTable(p: {
   counts: Partial<Record<string, number>>;
   /** The statuses to filter by, in the order to offer them. */
   statuses: readonly string[];
+  /** While the action runs, the table re-fetches itself (same filter and page) every 2 s. */
+  live: boolean;
+  /** The page's cursor, so the poll re-reads the page being looked at. */
+  cursor?: string | undefined;
   zone: string;
 }) {
   const url = `/admin/scheduler/${p.actionId}`;
   return (
-    <div id="targets-table">
+    <div id="targets-table" data-live={p.live ? 'true' : 'false'}>
+      {/* Polled with the table: what "Cancel action" would cancel, for its dialog. */}
+      <data id="pending-targets" value={String(p.counts.pending ?? 0)} hidden />
+      {p.live ? (
+        <div
+          hidden
+          data-poll
+          hx-get={targetsPath(p.actionId, p.status, p.cursor)}
+          hx-trigger="every 2s"
+          hx-target="#targets-table"
+          hx-swap="outerHTML"
+        />
+      ) : null}
       <form
         class="toolbar"
         method="get"

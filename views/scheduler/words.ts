@@ -1,3 +1,5 @@
+import { count } from '../plural.ts';
+
 /** Words the scheduler pages share: action types, exclusion and skip reasons. */
 export const ACTION_LABEL: Record<string, string> = {
   restart: 'Restart',
@@ -24,8 +26,7 @@ export const SKIP_LABEL: Record<string, string> = {
 };
 
 /** "3 instances" / "1 instance". */
-export const instancesWord = (n: number) =>
-  `${n.toLocaleString('en')} instance${n === 1 ? '' : 's'}`;
+export const instancesWord = (n: number) => count(n, 'instance');
 
 /** Finished targets (applied, skipped, failed, cancelled) out of the total. */
 export function doneOf(c: {
