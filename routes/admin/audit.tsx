@@ -31,6 +31,7 @@ export function auditRoutes() {
         query={query}
         actions={actions}
         zone={zoneOf(c)}
+        readAt={c.get('deps').clock.now()}
       />,
       { title: 'Audit log', active: 'audit' },
     );

@@ -99,6 +99,7 @@ export function instanceRoutes() {
         statuses: INSTANCE_STATUSES,
       },
       zone: zoneOf(c),
+      readAt: c.get('deps').clock.now(),
     };
     if (fragment) return c.html(<InstancesTable {...props} />);
     return c.render(

@@ -31,6 +31,9 @@ describe('audit log and settings in the console', async () => {
     const all = await (await get(t, '/admin/audit?action=api_key.create', cookie)).text();
     expect(all).toContain('label-from-first-admin');
     expect(all).toContain('label-from-second-admin');
+    // It does not update itself, so it says when it was read and reloads with its filters.
+    expect(all).toMatch(/The log, as read at <time datetime="[^"]+Z"/);
+    expect(all).toContain('<a href="/admin/audit?action=api_key.create">Reload</a> for newer.');
   });
 
   it('adds an admin with a one-time password shown once, who must then choose their own', async () => {

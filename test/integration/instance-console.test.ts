@@ -24,6 +24,14 @@ describe('instance actions in the console', async () => {
     expect(await live.text()).toMatch(/^<div id="live">/);
   });
 
+  it('says the instances list is a snapshot, with a reload that keeps its filters', async () => {
+    await provisioned(t, call);
+    const html = await (await get(t, '/admin/instances?region=ams&sort=name', cookie)).text();
+    expect(html).toMatch(/This list, as read at <time datetime="[^"]+Z"/);
+    expect(html).toContain('href="/admin/instances?region=ams&amp;sort=name');
+    expect(html).toContain('">Reload</a> for newer.');
+  });
+
   it('restarts from the console and follows the progress until done', async () => {
     const instance = await provisioned(t, call);
     const res = await postForm(t, `/admin/instances/${instance.id}/actions/restart`, cookie, {});

@@ -1,5 +1,5 @@
 import { Flash } from '../components/flash.tsx';
-import { Time } from '../components/time.tsx';
+import { SnapshotNote } from '../components/snapshot.tsx';
 import { DeadLetterTable } from './dead-letters.tsx';
 import { type DoorbellFilter, DoorbellFilters, DoorbellTable } from './doorbells.tsx';
 import { ScheduleTable, SweepTable } from './schedules.tsx';
@@ -40,10 +40,12 @@ export function DeliveriesPage(p: DeliveriesProps) {
         <DoorbellFilters filter={p.filter} />
         {p.errors.doorbells ? <Unreadable error={p.errors.doorbells} /> : null}
         <DoorbellTable rows={p.doorbells} zone={p.zone} />
-        <p class="muted small">
-          The newest 100 doorbells matching the filters, as read at{' '}
-          <Time at={p.readAt} zone={p.zone} />. <a href="/admin/deliveries">Reload</a> for newer.
-        </p>
+        <SnapshotNote
+          at={p.readAt}
+          zone={p.zone}
+          href="/admin/deliveries"
+          what="The newest 100 doorbells matching the filters"
+        />
       </section>
       <section class="panel">
         <h2>Dead-letter queue</h2>

@@ -1,5 +1,6 @@
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
+import { SnapshotNote } from '../components/snapshot.tsx';
 import { Time } from '../components/time.tsx';
 
 export type AuditRowView = {
@@ -147,6 +148,7 @@ export function AuditPage({
   query,
   actions,
   zone,
+  readAt,
 }: {
   rows: AuditRowView[];
   next: string | null;
@@ -154,6 +156,8 @@ export function AuditPage({
   query: AuditQuery;
   actions: string[];
   zone: string;
+  /** When the page was read: it is a snapshot, and says so. */
+  readAt: Date;
 }) {
   const filtered = Boolean(query.actor || query.action || query.subjectType || query.subjectId);
   return (
@@ -194,6 +198,7 @@ export function AuditPage({
         empty={filtered ? 'Nothing matches these filters.' : 'Nothing has been recorded yet.'}
       />
       <Pager prev={prev} next={next} href={(cursor) => href(query, cursor)} />
+      <SnapshotNote at={readAt} zone={zone} href={href(query)} what="The log" />
     </>
   );
 }

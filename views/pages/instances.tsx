@@ -1,6 +1,7 @@
 import { StatusBadge } from '../components/badge.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Pager } from '../components/pager.tsx';
+import { SnapshotNote } from '../components/snapshot.tsx';
 import { Time } from '../components/time.tsx';
 import { labelOf, Version } from '../components/version.tsx';
 import { count, plural } from '../plural.ts';
@@ -39,6 +40,8 @@ export type InstancesProps = {
   query: InstancesQuery;
   facets: { regions: string[]; imageTags: string[]; statuses: readonly string[] };
   zone: string;
+  /** When the list was read: it does not update itself (ticked rows would be lost), and says so. */
+  readAt: Date;
 };
 
 function href(query: InstancesQuery, extra: Record<string, string | undefined> = {}): string {
@@ -71,7 +74,7 @@ function SortHeader({
 }
 
 /** The table and pager: swapped alone when filters, sort or page change (htmx). */
-export function InstancesTable({ rows, total, next, prev, query, zone }: InstancesProps) {
+export function InstancesTable({ rows, total, next, prev, query, zone, readAt }: InstancesProps) {
   const filtered = Boolean(query.q || query.status || query.region || query.imageTag);
   return (
     <div id="instances-table">
@@ -162,6 +165,7 @@ export function InstancesTable({ rows, total, next, prev, query, zone }: Instanc
             : count(total, 'instance')
         }
       />
+      <SnapshotNote at={readAt} zone={zone} href={href(query)} what="This list" />
     </div>
   );
 }
