@@ -75,10 +75,19 @@ export async function ensureDataDir(config: Config): Promise<void> {
     await mkdir(config.database.dataDir, { recursive: true });
 }
 
-/** A {@link Host} with a filesystem: data folder, secrets, migrations at start. */
+/**
+ * A {@link Host} with a filesystem: data folder, secrets, migrations at start. `devServers`
+ * is the embedded entries' loader of the local stand-ins (see `Host.devServers`); it is
+ * passed in rather than imported here because server.ts (Vercel, production only) uses
+ * this module too and must not reference src/dev-servers at all.
+ */
 export function fileHost(
   config: Config,
-  options: { migrate?: boolean; write?: (line: string) => void } = {},
+  options: {
+    migrate?: boolean;
+    write?: (line: string) => void;
+    devServers?: Host['devServers'];
+  } = {},
 ): Host {
   const write = options.write ?? ((line: string) => console.log(line));
   const dataDir = config.dataDir;
@@ -98,6 +107,7 @@ export function fileHost(
     },
     vendorAssets: loadVendorAssets,
     peerAddress,
+    ...(options.devServers ? { devServers: options.devServers } : {}),
     ...(options.migrate === false
       ? {}
       : {

@@ -5,6 +5,7 @@ import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
+import { createDevServers } from '../../src/dev-servers/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { adminQuery, withDatabase } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/process.ts';
@@ -37,6 +38,7 @@ async function embedded() {
     vendorAssets: loadVendorAssets,
     peerAddress,
     migrate,
+    devServers: async (input) => createDevServers(input),
   });
   const base = `http://localhost:${port}`;
   const destination = `${base}/__bench/doorbell`;

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { connect } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { createFlyClient, type FlyClient } from '../../src/adapters/fly/client.ts';
-import { createFlySimulator } from '../../src/adapters/fly/simulator/index.ts';
+import { createFlySimulator } from '../../src/dev-servers/fly-simulator/index.ts';
 import { adminQuery, startTestServer, withDatabase } from '../helpers/postgres.ts';
 import type { Bench, Emit } from './report.ts';
 

@@ -6,8 +6,8 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { connect } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
-import { createFlySimulator } from '../../src/adapters/fly/simulator/index.ts';
-import { createQStashEmulator } from '../../src/adapters/queue/emulator/index.ts';
+import { createFlySimulator } from '../../src/dev-servers/fly-simulator/index.ts';
+import { createQStashEmulator } from '../../src/dev-servers/qstash-emulator/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { freePort } from '../helpers/process.ts';
 

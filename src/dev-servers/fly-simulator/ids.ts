@@ -1,7 +1,7 @@
 // Identifier shapes copied from Fly's examples (docs: machines-resource, volumes-resource;
 // none is specified): machine ids 14 hex, versions 26-char ULIDs, `vol_` + 16, `vs_` + 24,
 // lease nonces 12 hex, zones 4 hex, private IPs in fdaa::/16.
-import { randomBytes } from '../../../lib/crypto.ts';
+import { randomBytes } from '../../lib/crypto.ts';
 
 const hex = (bytes: number) =>
   Array.from(randomBytes(bytes), (b) => b.toString(16).padStart(2, '0')).join('');

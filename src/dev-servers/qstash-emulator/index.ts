@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
-import type { Db } from '../../../../db/client.ts';
-import type { Logger } from '../../../lib/log.ts';
-import { LOCAL_QSTASH } from '../local-credentials.ts';
+import type { Db } from '../../../db/client.ts';
+import { LOCAL_QSTASH } from '../../adapters/queue/local-credentials.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { EmulatorContext } from './context.ts';
 import { createDeliveryEngine, type DeliveryEngine } from './engine.ts';
 import { qstashError } from './http.ts';

@@ -4,8 +4,14 @@ import type {
   simFlyMachineEvents,
   simFlySnapshots,
   simFlyVolumes,
-} from '../../../../db/schema/index.ts';
-import type { Machine, MachineConfig, MachineEvent, Volume, VolumeSnapshot } from '../types.ts';
+} from '../../../db/schema/index.ts';
+import type {
+  Machine,
+  MachineConfig,
+  MachineEvent,
+  Volume,
+  VolumeSnapshot,
+} from '../../adapters/fly/types.ts';
 import type { SimContext } from './context.ts';
 import { isoSeconds } from './respond.ts';
 import type { MachineRow } from './store.ts';

@@ -1,7 +1,7 @@
 // Config validation and volume placement for machine create and update.
 // A machine mounts at most one volume and runs on that volume's host (docs: machines-
 // resource, "mounts"; CF409: 412 when the volume is in use by another machine).
-import type { MachineConfig } from '../types.ts';
+import type { MachineConfig } from '../../adapters/fly/types.ts';
 import type { SimContext } from './context.ts';
 import { invalid, precondition, SimError, volumeNotFound } from './respond.ts';
 import type { VolumeRow } from './serialize.ts';

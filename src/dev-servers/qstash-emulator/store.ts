@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
-import { type Db, queryRows } from '../../../../db/client.ts';
+import { type Db, queryRows } from '../../../db/client.ts';
 import {
   simQstashDedup,
   simQstashDlq,
   simQstashEvents,
   simQstashMessages,
-} from '../../../../db/schema/qstash-emulator.ts';
+} from '../../../db/schema/qstash-emulator.ts';
 
 export type MessageRow = typeof simQstashMessages.$inferSelect;
 export type DlqRow = typeof simQstashDlq.$inferSelect;

@@ -1,6 +1,6 @@
 import { encodeBase64 } from 'hono/utils/encode';
-import type { Db } from '../../../../db/client.ts';
-import { randomAlphanumeric, sha256Hex } from '../../../lib/crypto.ts';
+import type { Db } from '../../../db/client.ts';
+import { randomAlphanumeric, sha256Hex } from '../../lib/crypto.ts';
 import type { PublishConfig } from './config.ts';
 import type { EmulatorContext } from './context.ts';
 import { addEvent, insertMessage, reserveDedupKey } from './store.ts';

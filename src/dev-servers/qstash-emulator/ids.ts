@@ -1,4 +1,4 @@
-import { randomAlphanumeric } from '../../../lib/crypto.ts';
+import { randomAlphanumeric } from '../../lib/crypto.ts';
 
 let seq = 0;
 /** DLQ ids look like QStash's: `<unix ms>-<sequence>`, ordered by time. */

@@ -1,5 +1,5 @@
-import type { Db } from '../../../../db/client.ts';
-import { createTokenBuckets, type TokenBuckets } from '../rate-limit.ts';
+import type { Db } from '../../../db/client.ts';
+import { createTokenBuckets, type TokenBuckets } from '../../adapters/fly/rate-limit.ts';
 import { createFaults, type Faults } from './faults-state.ts';
 
 /** How long each simulated transition takes at `timeScale` 1, in milliseconds. */

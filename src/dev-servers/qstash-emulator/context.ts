@@ -1,5 +1,5 @@
-import type { Db } from '../../../../db/client.ts';
-import type { Logger } from '../../../lib/log.ts';
+import type { Db } from '../../../db/client.ts';
+import type { Logger } from '../../lib/log.ts';
 
 /** What every part of the emulator shares. */
 export type EmulatorContext = {

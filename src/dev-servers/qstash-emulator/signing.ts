@@ -1,6 +1,6 @@
 import { sign } from 'hono/jwt';
 import { encodeBase64Url } from 'hono/utils/encode';
-import { randomToken } from '../../../lib/crypto.ts';
+import { randomToken } from '../../lib/crypto.ts';
 
 const keys = new Map<string, Promise<CryptoKey>>();
 

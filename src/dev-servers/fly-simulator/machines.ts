@@ -6,8 +6,8 @@ import {
   simFlyMachines,
   simFlyMachineVersions,
   simFlyVolumes,
-} from '../../../../db/schema/index.ts';
-import type { MachineConfig } from '../types.ts';
+} from '../../../db/schema/index.ts';
+import type { MachineConfig } from '../../adapters/fly/types.ts';
 import { requireApp } from './apps.ts';
 import type { SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';
