@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate } from './db/migrate.ts';
+import { migrateFor } from './db/migrate.ts';
 import type { StaticAsset } from './src/assets.ts';
 import type { Host } from './src/boot.ts';
 import type { Config } from './src/config.ts';
@@ -111,8 +111,9 @@ export function fileHost(
     ...(options.migrate === false
       ? {}
       : {
+          // Embedded mode also applies the stand-ins' stream (db/dev-migrations); production never.
           async migrate(database) {
-            await migrate(database);
+            await migrateFor(config, database);
           },
         }),
   };

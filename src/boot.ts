@@ -7,7 +7,7 @@ import type { StaticAsset } from './assets.ts';
 import { registerConfiguredAdminToken } from './auth/api-keys.ts';
 import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
-import type { Config } from './config.ts';
+import { type Config, servesStandIns } from './config.ts';
 import { type Deps, type DevServers, type DevServersInput, IN_PROCESS_ENV } from './deps.ts';
 import { recoverAtStart, SWEEP_SCHEDULE } from './doorbells/run.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from './features.ts';
@@ -86,7 +86,7 @@ async function buildDevServers(
   host: Host,
   db: Deps['db'],
 ): Promise<DevServers | null> {
-  if (!config.fly.simulated && !config.qstash.emulated) return null;
+  if (!servesStandIns(config)) return null;
   if (!host.devServers)
     throw new Error(
       'embedded mode needs the local Fly simulator and QStash emulator, which this entry does not serve; start it with node.ts or main.ts, or set FLEETWARDEN_MODE=production',

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Client } from '@upstash/qstash';
-import { migrate } from '../../db/migrate.ts';
+import { migrateWithStandIns } from '../../db/migrate.ts';
 import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { boot } from '../../src/boot.ts';
@@ -37,7 +37,7 @@ async function embedded() {
     writeSecret: async () => {},
     vendorAssets: loadVendorAssets,
     peerAddress,
-    migrate,
+    migrate: migrateWithStandIns,
     devServers: async (input) => createDevServers(input),
   });
   const base = `http://localhost:${port}`;

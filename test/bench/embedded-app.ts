@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { migrate } from '../../db/migrate.ts';
+import { migrateWithStandIns } from '../../db/migrate.ts';
 import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { boot } from '../../src/boot.ts';
@@ -35,7 +35,7 @@ export async function embeddedOnPostgres(env: Record<string, string> = {}) {
     writeSecret: async () => {},
     vendorAssets: loadVendorAssets,
     peerAddress,
-    migrate,
+    migrate: migrateWithStandIns,
     devServers: async (input) => createDevServers(input),
   });
   const server = serve({ fetch: booted.app.fetch, port, hostname: '127.0.0.1' });

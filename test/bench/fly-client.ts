@@ -48,7 +48,7 @@ export const flyClientBench: Bench = {
     await adminQuery(pg.adminUrl, [`create database ${name}`]);
     const database = await connect({ kind: 'postgres', url: withDatabase(pg.adminUrl, name) });
     try {
-      await migrate(database);
+      await migrate(database, 'dev'); // the simulator's tables are all it needs
       // Transitions take no time, so every machine has settled before measuring.
       const sim = createFlySimulator({ db: database.db, timeScale: 0 });
       const host = new Hono().route('/__dev/fly', sim);

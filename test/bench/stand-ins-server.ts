@@ -13,7 +13,8 @@ import { freePort } from '../helpers/process.ts';
 
 const url = process.env.STAND_INS_DATABASE_URL ?? '';
 const database = await connect({ kind: 'postgres', url }, { maxConnections: 20 });
-await migrate(database);
+// The stand-ins' own stream only: this database holds their state, not the app's.
+await migrate(database, 'dev');
 const log = jsonLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
 const qstash = createQStashEmulator({
   db: database.db,

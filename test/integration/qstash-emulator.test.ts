@@ -1,7 +1,7 @@
 import { Client, QstashError, Receiver } from '@upstash/qstash';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { simQstashMessages } from '../../db/schema/index.ts';
+import { simQstashMessages } from '../../db/dev-schema/index.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { createDevServers } from '../../src/dev-servers/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';

@@ -1,7 +1,7 @@
 // Apps (docs: machines/api/apps-resource): just enough for machines and volumes to belong to.
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { simFlyApps } from '../../../db/schema/index.ts';
+import { simFlyApps } from '../../../db/dev-schema/index.ts';
 import type { SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';
 import { appId } from './ids.ts';

@@ -2,7 +2,7 @@
 // limits, latency and injected errors. See faults-state.ts for the body and storage.
 import { and, inArray, or, sql } from 'drizzle-orm';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { simFlyMachines } from '../../../db/schema/index.ts';
+import { simFlyMachines } from '../../../db/dev-schema/index.ts';
 import { ruleFor } from '../../adapters/fly/rate-limit.ts';
 import type { SimContext } from './context.ts';
 import { type Endpoint, type ErrorFault, FaultsInput } from './faults-state.ts';

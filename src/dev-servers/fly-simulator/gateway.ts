@@ -2,7 +2,7 @@
 // answers for one machine in production, served by the simulator itself.
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { simFlyMachines } from '../../../db/schema/index.ts';
+import { simFlyMachines } from '../../../db/dev-schema/index.ts';
 import type { MachineConfig } from '../../adapters/fly/types.ts';
 import type { SimContext } from './context.ts';
 import { advance } from './store.ts';

@@ -2,7 +2,7 @@
 // example responses; 409 text as observed on the live API).
 import { and, eq, gt, lte } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { simFlyLeases } from '../../../db/schema/index.ts';
+import { simFlyLeases } from '../../../db/dev-schema/index.ts';
 import { sha256Hex } from '../../lib/crypto.ts';
 import type { SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';

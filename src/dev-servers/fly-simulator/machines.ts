@@ -6,7 +6,7 @@ import {
   simFlyMachines,
   simFlyMachineVersions,
   simFlyVolumes,
-} from '../../../db/schema/index.ts';
+} from '../../../db/dev-schema/index.ts';
 import type { MachineConfig } from '../../adapters/fly/types.ts';
 import { requireApp } from './apps.ts';
 import type { SimContext } from './context.ts';

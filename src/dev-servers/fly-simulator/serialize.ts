@@ -4,7 +4,7 @@ import type {
   simFlyMachineEvents,
   simFlySnapshots,
   simFlyVolumes,
-} from '../../../db/schema/index.ts';
+} from '../../../db/dev-schema/index.ts';
 import type {
   Machine,
   MachineConfig,

@@ -1,7 +1,7 @@
 // The machine lifecycle (docs: machines/machine-states; machines-resource). Each action
 // gives the state the machine enters at once and the future steps (with due times) that
 // finish it; steps are applied lazily when the row is next read. Pure functions only.
-import type { SimFlyMachineState, SimFlyStep } from '../../../db/schema/fly-simulator.ts';
+import type { SimFlyMachineState, SimFlyStep } from '../../../db/dev-schema/fly-simulator.ts';
 import type { SimTimings } from './context.ts';
 import { machineNotFound, precondition, SimError } from './respond.ts';
 

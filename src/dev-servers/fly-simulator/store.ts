@@ -1,13 +1,13 @@
 // Machine rows: lazy advancement and guarded writes. The simulator's clock decides every
 // timestamp (never the database's `now()`), so a test clock moves the whole simulation.
 import { and, asc, eq, getTableColumns, inArray, lte, sql } from 'drizzle-orm';
-import type { SimFlyStep } from '../../../db/schema/fly-simulator.ts';
+import type { SimFlyStep } from '../../../db/dev-schema/fly-simulator.ts';
 import {
   simFlyMachineEvents,
   simFlyMachines,
   simFlyMachineVersions,
   simFlyVolumes,
-} from '../../../db/schema/index.ts';
+} from '../../../db/dev-schema/index.ts';
 import type { SimContext } from './context.ts';
 import { ulid } from './ids.ts';
 import { machineNotFound } from './respond.ts';

@@ -2,8 +2,8 @@
 // (`snapshot_id`). Defaults from docs volumes-resource: size 3 GB, encrypted, unique zone,
 // snapshot retention 5 days, daily backups on, ext4.
 import { and, eq, notInArray } from 'drizzle-orm';
-import type { SimFlyStep } from '../../../db/schema/fly-simulator.ts';
-import { simFlySnapshots, simFlyVolumes } from '../../../db/schema/index.ts';
+import type { SimFlyStep } from '../../../db/dev-schema/fly-simulator.ts';
+import { simFlySnapshots, simFlyVolumes } from '../../../db/dev-schema/index.ts';
 import type { SimContext } from './context.ts';
 import * as ids from './ids.ts';
 import { invalid, noCapacity, opt, precondition, SimError } from './respond.ts';

@@ -1,7 +1,7 @@
 // Volume and snapshot rows: lazy advancement of state steps, guarded writes.
 import { and, asc, eq, lte, sql } from 'drizzle-orm';
-import type { SimFlyStep } from '../../../db/schema/fly-simulator.ts';
-import { simFlyMachines, simFlySnapshots, simFlyVolumes } from '../../../db/schema/index.ts';
+import type { SimFlyStep } from '../../../db/dev-schema/fly-simulator.ts';
+import { simFlyMachines, simFlySnapshots, simFlyVolumes } from '../../../db/dev-schema/index.ts';
 import type { SimContext } from './context.ts';
 import { volumeNotFound } from './respond.ts';
 import type { SnapshotRow, VolumeRow } from './serialize.ts';

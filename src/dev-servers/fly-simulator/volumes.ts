@@ -2,7 +2,7 @@
 // volumes/snapshots). A volume lives on one host (region + zone) and serves one machine.
 import { and, eq, inArray } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { simFlyMachines, simFlySnapshots } from '../../../db/schema/index.ts';
+import { simFlyMachines, simFlySnapshots } from '../../../db/dev-schema/index.ts';
 import { requireApp } from './apps.ts';
 import type { SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';

@@ -2,7 +2,7 @@
 // reach a specified state"; 400/408 texts as observed on the live API, notes §4).
 import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { simFlyMachineVersions } from '../../../db/schema/index.ts';
+import { simFlyMachineVersions } from '../../../db/dev-schema/index.ts';
 import type { SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';
 import { invalid, SimError } from './respond.ts';

@@ -1,6 +1,6 @@
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
-import { simQstashMessages } from '../../../db/schema/qstash-emulator.ts';
+import { simQstashMessages } from '../../../db/dev-schema/qstash-emulator.ts';
 import type { EmulatorContext } from './context.ts';
 import { qstashError, queryCount, queryList } from './http.ts';
 import { messageJson } from './json.ts';

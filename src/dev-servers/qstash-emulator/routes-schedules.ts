@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { encodeBase64 } from 'hono/utils/encode';
-import { simQstashSchedules } from '../../../db/schema/qstash-emulator.ts';
+import { simQstashSchedules } from '../../../db/dev-schema/qstash-emulator.ts';
 import { headerMap, parsePublishConfig, refuseDestination } from './config.ts';
 import type { EmulatorContext } from './context.ts';
 import { destinationAfter, qstashError } from './http.ts';

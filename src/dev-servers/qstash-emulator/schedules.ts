@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { and, asc, eq, lte } from 'drizzle-orm';
 import { decodeBase64 } from 'hono/utils/encode';
-import { simQstashSchedules } from '../../../db/schema/qstash-emulator.ts';
+import { simQstashSchedules } from '../../../db/dev-schema/qstash-emulator.ts';
 import type { EmulatorContext } from './context.ts';
 import { publishWith } from './publish.ts';
 

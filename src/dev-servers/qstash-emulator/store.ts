@@ -5,7 +5,7 @@ import {
   simQstashDlq,
   simQstashEvents,
   simQstashMessages,
-} from '../../../db/schema/qstash-emulator.ts';
+} from '../../../db/dev-schema/qstash-emulator.ts';
 
 export type MessageRow = typeof simQstashMessages.$inferSelect;
 export type DlqRow = typeof simQstashDlq.$inferSelect;

@@ -9,7 +9,7 @@ import {
   pgTable,
   text,
 } from 'drizzle-orm/pg-core';
-import { tstz } from './columns.ts';
+import { tstz } from '../schema/columns.ts';
 
 // Tables of the local QStash-compatible emulator (embedded mode and tests only). They
 // persist messages and schedules so a delayed message survives a restart and fires once.

@@ -1,4 +1,4 @@
-// Tables of the in-process Fly Machines simulator (src/adapters/fly/simulator). Used only in
+// Tables of the in-process Fly Machines simulator (src/dev-servers/fly-simulator). Used only in
 // embedded mode and tests; production talks to api.machines.dev and never reads them.
 // State lives here (not in memory) so a demo fleet survives a restart.
 import { sql } from 'drizzle-orm';
@@ -13,7 +13,7 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import { tstz } from './columns.ts';
+import { tstz } from '../schema/columns.ts';
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
