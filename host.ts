@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate } from './db/migrate.ts';
+import { migrateFor } from './db/migrate.ts';
 import type { StaticAsset } from './src/assets.ts';
 import type { Host } from './src/boot.ts';
 import type { Config } from './src/config.ts';
@@ -75,10 +75,19 @@ export async function ensureDataDir(config: Config): Promise<void> {
     await mkdir(config.database.dataDir, { recursive: true });
 }
 
-/** A {@link Host} with a filesystem: data folder, secrets, migrations at start. */
+/**
+ * A {@link Host} with a filesystem: data folder, secrets, migrations at start. `devServers`
+ * is the embedded entries' loader of the local stand-ins (see `Host.devServers`); it is
+ * passed in rather than imported here because server.ts (Vercel, production only) uses
+ * this module too and must not reference src/dev-servers at all.
+ */
 export function fileHost(
   config: Config,
-  options: { migrate?: boolean; write?: (line: string) => void } = {},
+  options: {
+    migrate?: boolean;
+    write?: (line: string) => void;
+    devServers?: Host['devServers'];
+  } = {},
 ): Host {
   const write = options.write ?? ((line: string) => console.log(line));
   const dataDir = config.dataDir;
@@ -98,11 +107,13 @@ export function fileHost(
     },
     vendorAssets: loadVendorAssets,
     peerAddress,
+    ...(options.devServers ? { devServers: options.devServers } : {}),
     ...(options.migrate === false
       ? {}
       : {
+          // Embedded mode also applies the stand-ins' stream (db/dev-migrations); production never.
           async migrate(database) {
-            await migrate(database);
+            await migrateFor(config, database);
           },
         }),
   };

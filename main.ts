@@ -1,7 +1,12 @@
 // Deno and Deno Deploy entry: `deno task start`. Thin: parse config, boot, serve.
 import { ensureDataDir, fileHost, listeningLine } from './host.ts';
-import { boot } from './src/boot.ts';
+import { boot, type Host } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
+
+// Embedded mode's local stand-ins, imported only when boot asks for them, so a production
+// start never loads src/dev-servers.
+const devServers: NonNullable<Host['devServers']> = async (input) =>
+  (await import('./src/dev-servers/index.ts')).createDevServers(input);
 
 const parsed = parseConfig(Deno.env.toObject());
 if (!parsed.ok) {
@@ -12,7 +17,7 @@ const { config } = parsed;
 let booted: Awaited<ReturnType<typeof boot>>;
 try {
   await ensureDataDir(config);
-  booted = await boot(config, fileHost(config));
+  booted = await boot(config, fileHost(config, { devServers }));
 } catch (err) {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
   Deno.exit(1);

@@ -1,8 +1,13 @@
 // Node entry: `npm start` (tsx node.ts). Thin: parse config, boot, serve, shut down.
 import { serve } from '@hono/node-server';
 import { ensureDataDir, fileHost, listeningLine } from './host.ts';
-import { boot } from './src/boot.ts';
+import { boot, type Host } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
+
+// Embedded mode's local stand-ins, imported only when boot asks for them, so a production
+// start never loads src/dev-servers.
+const devServers: NonNullable<Host['devServers']> = async (input) =>
+  (await import('./src/dev-servers/index.ts')).createDevServers(input);
 
 const parsed = parseConfig(process.env);
 if (!parsed.ok) {
@@ -11,7 +16,7 @@ if (!parsed.ok) {
 }
 const { config } = parsed;
 await ensureDataDir(config);
-const booted = await boot(config, fileHost(config)).catch((err: unknown) => {
+const booted = await boot(config, fileHost(config, { devServers })).catch((err: unknown) => {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -7,8 +7,8 @@ import type { StaticAsset } from './assets.ts';
 import { registerConfiguredAdminToken } from './auth/api-keys.ts';
 import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
-import type { Config } from './config.ts';
-import { type Deps, IN_PROCESS_ENV } from './deps.ts';
+import { type Config, servesStandIns } from './config.ts';
+import { type Deps, type DevServers, type DevServersInput, IN_PROCESS_ENV } from './deps.ts';
 import { recoverAtStart, SWEEP_SCHEDULE } from './doorbells/run.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from './features.ts';
 import { seedDemoFleet } from './fleet/seed.ts';
@@ -31,6 +31,13 @@ export type Host = {
   peerAddress(env: unknown): string | null;
   /** Applies migrations; absent where they run as a separate step (Vercel). */
   migrate?(database: Database): Promise<void>;
+  /**
+   * Builds the local stand-ins embedded mode talks to (the Fly simulator and the QStash
+   * emulator). The embedded entries (node.ts, main.ts) fill it with a dynamic import of
+   * src/dev-servers, so this module, and with it every production start, never loads them.
+   * Absent: the host serves none, and a configuration that needs them fails to boot.
+   */
+  devServers?(input: DevServersInput): Promise<DevServers>;
 };
 
 export type Booted = {
@@ -73,6 +80,20 @@ function exposedWarning(host: string): string {
   ].join('\n');
 }
 
+/** The stand-ins when the configuration uses them (embedded mode), built by the host; else null. */
+async function buildDevServers(
+  config: Config,
+  host: Host,
+  db: Deps['db'],
+): Promise<DevServers | null> {
+  if (!servesStandIns(config)) return null;
+  if (!host.devServers)
+    throw new Error(
+      'embedded mode needs the local Fly simulator and QStash emulator, which this entry does not serve; start it with node.ts or main.ts, or set FLEETWARDEN_MODE=production',
+    );
+  return host.devServers({ config, db, log: host.log });
+}
+
 /**
  * Start-up shared by every runtime: open the database, migrate (where the host can),
  * build the deps and the app, create the first admin on an empty database (printing its
@@ -82,13 +103,13 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
   const database = await connect(config.database);
   try {
     if (host.migrate) await host.migrate(database);
-    const queue = setupQueue({ config, db: database.db, log: host.log });
+    const queue = setupQueue({ config });
+    const standIns = await buildDevServers(config, host, database.db);
     // Against the local simulator, Fly's rate limits need not be waited out.
     const fly = setupFly({
       config,
-      db: database.db,
       rateLimit: !config.fly.simulated,
-      timeScale: config.flySimulatorTimeScale,
+      ...(standIns?.flyGatewayUrlFor ? { gatewayUrlFor: standIns.flyGatewayUrlFor } : {}),
     });
     const deps: Deps = {
       config,
@@ -102,7 +123,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       operationListeners: OPERATION_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,
-      dev: { qstash: queue.emulator, fly: fly.simulator },
+      dev: standIns?.dev ?? { qstash: null, fly: null },
       peerAddress: host.peerAddress,
       vendorAssets: await host.vendorAssets(),
       security: {
@@ -111,8 +132,11 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       },
     };
     const app = createApp(deps);
-    queue.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
-    fly.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
+    // The app calling itself (the emulator's deliveries, the Fly client on the simulator)
+    // passes IN_PROCESS_ENV, which the /__dev guard trusts as this machine.
+    const inProcess = async (request: Request) => app.fetch(request, IN_PROCESS_ENV);
+    standIns?.attachApp(inProcess);
+    fly.attachApp(inProcess);
     const first = await ensureFirstAdmin(deps);
     if (config.adminApiToken) {
       const state = await registerConfiguredAdminToken(deps, config.adminApiToken);

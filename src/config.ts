@@ -136,6 +136,15 @@ export type Config = {
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
 
+/**
+ * True when this process serves a local stand-in (the Fly simulator or the QStash
+ * emulator, src/dev-servers): embedded mode, and tests. Decides whether start-up builds
+ * them and applies their migration stream (db/dev-migrations); never true in production.
+ */
+export function servesStandIns(config: Pick<Config, 'fly' | 'qstash'>): boolean {
+  return config.fly.simulated || config.qstash.emulated;
+}
+
 const DEFAULT_ADMIN_EMAIL = 'admin@fleetwarden.local';
 /** The bearer token the local Fly simulator expects (not a secret: it only guards local state). */
 const SIMULATOR_TOKEN = 'fleetwarden-local-simulator';

@@ -2,7 +2,6 @@ import type { Db } from '../db/client.ts';
 import type { FlyClient } from './adapters/fly/api.ts';
 import type { Gateway } from './adapters/fly/gateway.ts';
 import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
-import type { QStashEmulator } from './adapters/queue/emulator/index.ts';
 import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
 import type { Config } from './config.ts';
@@ -37,8 +36,11 @@ export type Deps = {
   operationListeners: OperationListener[];
   /** Every feature's part of the every-minute sweep. */
   sweepers: Sweeper[];
-  /** Local stand-ins served by this process in embedded mode and tests; null in production. */
-  dev: { qstash: QStashEmulator | null; fly: DevServer | null };
+  /**
+   * Local stand-ins served by this process in embedded mode and tests (built by
+   * src/dev-servers, which only the embedded entries and tests load); null in production.
+   */
+  dev: { qstash: QueueDevServer | null; fly: DevServer | null };
   /** The TCP peer's address from the runtime's per-request `env` (c.env), or null. */
   peerAddress(env: unknown): string | null;
   security: {
@@ -58,6 +60,58 @@ export const IN_PROCESS_ENV: Readonly<{ inProcess: true }> = Object.freeze({ inP
 
 /** A local stand-in for an external API, served by this process under `/__dev/…`. */
 export type DevServer = { fetch(request: Request): Response | Promise<Response> };
+
+/** The QStash stand-in: its HTTP API and the loop that delivers its messages. */
+export type QueueDevServer = DevServer & {
+  engine: {
+    /** Starts the background delivery loop (embedded mode). */
+    start(): void;
+    stop(): Promise<void>;
+    /** Delivers every message due now, until nothing is (tests). Returns deliveries made. */
+    drain(): Promise<number>;
+  };
+};
+
+/**
+ * What the stand-ins are built from. They are optional wiring, not adapters: the embedded
+ * entries (through the `devServers` hook of the Host given to `boot`) and the test helpers
+ * build them with `createDevServers` (src/dev-servers/index.ts); production never does.
+ */
+export type DevServersInput = {
+  config: Config;
+  db: Db;
+  log: Logger;
+  fly?: {
+    /** Multiplies the simulator's timings (default `config.flySimulatorTimeScale`). */
+    timeScale?: number;
+  };
+  qstash?: {
+    /** The emulator's clock for due times (default: system time). */
+    now?: () => Date;
+    /** Multiplies retry backoff (default 1: QStash's real timing). */
+    timeScale?: number;
+    /** Deliveries in flight at once (default: the emulator's own). */
+    deliveryConcurrency?: number;
+    /**
+     * Origins the emulator may deliver to besides the app's own (`PUBLIC_URL`). Only tests
+     * pass this, for a recording destination; embedded mode delivers to itself alone.
+     */
+    extraDestinations?: string[];
+  };
+};
+
+/** The built stand-ins, and what the rest of the wiring needs from them. */
+export type DevServers = {
+  /** What {@link Deps.dev} holds: each is null when the configuration uses the real service. */
+  dev: Deps['dev'];
+  /** `urlFor` of the simulator's edge for the Fly gateway; null when Fly is real. */
+  flyGatewayUrlFor: ((target: { appName: string; machineId: string }) => string) | null;
+  /**
+   * Gives the stand-ins the app once it exists: the emulator delivers to our own origin
+   * through it, without a socket. Pass `(r) => app.fetch(r, IN_PROCESS_ENV)`.
+   */
+  attachApp(fetch: (request: Request) => Promise<Response>): void;
+};
 
 /** Who is acting, recorded in the audit log. */
 export type Actor =

@@ -1,10 +1,11 @@
 import { serve } from '@hono/node-server';
 import { Client } from '@upstash/qstash';
-import { migrate } from '../../db/migrate.ts';
+import { migrateWithStandIns } from '../../db/migrate.ts';
 import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
+import { createDevServers } from '../../src/dev-servers/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { adminQuery, withDatabase } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/process.ts';
@@ -36,7 +37,8 @@ async function embedded() {
     writeSecret: async () => {},
     vendorAssets: loadVendorAssets,
     peerAddress,
-    migrate,
+    migrate: migrateWithStandIns,
+    devServers: async (input) => createDevServers(input),
   });
   const base = `http://localhost:${port}`;
   const destination = `${base}/__bench/doorbell`;

@@ -1,10 +1,11 @@
 import { serve } from '@hono/node-server';
-import { migrate } from '../../db/migrate.ts';
+import { migrateWithStandIns } from '../../db/migrate.ts';
 import { loadVendorAssets, peerAddress } from '../../host.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
 import { SYSTEM_ACTOR } from '../../src/deps.ts';
+import { createDevServers } from '../../src/dev-servers/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { adminQuery, startTestServer, withDatabase } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/process.ts';
@@ -34,7 +35,8 @@ export async function embeddedOnPostgres(env: Record<string, string> = {}) {
     writeSecret: async () => {},
     vendorAssets: loadVendorAssets,
     peerAddress,
-    migrate,
+    migrate: migrateWithStandIns,
+    devServers: async (input) => createDevServers(input),
   });
   const server = serve({ fetch: booted.app.fetch, port, hostname: '127.0.0.1' });
   booted.deps.dev.qstash?.engine.start();

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { connect } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { createFlyClient, type FlyClient } from '../../src/adapters/fly/client.ts';
-import { createFlySimulator } from '../../src/adapters/fly/simulator/index.ts';
+import { createFlySimulator } from '../../src/dev-servers/fly-simulator/index.ts';
 import { adminQuery, startTestServer, withDatabase } from '../helpers/postgres.ts';
 import type { Bench, Emit } from './report.ts';
 
@@ -48,7 +48,7 @@ export const flyClientBench: Bench = {
     await adminQuery(pg.adminUrl, [`create database ${name}`]);
     const database = await connect({ kind: 'postgres', url: withDatabase(pg.adminUrl, name) });
     try {
-      await migrate(database);
+      await migrate(database, 'dev'); // the simulator's tables are all it needs
       // Transitions take no time, so every machine has settled before measuring.
       const sim = createFlySimulator({ db: database.db, timeScale: 0 });
       const host = new Hono().route('/__dev/fly', sim);

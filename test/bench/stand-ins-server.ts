@@ -6,14 +6,15 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { connect } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
-import { createFlySimulator } from '../../src/adapters/fly/simulator/index.ts';
-import { createQStashEmulator } from '../../src/adapters/queue/emulator/index.ts';
+import { createFlySimulator } from '../../src/dev-servers/fly-simulator/index.ts';
+import { createQStashEmulator } from '../../src/dev-servers/qstash-emulator/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { freePort } from '../helpers/process.ts';
 
 const url = process.env.STAND_INS_DATABASE_URL ?? '';
 const database = await connect({ kind: 'postgres', url }, { maxConnections: 20 });
-await migrate(database);
+// The stand-ins' own stream only: this database holds their state, not the app's.
+await migrate(database, 'dev');
 const log = jsonLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
 const qstash = createQStashEmulator({
   db: database.db,

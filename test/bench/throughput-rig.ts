@@ -7,13 +7,13 @@ import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
-import { simulatorGatewayUrlFor } from '../../src/adapters/fly/simulator/index.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, SYSTEM_ACTOR } from '../../src/deps.ts';
+import { simulatorGatewayUrlFor } from '../../src/dev-servers/fly-simulator/index.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
@@ -104,8 +104,8 @@ export async function throughputRig(
   const app: Database = await connect(config.database, { maxConnections: 10 });
   await migrate(app);
   const log = jsonLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
-  const fly = setupFly({ config, db: app.db, rateLimit: false });
-  const queue = setupQueue({ config, db: app.db, log });
+  const fly = setupFly({ config, rateLimit: false });
+  const queue = setupQueue({ config });
   const deps: Deps = {
     config,
     db: app.db,

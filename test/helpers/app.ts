@@ -7,6 +7,7 @@ import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, IN_PROCESS_ENV } from '../../src/deps.ts';
+import { createDevServers } from '../../src/dev-servers/index.ts';
 import type { Sweeper } from '../../src/doorbells/sweeper.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
@@ -121,22 +122,26 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logs: string[] = [];
   const clock = options.clock ?? testClock();
   const log = jsonLogger({ level: 'debug', write: (line) => logs.push(line), now: clock.now });
-  // The simulator keeps real time (scaled) so its machines boot while a test waits.
-  const fly = setupFly({
-    config,
-    db: handle,
-    timeScale: options.flyTimeScale ?? 0.01,
-    rateLimit: false,
-  });
-  const queue = setupQueue({
+  const standIns = createDevServers({
     config,
     db: handle,
     log,
-    now: clock.now,
-    timeScale: options.queueTimeScale ?? 0.001,
-    ...(options.queueConcurrency ? { deliveryConcurrency: options.queueConcurrency } : {}),
-    extraDestinations: options.queueDestinations ?? [],
+    // The simulator keeps real time (scaled) so its machines boot while a test waits.
+    fly: { timeScale: options.flyTimeScale ?? 0.01 },
+    qstash: {
+      now: clock.now,
+      timeScale: options.queueTimeScale ?? 0.001,
+      ...(options.queueConcurrency ? { deliveryConcurrency: options.queueConcurrency } : {}),
+      extraDestinations: options.queueDestinations ?? [],
+    },
   });
+  const { qstash } = standIns.dev;
+  const fly = setupFly({
+    config,
+    rateLimit: false,
+    ...(standIns.flyGatewayUrlFor ? { gatewayUrlFor: standIns.flyGatewayUrlFor } : {}),
+  });
+  const queue = setupQueue({ config, now: clock.now });
   const deps: Deps = {
     config,
     db: handle,
@@ -149,7 +154,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
-    dev: { qstash: queue.emulator, fly: fly.simulator },
+    dev: standIns.dev,
     vendorAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test
     // request comes from a documentation address (RFC 5737), i.e. another machine.
@@ -157,13 +162,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     security: { pbkdf2Iterations: 1_000, sessionSecret: 'test-session-secret-0123456789abcdef' },
   };
   const app = createApp(deps);
-  queue.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
-  fly.attachApp(async (request) => app.fetch(request, IN_PROCESS_ENV));
+  // As in boot: the app calling itself is trusted as this machine by the /__dev guard.
+  const inProcess = async (request: Request) => app.fetch(request, IN_PROCESS_ENV);
+  standIns.attachApp(inProcess);
+  fly.attachApp(inProcess);
   let server: ServerType | null = null;
   if (port) server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
-  if (options.autoDeliver) queue.emulator?.engine.start();
+  if (options.autoDeliver) qstash?.engine.start();
   afterAll(async () => {
-    await queue.emulator?.engine.stop();
+    await qstash?.engine.stop();
     if (server) await new Promise<void>((resolve) => server?.close(() => resolve()));
     await db.drop();
   });
@@ -176,6 +183,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     clock,
     origin,
     url: (path) => `${origin}${path}`,
-    deliverDue: () => queue.emulator?.engine.drain() ?? Promise.resolve(0),
+    deliverDue: () => qstash?.engine.drain() ?? Promise.resolve(0),
   };
 }

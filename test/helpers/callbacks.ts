@@ -1,5 +1,5 @@
 import { like } from 'drizzle-orm';
-import { simQstashMessages } from '../../db/schema/index.ts';
+import { simQstashMessages } from '../../db/dev-schema/index.ts';
 import { OPERATIONS_PATH } from '../../src/fleet/operations/model.ts';
 import { STAGES_PATH } from '../../src/scheduler/model.ts';
 import type { TestApp } from './app.ts';

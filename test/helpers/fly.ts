@@ -8,7 +8,7 @@ import {
 import {
   createFlySimulator,
   type FlySimulatorOptions,
-} from '../../src/adapters/fly/simulator/index.ts';
+} from '../../src/dev-servers/fly-simulator/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export const FLY_TOKEN = 'test-fly-token';

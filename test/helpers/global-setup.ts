@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { connect } from '../../db/client.ts';
-import { migrate } from '../../db/migrate.ts';
+import { migrateWithStandIns } from '../../db/migrate.ts';
 import { adminQuery, startTestServer, withDatabase } from './postgres.ts';
 
 declare module 'vitest' {
@@ -11,7 +11,8 @@ declare module 'vitest' {
 }
 
 /**
- * Once per run: a PostgreSQL server and a template database with every migration applied.
+ * Once per run: a PostgreSQL server and a template database with every migration applied:
+ * the app's (db/migrations) and the local stand-ins' (db/dev-migrations), as embedded mode has.
  * Each test file clones the template (CREATE DATABASE … TEMPLATE), which takes tens of
  * milliseconds instead of re-running migrations.
  */
@@ -24,7 +25,7 @@ export default async function setup(project: TestProject) {
     { maxConnections: 1 },
   );
   try {
-    await migrate(database);
+    await migrateWithStandIns(database);
   } finally {
     await database.close();
   }

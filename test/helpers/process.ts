@@ -94,3 +94,25 @@ export async function waitForOutput(
 export function startNode(env: Record<string, string>): Running {
   return run(process.execPath, ['--import', 'tsx', 'node.ts'], env);
 }
+
+/**
+ * A complete production environment on `databaseUrl` whose Fly and QStash credentials are
+ * well-formed but reach nothing: QStash and Fly point at a closed local port, so start-up
+ * work against them (the sweep schedule) fails, is logged, and the app still serves.
+ */
+export function productionEnv(databaseUrl: string, port = 9): Record<string, string> {
+  return {
+    FLEETWARDEN_MODE: 'production',
+    DATABASE_URL: databaseUrl,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PORT: String(port),
+    SESSION_SECRET: 'production-test-session-secret-0123456789',
+    QSTASH_URL: 'http://127.0.0.1:9',
+    QSTASH_TOKEN: 'qstash-token-for-tests',
+    QSTASH_CURRENT_SIGNING_KEY: 'sig_current_for_tests',
+    QSTASH_NEXT_SIGNING_KEY: 'sig_next_for_tests',
+    FLY_API_URL: 'http://127.0.0.1:9',
+    FLY_API_TOKEN: 'fly-token-for-tests',
+    LOG_LEVEL: 'warn',
+  };
+}

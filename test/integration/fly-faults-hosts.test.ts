@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FlyApiError } from '../../src/adapters/fly/errors.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
-import { simulatorGatewayUrlFor } from '../../src/adapters/fly/simulator/index.ts';
 import { waitForMachineState } from '../../src/adapters/fly/wait.ts';
+import { simulatorGatewayUrlFor } from '../../src/dev-servers/fly-simulator/index.ts';
 import { agentConfig, createFlyHarness, SIM_BASE } from '../helpers/fly.ts';
 
 describe('fly simulator faults: hosts, unexpected stops, reverted updates, the gateway', async () => {

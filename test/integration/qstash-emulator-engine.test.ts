@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { Client } from '@upstash/qstash';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { simQstashEvents } from '../../db/schema/index.ts';
+import { simQstashEvents } from '../../db/dev-schema/index.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { freePort } from '../helpers/process.ts';

@@ -1,9 +1,9 @@
 import { Client, QstashError, Receiver } from '@upstash/qstash';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { simQstashMessages } from '../../db/schema/index.ts';
+import { simQstashMessages } from '../../db/dev-schema/index.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
-import { setupQueue } from '../../src/adapters/queue/setup.ts';
+import { createDevServers } from '../../src/dev-servers/index.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { type Received, startDestination } from '../helpers/destination.ts';
@@ -264,15 +264,14 @@ describe('QStash emulator through the official SDK', async () => {
     const notBefore = Math.ceil(t.clock.now().getTime() / 1000) + 30;
     await client.publishJSON({ url: `${dest.base}/restart`, body: {}, notBefore });
     // A second emulator on the same database, as after a restart of the embedded server.
-    const restarted = setupQueue({
+    const restarted = createDevServers({
       config: t.deps.config,
       db: t.deps.db,
       log: jsonLogger({ write: () => {} }),
-      now: t.clock.now,
-      extraDestinations: [dest.base],
+      qstash: { now: t.clock.now, extraDestinations: [dest.base] },
     });
     t.clock.set(new Date(notBefore * 1000));
-    await Promise.all([restarted.emulator?.engine.drain(), t.deliverDue()]);
+    await Promise.all([restarted.dev.qstash?.engine.drain(), t.deliverDue()]);
     await t.deliverDue();
     expect(deliveredTo('/restart')).toHaveLength(1);
   });

@@ -1,10 +1,7 @@
-import type { Db } from '../../../db/client.ts';
 import type { Config } from '../../config.ts';
-import type { DevServer } from '../../deps.ts';
 import type { FlyClient } from './api.ts';
 import { createFlyClient } from './client.ts';
 import { createHttpGateway, flyDevHealthUrl, type Gateway } from './gateway.ts';
-import { createFlySimulator, simulatorGatewayUrlFor } from './simulator/index.ts';
 
 /**
  * An in-process answer that honours the request's abort signal as a socket fetch does (the
@@ -32,25 +29,25 @@ function abortable(answer: Promise<Response>, signal: AbortSignal): Promise<Resp
 export type Fly = {
   client: FlyClient;
   gateway: Gateway;
-  /** Set when the configuration asks for the local simulator. */
-  simulator: DevServer | null;
-  /** Routes calls to our own origin (the simulator) straight into the app, once it exists. */
+  /**
+   * Routes calls to our own origin (in embedded mode the local simulator, served by the
+   * app under `/__dev/fly`) straight into the app, once it exists.
+   */
   attachApp(fetch: (request: Request) => Promise<Response>): void;
 };
 
 /**
- * The Fly client and gateway from the configuration, and in embedded mode and tests the
- * simulator they talk to. The client always speaks the Machines API over HTTP semantics;
- * requests to our own origin skip the socket once the app is attached.
+ * The Fly client and gateway from the configuration. The client always speaks the
+ * Machines API over HTTP semantics; requests to our own origin skip the socket once the
+ * app is attached. This knows nothing of the local simulator: whoever serves one passes
+ * the URL of its edge as `gatewayUrlFor`.
  */
 export function setupFly(input: {
   config: Config;
-  db: Db;
-  now?: () => Date;
-  /** Simulator time scale (1 = Fly-like timings). */
-  timeScale?: number;
   /** Client-side rate limiting (on by default, as against the real API). */
   rateLimit?: boolean;
+  /** The health URL the gateway probes for a machine (default: `https://<app>.fly.dev/healthz`). */
+  gatewayUrlFor?: (target: { appName: string; machineId: string }) => string;
 }): Fly {
   const { config } = input;
   let appFetch: ((request: Request) => Promise<Response>) | null = null;
@@ -61,14 +58,6 @@ export function setupFly(input: {
       : fetch(req);
   const fetcher = ((input: RequestInfo | URL, init?: RequestInit) =>
     route(new Request(input, init))) as typeof fetch;
-  const simulator = config.fly.simulated
-    ? createFlySimulator({
-        db: input.db,
-        token: config.fly.token,
-        ...(input.now ? { now: input.now } : {}),
-        ...(input.timeScale !== undefined ? { timeScale: input.timeScale } : {}),
-      })
-    : null;
   return {
     client: createFlyClient({
       baseUrl: config.fly.apiUrl,
@@ -78,10 +67,9 @@ export function setupFly(input: {
       timeoutMs: config.work.flyTimeoutMs,
     }),
     gateway: createHttpGateway({
-      urlFor: config.fly.simulated ? simulatorGatewayUrlFor(config.fly.apiUrl) : flyDevHealthUrl,
+      urlFor: input.gatewayUrlFor ?? flyDevHealthUrl,
       fetch: fetcher,
     }),
-    simulator,
     attachApp(fetch) {
       appFetch = fetch;
     },
