@@ -147,3 +147,35 @@ describe('review: the deployment-wide cap after a cancel', async () => {
     expect(active[0]?.n).toBeLessThanOrEqual(3);
   });
 });
+
+describe('review: cancelling a middle stage', async () => {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+
+  it.fails('does not let the stage after it start before the canary has run and passed its gate', async () => {
+    const fleet = await fleetOf(t, 4);
+    const runAt = new Date(t.clock.now().getTime() + 120_000);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: fleet.map((f) => f.id) },
+      runAt: runAt.toISOString(),
+      reason: 'bypass',
+      rollout: { stages: [25, 50, 100], intervalMinutes: 0, failureThresholdPercent: 0 },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const stages = await stagesOf(t, res.body.id);
+    expect(stages.map((s) => s.total)).toEqual([1, 1, 2]);
+    const [middle] = await t.db.db
+      .select()
+      .from(scheduledActionTargets)
+      .where(eq(scheduledActionTargets.stageId, stages[1]?.id ?? ''));
+    await call('POST', `/scheduled-action-targets/${middle?.id}/cancel`);
+    t.clock.advance(121_000);
+    // Stage 2's own doorbell arrives first (all three are due at the same instant).
+    const run = await ringStageNow(t, stages[2]?.id ?? '');
+    const [canary] = await stagesOf(t, res.body.id);
+    console.log(JSON.stringify({ run: run.body, canary: canary?.status }));
+    expect(run.body).toMatchObject({ outcome: 'skipped', reason: 'waiting_for_previous' });
+  });
+});
