@@ -1,0 +1,108 @@
+// Review experiments (branch `review`): Fly creates made twice when an answer is slow.
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { instanceOperations } from '../../db/schema/index.ts';
+import { INSTANCE_METADATA_KEY } from '../../src/fleet/operations/provision-step.ts';
+import { createTestApp, testClock } from '../helpers/app.ts';
+import { ringOperationNow } from '../helpers/callbacks.ts';
+import { makeApiKey } from '../helpers/factories.ts';
+import { api, flyFaults, IMAGES, seedCatalog, settleOperations } from '../helpers/fleet.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('review: a volume create answered after the client timeout', async () => {
+  const t = await createTestApp({ serve: true, env: { FLY_REQUEST_TIMEOUT_SECONDS: '1' } });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const app = t.deps.config.fly.appName;
+
+  it.fails('leaves one volume (observed: two, one orphaned)', async () => {
+    // Each create reaches Fly after 3 s (300 s × the simulator's 0.01); the client gives up
+    // after 1 s, lists (nothing yet), and sends the create again.
+    await flyFaults(t, { latency: [{ endpoint: 'create_volume', ms: 300_000 }] });
+    const res = await call('POST', '/instances', {
+      userEmail: `owner-${crypto.randomUUID().slice(0, 8)}@example.test`,
+      region: 'ams',
+      imageTag: IMAGES.current,
+    });
+    expect(res.status).toBe(202);
+    const opId = res.body.operation.id as string;
+    await t.deliverDue();
+    await flyFaults(t, null);
+    await sleep(4500); // both creates land
+    await settleOperations(t);
+    const instance = (await call('GET', `/instances/${res.body.instanceId}?live=false`)).body;
+    expect(instance.status).toBe('running');
+    const volumes = (await t.deps.fly.listVolumes(app)).filter((v) =>
+      v.name.endsWith(`_${opId.replace(/-/g, '').slice(0, 8)}`),
+    );
+    expect(volumes.map((v) => v.id)).toEqual([instance.volumeId]);
+  }, 30_000);
+});
+
+describe('review: a provision handler that outlives its lease while Fly is slow', async () => {
+  // Lease 5 s > budget 1 s + one request 3 s, as config requires; but the call step makes
+  // two creates, each just under the timeout.
+  const t = await createTestApp({
+    serve: true,
+    clock: testClock(new Date(), { follow: true }),
+    env: { CLAIM_LEASE_SECONDS: '5', STEP_BUDGET_SECONDS: '1', FLY_REQUEST_TIMEOUT_SECONDS: '3' },
+  });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const app = t.deps.config.fly.appName;
+
+  it.fails('makes one machine and provisions the instance (observed: a second create, 412, provision failed, orphan machine)', async () => {
+    await flyFaults(t, {
+      latency: [
+        { endpoint: 'create_volume', ms: 280_000 },
+        { endpoint: 'create_machine', ms: 280_000 },
+      ],
+    });
+    const res = await call('POST', '/instances', {
+      userEmail: `owner-${crypto.randomUUID().slice(0, 8)}@example.test`,
+      region: 'ams',
+      imageTag: IMAGES.current,
+    });
+    expect(res.status).toBe(202);
+    const opId = res.body.operation.id as string;
+    const instanceId = res.body.instanceId as string;
+    // Handler A: a live handler, never stalled, only waiting on Fly.
+    const a = ringOperationNow(t, opId, 'msg_a');
+    await sleep(5300);
+    // A's lease has passed; any doorbell now (a duplicate, the sweep's re-ring) claims it.
+    const b = await ringOperationNow(t, opId, 'msg_b');
+    const ra = await a;
+    const [op] = await t.db.db
+      .select()
+      .from(instanceOperations)
+      .where(eq(instanceOperations.id, opId));
+    await flyFaults(t, null);
+    await settleOperations(t, { stepMs: 500 }).catch(() => {});
+    const [final] = await t.db.db
+      .select()
+      .from(instanceOperations)
+      .where(eq(instanceOperations.id, opId));
+    const machines = await t.deps.fly.listMachines(app, {
+      metadata: { [INSTANCE_METADATA_KEY]: instanceId },
+    });
+    const instance = (await call('GET', `/instances/${instanceId}?live=false`)).body;
+    console.log(
+      JSON.stringify({
+        a: ra.body,
+        b: b.body,
+        afterB: { status: op?.status, attempts: op?.attempts, error: op?.error },
+        final: { status: final?.status, error: final?.error },
+        machines: machines.map((m) => m.id),
+        instance: {
+          status: instance.status,
+          machineId: instance.machineId,
+          lastError: instance.lastError,
+        },
+      }),
+    );
+    expect(ra.body.run).not.toBe('claim_lost');
+    expect(machines).toHaveLength(1);
+    expect(instance).toMatchObject({ status: 'running', machineId: machines[0]?.id });
+  }, 40_000);
+});
