@@ -125,9 +125,11 @@ export type Config = {
   /**
    * How claimed work is held (see src/lib/claims.ts). `stepBudgetMs`: a callback starts no
    * new step after this and rings its own continuation; `leaseMs`: how long a claim holds
-   * a unit before the sweep may give it to another handler (longer than the budget plus
-   * one Fly request, so a live handler never loses its lease); `flyTimeoutMs`: each Fly
-   * request is abandoned after this.
+   * a unit before the sweep may give it to another handler (a handler renews it, guarded
+   * by its claim, when less than one request plus the budget is left before a Fly call, so
+   * a live handler never loses it; longer than that, so a fresh claim needs no renewal);
+   * `flyTimeoutMs`: each Fly call, retries included, ends within this (a `wait` gets its
+   * own timeout on top).
    */
   work: { leaseMs: number; stepBudgetMs: number; flyTimeoutMs: number };
   /** Targets of scheduled actions being applied at once across the deployment. */

@@ -132,6 +132,8 @@ export const scheduledActionStages = pgTable(
     index('scheduled_action_stages_due_idx')
       .on(t.scheduledAt)
       .where(sql`${t.status} in ('pending', 'running')`),
+    // The deployment-wide cap sums `running` over these (whatever the stage's status).
+    index('scheduled_action_stages_running_idx').on(t.running).where(sql`${t.running} > 0`),
     check('scheduled_action_stages_status_check', sql`${t.status} in (${inList(STAGE_STATUSES)})`),
   ],
 );

@@ -1,6 +1,5 @@
-import { and, eq, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Db } from '../../db/client.ts';
 
 /**
  * The one way a unit of work is claimed, owned and given back, shared by every job
@@ -92,36 +91,10 @@ function leaseOf(table: ClaimableTable): PgColumn {
 }
 
 /**
- * Claims up to `limit` rows matching `where`, in `orderBy` order, skipping rows another
- * transaction has locked (`FOR UPDATE SKIP LOCKED`), in one statement; `set` adds the
- * unit's own state change (e.g. `status: 'running'`). Returns the claimed rows (with their
- * new tokens). Run it inside the transaction that acts on the rows, or commit it before
- * acting outside the database.
+ * The claim's assignments as SQL, for a raw `UPDATE … SET` that claims and writes other
+ * columns in the same statement (the column names are the shared ones of
+ * {@link ClaimableTable}); `now` is the app's clock.
  */
-export async function claimMany<T extends ClaimableTable>(
-  db: Db,
-  table: T,
-  options: {
-    where: SQL;
-    orderBy: SQL[];
-    limit: number;
-    now: Date;
-    leaseMs?: number;
-    set: Record<string, unknown>;
-  },
-): Promise<T['$inferSelect'][]> {
-  if (options.limit <= 0) return [];
-  const due = db
-    .select({ id: table.id })
-    .from(table as PgTable)
-    .where(options.where)
-    .orderBy(...options.orderBy)
-    .limit(options.limit)
-    .for('update', { skipLocked: true });
-  const rows = await db
-    .update(table as PgTable)
-    .set({ ...options.set, ...claimSet(table, options.now, options.leaseMs) } as never)
-    .where(inArray(table.id, due))
-    .returning();
-  return rows as T['$inferSelect'][];
+export function claimAssignments(now: Date): SQL {
+  return sql`claim_token = gen_random_uuid(), claimed_at = ${now}::timestamptz, attempts = attempts + 1`;
 }

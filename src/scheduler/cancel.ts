@@ -146,8 +146,10 @@ export async function cancelAction({
 /**
  * Cancels one pending target (one instance of a batch). Repeating is a no-op answering the
  * current state; a target already being applied or finished is 409. When every target of
- * the action ends up cancelled, the action is cancelled. Audited. With `instanceId`, a
- * target of another instance is 404.
+ * the action ends up cancelled, the action is cancelled; when the target's stage is running
+ * and now has nothing left, it settles (a pending stage settles when its turn comes, so
+ * stages still finish in order). Audited. With `instanceId`, a target of another instance
+ * is 404.
  */
 export async function cancelTarget({
   ctx,
@@ -164,12 +166,9 @@ export async function cancelTarget({
   if (!found || (input.instanceId && found.instanceId !== input.instanceId))
     throw new NotFoundError('Scheduled action target', input.targetId);
   const outcome = await ctx.db.transaction(async (tx) => {
-    // Stage row first (the order claims use), then the target.
-    const [stage] = await tx
-      .select()
-      .from(scheduledActionStages)
-      .where(eq(scheduledActionStages.id, found.stageId))
-      .for('update');
+    // Every stage of the action (by index), then the action, then the target: the order
+    // cancel, pause and resume use, so a finish that halts later stages cannot deadlock it.
+    const locked = await lockAction(tx, found.actionId);
     const [target] = await tx
       .update(scheduledActionTargets)
       .set({ status: 'cancelled', finishedAt: now })
@@ -177,7 +176,7 @@ export async function cancelTarget({
         and(eq(scheduledActionTargets.id, found.id), eq(scheduledActionTargets.status, 'pending')),
       )
       .returning();
-    if (!target || !stage) {
+    if (!target || !locked) {
       const [current] = await tx
         .select()
         .from(scheduledActionTargets)
@@ -187,20 +186,25 @@ export async function cancelTarget({
     const [after] = await tx
       .update(scheduledActionStages)
       .set({ pending: sql`${scheduledActionStages.pending} - 1`, ...bumpStage('cancelled') })
-      .where(eq(scheduledActionStages.id, stage.id))
+      .where(eq(scheduledActionStages.id, target.stageId))
       .returning();
-    await tx
+    const [action] = await tx
       .update(scheduledActions)
       .set(bumpAction('cancelled'))
-      .where(eq(scheduledActions.id, target.actionId));
+      .where(eq(scheduledActions.id, target.actionId))
+      .returning();
     await recordAudit(tx, ctx, {
       action: 'scheduled_action.cancel_target',
       subjectType: 'scheduled_action',
       subjectId: target.actionId,
       payload: { targetId: target.id, instanceId: target.instanceId },
     });
+    if (action && action.cancelled === action.total) {
+      await endCancelled(tx, action.id, locked.stages, now);
+      return { target, next: null };
+    }
     const settled = after && stageDrained(after) ? await settleStage(tx, after, now) : null;
-    return { target, next: settled?.nextDue ?? null, stageId: stage.id };
+    return { target, next: settled?.nextDue ?? null };
   });
   const { target } = outcome;
   if (outcome.next) await ringStage(ctx, outcome.next, `after-${target.stageId}`, now);
@@ -212,4 +216,25 @@ export async function cancelTarget({
     { targetId: target.id, targetStatus: target.status },
     'target-not-pending',
   );
+}
+
+/** Every target was cancelled one by one: the action and its open stages end `cancelled`. */
+async function endCancelled(tx: Db, actionId: string, stages: Stage[], now: Date) {
+  const open = stages.filter(
+    (s) => s.status === 'pending' || s.status === 'running' || s.status === 'halted',
+  );
+  if (open.length)
+    await tx
+      .update(scheduledActionStages)
+      .set({ status: 'cancelled', completedAt: now })
+      .where(
+        inArray(
+          scheduledActionStages.id,
+          open.map((s) => s.id),
+        ),
+      );
+  await tx
+    .update(scheduledActions)
+    .set({ status: 'cancelled', cancelledAt: now, completedAt: now, pausedAt: null })
+    .where(eq(scheduledActions.id, actionId));
 }

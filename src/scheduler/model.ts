@@ -57,9 +57,9 @@ export type SkipReason =
 
 /**
  * The doorbell for a stage. Its deduplication id names what it is for — the stage and a
- * purpose derived from the stage's own state or due time (`due-<ms>`, `refill-<finished>`,
- * `early-<message id>`), never from the clock — so ringing twice for one reason sends one
- * message, and distinct reasons are not merged.
+ * purpose derived from the stage's own state or a due time (`due-<ms>`, `refill-<finished>`,
+ * `early-<due ms>`, `cap-<due ms>`, the sweep's `sweep-<minute>`) — so ringing twice for one
+ * reason sends one message, and distinct reasons are not merged.
  */
 export function stageDoorbell(
   stage: Pick<Stage, 'id' | 'scheduledAt'>,

@@ -55,14 +55,16 @@ export type Settled = {
 };
 
 /**
- * Finishes a drained stage (call with the stage row locked by this transaction, and its
- * counters current): the failure gate halts the action — later stages `halted`, their
- * targets skipped with `halted` — when more than the threshold of its applied + failed
- * targets failed; otherwise the stage completes, and the last stage completes the action.
- * Reads only counters, never the stage's targets.
+ * Finishes a drained running stage (call with the stage row locked by this transaction,
+ * and its counters current): the failure gate halts the action — later stages `halted`,
+ * their targets skipped with `halted` — when more than the threshold of its applied +
+ * failed targets failed and there is a later stage to halt; otherwise the stage completes,
+ * and the last stage completes the action. Reads only counters, never the stage's targets.
+ * A pending stage is never settled here, even when emptied by cancels: it settles when its
+ * turn comes (its claim opens it), so stages always finish in order and pass their gates.
  */
 export async function settleStage(tx: Db, stage: Stage, now: Date): Promise<Settled> {
-  if (!stageDrained(stage) || (stage.status !== 'pending' && stage.status !== 'running'))
+  if (!stageDrained(stage) || stage.status !== 'running')
     return { stageFinished: false, nextDue: null };
   const [action] = await tx
     .select()
@@ -70,18 +72,6 @@ export async function settleStage(tx: Db, stage: Stage, now: Date): Promise<Sett
     .where(eq(scheduledActions.id, stage.actionId))
     .for('update');
   if (!action) return { stageFinished: false, nextDue: null };
-  const decided = stage.applied + stage.failed;
-  const failedPct = decided ? (stage.failed / decided) * 100 : 0;
-  const threshold = action.failureThresholdPercent;
-  const halt = threshold !== null && decided > 0 && failedPct > threshold;
-  const gateResult =
-    threshold === null
-      ? `no gate: ${stage.failed} of ${decided} failed`
-      : `${halt ? 'halted' : 'passed'}: ${stage.failed} of ${decided} failed (${failedPct.toFixed(1)}% ${halt ? '>' : '≤'} ${threshold}%)`;
-  await tx
-    .update(scheduledActionStages)
-    .set({ status: 'completed', completedAt: now, gateResult })
-    .where(eq(scheduledActionStages.id, stage.id));
   const later = await tx
     .select()
     .from(scheduledActionStages)
@@ -93,6 +83,25 @@ export async function settleStage(tx: Db, stage: Stage, now: Date): Promise<Sett
       ),
     )
     .orderBy(asc(scheduledActionStages.index));
+  const decided = stage.applied + stage.failed;
+  const failedPct = decided ? (stage.failed / decided) * 100 : 0;
+  const threshold = action.failureThresholdPercent;
+  const over = threshold !== null && decided > 0 && failedPct > threshold;
+  // The last stage has nothing after it to hold back: over the gate, the action just ends.
+  const halt = over && later.length > 0;
+  const counted = `${stage.failed} of ${decided} failed (${failedPct.toFixed(1)}% ${over ? '>' : '≤'} ${threshold}%)`;
+  const gateResult =
+    threshold === null
+      ? `no gate: ${stage.failed} of ${decided} failed`
+      : halt
+        ? `halted: ${counted}`
+        : over
+          ? `over the gate, the last stage: ${counted}`
+          : `passed: ${counted}`;
+  await tx
+    .update(scheduledActionStages)
+    .set({ status: 'completed', completedAt: now, gateResult })
+    .where(eq(scheduledActionStages.id, stage.id));
   if (halt && (action.status === 'running' || action.status === 'paused')) {
     await haltStages(tx, action.id, later, now);
     await tx

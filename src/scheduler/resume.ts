@@ -7,9 +7,10 @@ import {
 import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
 import { ConflictError, NotFoundError } from '../lib/errors.ts';
+import { isUniqueViolation } from '../lib/pg-errors.ts';
 import { lockAction } from './cancel.ts';
 import type { ScheduledAction, Stage } from './model.ts';
-import { ringStage } from './outcome.ts';
+import { finishAction, ringStage } from './outcome.ts';
 import { ringStages } from './schedule.ts';
 
 /**
@@ -59,7 +60,9 @@ export async function pauseAction({
  * - paused: it runs again from where it stopped (running if it had started, else
  *   scheduled); its stage that was running, or the next one if it is due, is rung now;
  * - halted: its halted stages are scheduled again from now (keeping the interval between
- *   them) and their `halted` targets become pending.
+ *   them) and their `halted` targets become pending, but for instances another action has
+ *   taken meanwhile (they stay skipped, `already_scheduled`); a halted action with nothing
+ *   held back ends (completed or failed, from its counters).
  * 409 `not-resumable` for any other status. Audited.
  */
 export async function resumeAction({
@@ -70,78 +73,100 @@ export async function resumeAction({
   input: { actionId: string };
 }): Promise<ScheduledAction> {
   const now = ctx.clock.now();
-  const { action, ring, pausedAt } = await ctx.db.transaction(async (tx) => {
-    const locked = await lockAction(tx, input.actionId);
-    if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
-    const { action: current, stages } = locked;
-    if (current.status === 'paused') {
+  const { action, ring, pausedAt } = await retryOnUniqueViolation(() =>
+    ctx.db.transaction(async (tx) => {
+      const locked = await lockAction(tx, input.actionId);
+      if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
+      const { action: current, stages } = locked;
+      if (current.status === 'paused') {
+        const [updated] = await tx
+          .update(scheduledActions)
+          .set({ status: current.startedAt ? 'running' : 'scheduled', pausedAt: null })
+          .where(eq(scheduledActions.id, current.id))
+          .returning();
+        await recordAudit(tx, ctx, {
+          action: 'scheduled_action.resume',
+          subjectType: 'scheduled_action',
+          subjectId: current.id,
+          payload: { from: 'paused', pausedSeconds: secondsSince(current.pausedAt, now) },
+        });
+        const live = stages.find((s) => s.status === 'running' || s.status === 'pending');
+        return {
+          action: updated ?? current,
+          ring: live ? [live] : [],
+          pausedAt: current.pausedAt ?? now,
+        };
+      }
+      if (current.status !== 'halted')
+        throw new ConflictError(
+          `Only a paused or halted action can be resumed (this one is ${current.status}).`,
+          { status: current.status },
+          'not-resumable',
+        );
+      const halted = stages.filter((s) => s.status === 'halted');
+      if (halted.length === 0) {
+        // Nothing was held back (a gate over its threshold in the last stage): it just ends.
+        await finishAction(tx, current.id, now);
+        const [ended] = await tx
+          .select()
+          .from(scheduledActions)
+          .where(eq(scheduledActions.id, current.id));
+        return { action: ended ?? current, ring: [], pausedAt: null };
+      }
+      const resumed: Stage[] = [];
+      let back = 0;
+      for (const [k, stage] of halted.entries()) {
+        const scheduledAt = new Date(now.getTime() + k * current.stageIntervalSeconds * 1000);
+        const heldBack = and(
+          eq(scheduledActionTargets.stageId, stage.id),
+          eq(scheduledActionTargets.status, 'skipped'),
+          eq(scheduledActionTargets.skipReason, 'halted'),
+        );
+        // An instance another action took meanwhile stays out (one active target per
+        // instance): its target keeps its skip, now saying why.
+        const taken = sql`exists (select 1 from ${scheduledActionTargets} as other where other.instance_id = ${scheduledActionTargets.instanceId} and other.status in ('pending', 'running'))`;
+        await tx
+          .update(scheduledActionTargets)
+          .set({ skipReason: 'already_scheduled' })
+          .where(and(heldBack, taken));
+        const targets = await tx
+          .update(scheduledActionTargets)
+          .set({
+            status: 'pending',
+            skipReason: null,
+            finishedAt: null,
+            nextAttemptAt: scheduledAt,
+          })
+          .where(heldBack)
+          .returning({ id: scheduledActionTargets.id });
+        const [row] = await tx
+          .update(scheduledActionStages)
+          .set({
+            status: 'pending',
+            scheduledAt,
+            gateResult: null,
+            skipped: sql`${scheduledActionStages.skipped} - ${targets.length}`,
+            pending: sql`${scheduledActionStages.pending} + ${targets.length}`,
+          })
+          .where(eq(scheduledActionStages.id, stage.id))
+          .returning();
+        back += targets.length;
+        if (row) resumed.push(row);
+      }
       const [updated] = await tx
         .update(scheduledActions)
-        .set({ status: current.startedAt ? 'running' : 'scheduled', pausedAt: null })
+        .set({ status: 'running', skipped: sql`${scheduledActions.skipped} - ${back}` })
         .where(eq(scheduledActions.id, current.id))
         .returning();
       await recordAudit(tx, ctx, {
         action: 'scheduled_action.resume',
         subjectType: 'scheduled_action',
         subjectId: current.id,
-        payload: { from: 'paused', pausedSeconds: secondsSince(current.pausedAt, now) },
+        payload: { from: 'halted', stages: resumed.length, targets: back },
       });
-      const live = stages.find((s) => s.status === 'running' || s.status === 'pending');
-      return {
-        action: updated ?? current,
-        ring: live ? [live] : [],
-        pausedAt: current.pausedAt ?? now,
-      };
-    }
-    if (current.status !== 'halted')
-      throw new ConflictError(
-        `Only a paused or halted action can be resumed (this one is ${current.status}).`,
-        { status: current.status },
-        'not-resumable',
-      );
-    const halted = stages.filter((s) => s.status === 'halted');
-    const resumed: Stage[] = [];
-    let back = 0;
-    for (const [k, stage] of halted.entries()) {
-      const scheduledAt = new Date(now.getTime() + k * current.stageIntervalSeconds * 1000);
-      const targets = await tx
-        .update(scheduledActionTargets)
-        .set({ status: 'pending', skipReason: null, finishedAt: null, nextAttemptAt: scheduledAt })
-        .where(
-          and(
-            eq(scheduledActionTargets.stageId, stage.id),
-            eq(scheduledActionTargets.status, 'skipped'),
-            eq(scheduledActionTargets.skipReason, 'halted'),
-          ),
-        )
-        .returning({ id: scheduledActionTargets.id });
-      const [row] = await tx
-        .update(scheduledActionStages)
-        .set({
-          status: 'pending',
-          scheduledAt,
-          gateResult: null,
-          skipped: sql`${scheduledActionStages.skipped} - ${targets.length}`,
-          pending: sql`${scheduledActionStages.pending} + ${targets.length}`,
-        })
-        .where(eq(scheduledActionStages.id, stage.id))
-        .returning();
-      back += targets.length;
-      if (row) resumed.push(row);
-    }
-    const [updated] = await tx
-      .update(scheduledActions)
-      .set({ status: 'running', skipped: sql`${scheduledActions.skipped} - ${back}` })
-      .where(eq(scheduledActions.id, current.id))
-      .returning();
-    await recordAudit(tx, ctx, {
-      action: 'scheduled_action.resume',
-      subjectType: 'scheduled_action',
-      subjectId: current.id,
-      payload: { from: 'halted', stages: resumed.length, targets: back },
-    });
-    return { action: updated ?? current, ring: resumed, pausedAt: null };
-  });
+      return { action: updated ?? current, ring: resumed, pausedAt: null };
+    }),
+  );
   if (pausedAt) {
     // Deduplicated on the pause it ends: a double click rings once.
     for (const stage of ring)
@@ -149,6 +174,21 @@ export async function resumeAction({
         await ringStage(ctx, stage, `resume-${pausedAt.getTime()}`, now);
   } else await ringStages(ctx, ring);
   return action;
+}
+
+/**
+ * Runs `work` again (up to 3 times) when the one-active-target-per-instance index refuses
+ * it: another action scheduled one of the instances between our check and our write; the
+ * next run sees it and leaves it out.
+ */
+async function retryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= 3 || !isUniqueViolation(err)) throw err;
+    }
+  }
 }
 
 function secondsSince(at: Date | null, now: Date): number | null {

@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, min, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, min, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
   scheduledActionStages,
@@ -7,6 +7,7 @@ import {
 } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import {
+  existingInstances,
   insertOperations,
   isBusy,
   type LockedInstance,
@@ -15,7 +16,7 @@ import {
 import type { Operation } from '../fleet/operations/model.ts';
 import { stepDoorbell } from '../fleet/operations/model.ts';
 import { writePin } from '../fleet/pins.ts';
-import { claimMany } from '../lib/claims.ts';
+import { claimAssignments } from '../lib/claims.ts';
 import {
   BUSY_WINDOW_MS,
   busyBackoffMs,
@@ -31,13 +32,20 @@ import { bumpAction, ringStage, type Settled, settleStage, stageDrained } from '
 export type StageRun =
   | {
       outcome: 'skipped';
-      reason: 'unknown' | 'not_live' | 'paused' | 'waiting_for_previous' | 'full';
+      /** `full`: at its own maxInFlight; `at_cap`: at the deployment-wide cap. */
+      reason: 'unknown' | 'not_live' | 'paused' | 'waiting_for_previous' | 'full' | 'at_cap';
     }
   | { outcome: 'early'; dueAt: Date }
   | { outcome: 'progressed'; started: number; skipped: number; failed: number; deferred: number };
 
 /** Every stage claim of the deployment takes this advisory lock to respect the global cap. */
 const GLOBAL_CAP_LOCK = 7_310_001;
+/**
+ * A stage held back by the deployment-wide cap tries again this often (ms): other actions'
+ * finishing operations do not ring it (that would cost every finish a query), so it polls,
+ * with one doorbell per stage per due time, while the cap is full.
+ */
+const CAP_RETRY_MS = 5_000;
 
 type Opened =
   | { kind: 'open'; stage: Stage; action: ScheduledAction }
@@ -98,13 +106,16 @@ async function openStage(tx: Db, stageId: string, now: Date): Promise<Opened> {
   };
 }
 
-/** Free slots under the deployment-wide cap: the cap minus targets running in live stages. */
+/**
+ * Free slots under the deployment-wide cap: the cap minus every target being applied,
+ * whatever its stage's status (a cancelled or halted stage's started targets still run).
+ */
 async function globalRoom(tx: Db, cap: number): Promise<number> {
   await tx.execute(sql`select pg_advisory_xact_lock(${GLOBAL_CAP_LOCK})`);
   const [row] = await tx
     .select({ running: sql<number>`coalesce(sum(${scheduledActionStages.running}), 0)::int` })
     .from(scheduledActionStages)
-    .where(eq(scheduledActionStages.status, 'running'));
+    .where(gt(scheduledActionStages.running, 0));
   return cap - (row?.running ?? 0);
 }
 
@@ -123,9 +134,10 @@ type Decision =
 function decide(
   action: ScheduledAction,
   target: Target,
-  instance: LockedInstance | undefined,
+  instance: LockedInstance | 'locked' | undefined,
   now: Date,
 ): Decision {
+  if (instance === 'locked') return busy(target, now, 'locked by another change');
   const isVersion = action.actionType === 'version_change';
   if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
     return { kind: 'skipped', target, reason: 'destroyed' };
@@ -136,21 +148,12 @@ function decide(
     return { kind: 'skipped', target, reason: 'pinned' };
   if (isVersion && instance.imageTag === action.targetImageTag)
     return { kind: 'skipped', target, reason: 'already_on_target' };
-  if (isBusy(instance)) {
-    const since = target.busySince ?? now;
-    if (now.getTime() - since.getTime() >= BUSY_WINDOW_MS)
-      return {
-        kind: 'failed',
-        target,
-        error: `instance_busy: the instance stayed ${instance.status}${instance.busyWithOperation ? ' with another action running' : ''} for ${BUSY_WINDOW_MS / 60_000} minutes`,
-      };
-    return {
-      kind: 'deferred',
+  if (isBusy(instance))
+    return busy(
       target,
-      busySince: since,
-      at: new Date(now.getTime() + busyBackoffMs(target.attempts)),
-    };
-  }
+      now,
+      `${instance.status}${instance.busyWithOperation ? ' with another action running' : ''}`,
+    );
   return {
     kind: 'start',
     target,
@@ -161,12 +164,31 @@ function decide(
   };
 }
 
+/** A busy instance: tried again with backoff, failed `instance_busy` after the busy window. */
+function busy(target: Target, now: Date, how: string): Decision {
+  const since = target.busySince ?? now;
+  if (now.getTime() - since.getTime() >= BUSY_WINDOW_MS)
+    return {
+      kind: 'failed',
+      target,
+      error: `instance_busy: the instance stayed ${how} for ${BUSY_WINDOW_MS / 60_000} minutes`,
+    };
+  return {
+    kind: 'deferred',
+    target,
+    busySince: since,
+    at: new Date(now.getTime() + busyBackoffMs(target.attempts + 1)),
+  };
+}
+
 type Chunk = {
   ops: Operation[];
   claimed: number;
   counts: { started: number; skipped: number; failed: number; deferred: number };
   /** Free slots left after this chunk (per action and deployment-wide). */
   room: number;
+  /** The deployment-wide cap, not the action's own, bounded this chunk. */
+  capped: boolean;
   stage: Stage;
   settled: Settled | null;
 };
@@ -184,25 +206,42 @@ async function claimChunk(deps: Deps, stageId: string, now: Date): Promise<Chunk
     const opened = await openStage(tx, stageId, now);
     if (opened.kind === 'skip') return opened.run;
     const { stage, action } = opened;
-    let room = action.maxInFlight - stage.running;
-    if (room > 0) room = Math.min(room, await globalRoom(tx, deps.config.scheduler.maxInFlight));
-    if (room <= 0) return { outcome: 'skipped', reason: 'full' } as const;
-    const claimed = await claimMany(tx, scheduledActionTargets, {
-      where: and(
-        eq(scheduledActionTargets.stageId, stage.id),
-        eq(scheduledActionTargets.status, 'pending'),
-        lte(scheduledActionTargets.nextAttemptAt, now),
-      ) as SQL,
-      orderBy: [asc(scheduledActionTargets.nextAttemptAt), asc(scheduledActionTargets.id)],
-      limit: Math.min(room, CLAIM_CHUNK),
-      now,
-      set: { status: 'running' },
-    });
-    const locked = await lockInstances(
+    const own = action.maxInFlight - stage.running;
+    // At its own cap: its finishing operations ring it when a wave of slots frees.
+    if (own <= 0) return { outcome: 'skipped', reason: 'full' } as const;
+    const shared = await globalRoom(tx, deps.config.scheduler.maxInFlight);
+    if (shared <= 0) return { outcome: 'skipped', reason: 'at_cap' } as const;
+    const room = Math.min(own, shared);
+    // The due targets, locked (SKIP LOCKED: another handler's are left to it); then their
+    // instances, also SKIP LOCKED, so a claim never waits on an instance another change
+    // holds while it holds the cap's lock — such a target waits like a busy one.
+    const claimed = await tx
+      .select()
+      .from(scheduledActionTargets)
+      .where(
+        and(
+          eq(scheduledActionTargets.stageId, stage.id),
+          eq(scheduledActionTargets.status, 'pending'),
+          lte(scheduledActionTargets.nextAttemptAt, now),
+        ),
+      )
+      .orderBy(asc(scheduledActionTargets.nextAttemptAt), asc(scheduledActionTargets.id))
+      .limit(Math.min(room, CLAIM_CHUNK))
+      .for('update', { skipLocked: true });
+    const ids = claimed.map((t) => t.instanceId);
+    const locked = await lockInstances(tx, ids, { skipLocked: true });
+    const heldElsewhere = await existingInstances(
       tx,
-      claimed.map((t) => t.instanceId),
+      ids.filter((id) => !locked.has(id)),
     );
-    const decisions = claimed.map((t) => decide(action, t, locked.get(t.instanceId), now));
+    const decisions = claimed.map((t) =>
+      decide(
+        action,
+        t,
+        locked.get(t.instanceId) ?? (heldElsewhere.has(t.instanceId) ? 'locked' : undefined),
+        now,
+      ),
+    );
     const starting = decisions.filter((d) => d.kind === 'start');
     const actor = {
       type: 'system' as const,
@@ -247,11 +286,11 @@ async function claimChunk(deps: Deps, stageId: string, now: Date): Promise<Chunk
             kind: 'deferred',
             target: d.target,
             busySince: d.target.busySince ?? now,
-            at: new Date(now.getTime() + busyBackoffMs(d.target.attempts)),
+            at: new Date(now.getTime() + busyBackoffMs(d.target.attempts + 1)),
           }
         : d,
     );
-    await writeDecisions(tx, final, ops, locked, now);
+    await writeClaims(tx, final, ops, locked, now);
     const counts = { started: 0, skipped: 0, failed: 0, deferred: 0 };
     for (const d of final) counts[d.kind === 'start' ? 'started' : d.kind]++;
     const [after] = await tx
@@ -277,6 +316,7 @@ async function claimChunk(deps: Deps, stageId: string, now: Date): Promise<Chunk
       claimed: claimed.length,
       counts,
       room: room - counts.started,
+      capped: shared < own,
       stage: after,
       settled,
     };
@@ -284,11 +324,14 @@ async function claimChunk(deps: Deps, stageId: string, now: Date): Promise<Chunk
 }
 
 /**
- * Writes every claimed target's decision in one statement guarded by its claim token:
- * started ones are linked to their operation; skipped and failed ones end; deferred ones go
- * back to pending for their next attempt.
+ * Claims every target of the chunk and writes its decision in one guarded statement (the
+ * claim of src/lib/claims.ts: a fresh token, `claimed_at`, `attempts + 1`, guarded by the
+ * target still being `pending`): started ones become `running`, linked to their operation;
+ * skipped and failed ones end; deferred ones stay pending until their next attempt. One
+ * write per row, so the row's foreign keys are not checked again against instances another
+ * change holds.
  */
-async function writeDecisions(
+async function writeClaims(
   tx: Db,
   decisions: Decision[],
   ops: Map<string, Operation>,
@@ -301,7 +344,7 @@ async function writeDecisions(
     const op = d.kind === 'start' ? (ops.get(t.instanceId)?.id ?? null) : null;
     const status = d.kind === 'start' ? 'running' : d.kind === 'deferred' ? 'pending' : d.kind;
     const ended = d.kind === 'skipped' || d.kind === 'failed' ? now : null;
-    return sql`(${t.id}::uuid, ${t.claimToken}::uuid, ${status}::text, ${op}::uuid, ${
+    return sql`(${t.id}::uuid, ${status}::text, ${op}::uuid, ${
       d.kind === 'skipped' ? d.reason : null
     }::text, ${d.kind === 'failed' ? d.error : null}::text, ${ended}::timestamptz, ${
       d.kind === 'deferred' ? d.at : null
@@ -311,6 +354,7 @@ async function writeDecisions(
   });
   const written = await tx.execute(sql`
     update ${scheduledActionTargets} as t set
+      ${claimAssignments(now)},
       status = v.status,
       operation_id = coalesce(v.operation_id, t.operation_id),
       skip_reason = v.skip_reason,
@@ -320,12 +364,12 @@ async function writeDecisions(
       busy_since = coalesce(v.busy_since, t.busy_since),
       source_image_tag = coalesce(v.source_image_tag, t.source_image_tag)
     from (values ${sql.join(rows, sql`, `)})
-      as v(id, claim_token, status, operation_id, skip_reason, error, finished_at, next_attempt_at, busy_since, source_image_tag)
-    where t.id = v.id and t.claim_token = v.claim_token and t.status = 'running'`);
+      as v(id, status, operation_id, skip_reason, error, finished_at, next_attempt_at, busy_since, source_image_tag)
+    where t.id = v.id and t.status = 'pending'`);
   const count = (written as unknown as { rowCount?: number | null }).rowCount;
-  // Same transaction as the claim: anything else means a bug, and the whole chunk rolls back.
+  // The rows are locked by this transaction: anything else means a bug, and it rolls back.
   if (typeof count === 'number' && count !== decisions.length)
-    throw new Error(`wrote ${count} of ${decisions.length} claimed targets`);
+    throw new Error(`claimed ${count} of ${decisions.length} targets`);
 }
 
 /**
@@ -350,11 +394,23 @@ export async function runStage(
   // A chunk's doorbells are published while the next chunk is claimed (publishes stay in
   // order, and all of them finish before this callback answers).
   let publishing: Promise<void> = Promise.resolve();
+  let waited = false;
   for (;;) {
     const now = deps.clock.now();
     const chunk = await claimChunk(deps, input.stageId, now);
     if ('outcome' in chunk) {
-      if (chunk.outcome === 'early') await ringEarly(deps, input, chunk.dueAt);
+      if (chunk.outcome === 'early') {
+        // A little early (QStash's clock ahead of ours): wait here, once, and claim.
+        const ahead = chunk.dueAt.getTime() - now.getTime();
+        if (!waited && ahead <= Math.min(EARLY_WAIT_MS, deps.config.work.stepBudgetMs)) {
+          waited = true;
+          await sleep(ahead);
+          continue;
+        }
+        await ringEarly(deps, input, chunk.dueAt);
+      }
+      if (chunk.outcome === 'skipped' && chunk.reason === 'at_cap')
+        await ringAtCap(deps, input.stageId, now);
       if (!last) return chunk;
       break;
     }
@@ -364,6 +420,10 @@ export async function runStage(
     publishing = publishing.then(() => ringOperations(deps, ops));
     if (chunk.settled?.nextDue)
       await ringStage(deps, chunk.settled.nextDue, `after-${chunk.stage.id}`, now);
+    if (chunk.capped && chunk.stage.pending > 0) {
+      await ringAtCap(deps, chunk.stage.id, now);
+      break;
+    }
     const more = chunk.claimed === CLAIM_CHUNK && chunk.room > 0;
     if (!more) break;
     if (performance.now() - started > deps.config.work.stepBudgetMs) {
@@ -393,13 +453,28 @@ async function ringRetry(deps: Deps, stage: Stage, now: Date) {
   if (later?.at) await ringStage(deps, stage, `retry-${later.at.getTime()}`, later.at);
 }
 
-/** An early doorbell rings again for the stage's due time, once per early message. */
+/** Early by more than this (ms) is not waited out in the handler; the stage rings again. */
+const EARLY_WAIT_MS = 5_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** A stage held back by the deployment-wide cap looks again in {@link CAP_RETRY_MS}. */
+async function ringAtCap(deps: Deps, stageId: string, now: Date) {
+  const at = new Date(Math.ceil((now.getTime() + CAP_RETRY_MS) / 1000) * 1000);
+  await ringStage(deps, { id: stageId, scheduledAt: at }, `cap-${at.getTime()}`, at);
+}
+
+/**
+ * A doorbell early by more than a few seconds rings again for the stage's due time,
+ * deduplicated on that due time (not on the message: while QStash's clock runs ahead, each
+ * re-ring would arrive early again and ring anew, without end). Should it still arrive
+ * early, the dedup drops it, and the sweep rings the stage.
+ */
 async function ringEarly(
   deps: Deps,
   input: { stageId: string; messageId?: string | null },
   dueAt: Date,
 ) {
-  const purpose = `early-${input.messageId ?? dueAt.getTime()}`;
+  const purpose = `early-${dueAt.getTime()}`;
   try {
     await deps.doorbells.ring(
       stageDoorbell({ id: input.stageId, scheduledAt: dueAt }, purpose, dueAt),

@@ -21,12 +21,16 @@ type Round = {
   statementsPerTarget: number;
   transactionsPerTarget: number;
   messagesPerTarget: number;
+  appCpuMsPerTarget: number;
+  standInsCpuMsPerTarget: number | null;
   failed: number;
 };
 
 /** Schedules a restart of `ids` due now and measures it until it completes. */
 async function round(rig: ThroughputRig, ids: string[]): Promise<Round> {
   const before = rig.counts();
+  const appCpuBefore = rig.appCpuMs();
+  const standInsCpuBefore = await rig.standInsCpuMs();
   const messagesBefore = await rig.messages();
   const res = await rig.callApi('POST', '/scheduled-actions', {
     actionType: 'restart',
@@ -51,6 +55,8 @@ async function round(rig: ThroughputRig, ids: string[]): Promise<Round> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const after = rig.counts();
+  const appCpu = rig.appCpuMs() - appCpuBefore;
+  const standInsCpuAfter = await rig.standInsCpuMs();
   const messages = (await rig.messages()) - messagesBefore;
   const rows = await rig.watch.query<{
     claimed: Date | null;
@@ -73,6 +79,11 @@ async function round(rig: ThroughputRig, ids: string[]): Promise<Round> {
     statementsPerTarget: (after.statements - before.statements) / n,
     transactionsPerTarget: (after.transactions - before.transactions) / n,
     messagesPerTarget: messages / n,
+    appCpuMsPerTarget: appCpu / n,
+    standInsCpuMsPerTarget:
+      standInsCpuAfter !== null && standInsCpuBefore !== null
+        ? (standInsCpuAfter - standInsCpuBefore) / n
+        : null,
     failed: rows.rows.filter((r) => r.status === 'failed').length,
   };
 }
@@ -266,8 +277,23 @@ export const schedulerThroughputBench: Bench = {
           'count',
           c,
         );
-        emit('ratio_to_ceiling', m((x) => x.appliedPerS) / ceiling, 'ratio', c);
-        emit('ratio_to_pg_boss', m((x) => x.appliedPerS) / boss, 'ratio', c);
+        emit(
+          'app_cpu_per_target',
+          m((x) => x.appCpuMsPerTarget),
+          'ms',
+          {
+            ...c,
+            note: 'CPU of the app process (and the bench polling) per applied target',
+          },
+        );
+        const standIns = rs.map((x) => x.standInsCpuMsPerTarget).filter((v) => v !== null);
+        if (standIns.length)
+          emit('stand_ins_cpu_per_target', median(standIns as number[]), 'ms', {
+            ...c,
+            note: 'CPU of the QStash emulator and Fly simulator process per applied target',
+          });
+        emit('percent_of_ceiling', (m((x) => x.appliedPerS) / ceiling) * 100, 'percent', c);
+        emit('percent_of_pg_boss', (m((x) => x.appliedPerS) / boss) * 100, 'percent', c);
       }
       const [small, large] = SIZES.map((n) =>
         median((results.get(n) ?? []).map((x) => x.appliedPerS)),

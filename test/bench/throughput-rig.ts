@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { type ServerType, serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -54,6 +55,17 @@ async function startStandIns(databaseUrl: string, appOrigin: string, timeScale: 
   });
   return {
     origin: `http://127.0.0.1:${port}`,
+    /** CPU time the stand-ins process has used so far (ms), from /proc; null elsewhere. */
+    async cpuMs(): Promise<number | null> {
+      try {
+        const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+        // Fields after the command name: utime is the 14th, stime the 15th (clock ticks).
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      } catch {
+        return null;
+      }
+    },
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -187,6 +199,12 @@ export async function throughputRig(
     counts(): SqlCounts {
       return sqlCounts(appDb);
     },
+    /** CPU time of this process (the app, and the bench's own polling) so far, in ms. */
+    appCpuMs(): number {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
+    standInsCpuMs: () => standIns.cpuMs(),
     /** Messages published to the QStash emulator so far. */
     async messages(): Promise<number> {
       const r = await standInWatch.query<{ n: string }>(

@@ -1,4 +1,4 @@
-// Review experiments (branch `review`): lock orders of cancelTarget and a halting finish.
+// Found by review: the lock orders of cancelTarget and a finish that halts later stages.
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
@@ -14,7 +14,7 @@ describe('review: cancelling a later-stage target while the canary halts the act
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
 
-  it.fails('never deadlocks (finish: target → stage k → action → stage k+1; cancelTarget: stage k+1 → action)', async () => {
+  it('never deadlocks (finish: target → stage k → action → stage k+1; cancelTarget: stage k+1 → action)', async () => {
     // Widen the window between the finish taking the action row and halting the later
     // stages: a test-only trigger sleeps when a stage is marked completed (settleStage).
     // It changes no lock order, only timing.
@@ -69,10 +69,12 @@ describe('review: cancelling a later-stage target while the canary halts the act
       await sleep(600); // pg_stat_database is updated asynchronously
       const deadlocks = (await deadlockCount()) - before;
       const errors = t.logs.filter((l) => /"level":"error"/.test(l)).map((l) => l.slice(0, 300));
-      console.log(JSON.stringify({ cancel: cancel.status, finish: fin.status, deadlocks, errors }));
       expect(deadlocks).toBe(0);
-      expect(cancel.status).toBe(200);
+      expect(errors).toEqual([]);
       expect(fin.status).toBe(200);
+      // The cancel waits for the finish (it takes the stages in order first): by then the
+      // halt has skipped the target, and the cancel says so (409), or it ran first (200).
+      expect([200, 409]).toContain(cancel.status);
     } finally {
       await t.db.db.execute(
         sql`drop trigger if exists review_slow_settle on scheduled_action_stages`,

@@ -1,15 +1,14 @@
-// Review experiments (branch `review`): doorbell loops and stages nobody rings.
+// Found by review: doorbell loops under clock skew, and stages held back by the cap.
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
 import { OPERATIONS_PATH } from '../../src/fleet/operations/model.ts';
 import { STAGES_PATH } from '../../src/scheduler/model.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
-import { publishedFor, sweepNow } from '../helpers/callbacks.ts';
+import { publishedFor } from '../helpers/callbacks.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, fleetOf, seedCatalog } from '../helpers/fleet.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type T = Awaited<ReturnType<typeof createTestApp>>;
 const stagesOf = (t: T, actionId: string) =>
   t.db.db
@@ -27,7 +26,7 @@ describe('review: QStash 3 s ahead of our clock', async () => {
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
 
-  it.fails('an early stage doorbell rings again a handful of times, not in a loop', async () => {
+  it('an early stage doorbell rings again a handful of times, not in a loop', async () => {
     const fleet = await fleetOf(t, 1);
     const runAt = new Date(Math.ceil((t.clock.now().getTime() + 61_000) / 1000) * 1000);
     const res = await call('POST', '/scheduled-actions', {
@@ -55,8 +54,8 @@ describe('review: QStash 3 s ahead of our clock', async () => {
       .from(scheduledActionTargets)
       .where(eq(scheduledActionTargets.actionId, res.body.id));
     const opMessages = (await publishedFor(t, OPERATIONS_PATH, target?.operationId ?? '')).length;
-    console.log(JSON.stringify({ stageMessages, opMessages }));
     expect(stageMessages).toBeLessThanOrEqual(5);
+    expect(opMessages).toBeLessThanOrEqual(5);
   }, 30_000);
 });
 
@@ -65,7 +64,7 @@ describe('review: a stage held back by the deployment-wide cap', async () => {
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
 
-  it.fails('is rung when the cap frees, not only by the sweep', async () => {
+  it('is rung when the cap frees, not only by the sweep', async () => {
     const a = await fleetOf(t, 2);
     const b = await fleetOf(t, 2);
     const schedule = async (ids: string[], reason: string) => {
@@ -94,14 +93,8 @@ describe('review: a stage held back by the deployment-wide cap', async () => {
     }
     const A = (await call('GET', `/scheduled-actions/${actionA}`)).body;
     const B = (await call('GET', `/scheduled-actions/${actionB}`)).body;
-    console.log(JSON.stringify({ A: [A.status, A.counts], B: [B.status, B.counts] }));
     // Observed: one of them completes; the other stays running with 2 pending and no
     // doorbell anywhere: only the every-minute sweep (30 s grace) will ring it.
     expect([A.status, B.status]).toEqual(['completed', 'completed']);
   }, 30_000);
-
-  it('(the sweep is what finally rings it)', async () => {
-    t.clock.advance(31_000);
-    expect((await sweepNow(t)).rerung).toBeGreaterThanOrEqual(1);
-  });
 });

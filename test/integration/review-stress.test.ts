@@ -1,4 +1,4 @@
-// Review experiment (branch `review`): pause/resume/cancel-target/duplicate rings racing a
+// Found by review (regression tests): pause/resume/cancel-target/duplicate rings racing a
 // live rollout on real concurrent connections, with a real clock.
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -87,14 +87,6 @@ describe('review: operator controls racing a live rollout', async () => {
     const by = (s: string) => rows.filter((r) => r.status === s).length;
     await sleep(600);
     const dl = (await deadlocks()) - before;
-    console.log(
-      JSON.stringify({
-        status: action.status,
-        counts: action.counts,
-        dl,
-        bad: statuses.filter((s) => s >= 500),
-      }),
-    );
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     expect(dl).toBe(0);
     expect(action.counts).toMatchObject({

@@ -298,12 +298,13 @@ describe('claims: doorbells with a real clock', async () => {
     if (!stage?.doorbellMessageId) throw new Error('no stage doorbell');
     // Only the early doorbell's own re-ring may start the stage: withdraw the scheduled one.
     await t.deps.doorbells.cancel(stage.doorbellMessageId);
-    // Skip most of the minute: the stage is due in about 2 s.
-    t.clock.set(new Date(runAt.getTime() - 2000));
+    // Skip most of the minute: the stage is due in 8 s, too far to wait for in the handler.
+    t.clock.set(new Date(runAt.getTime() - 8000));
     const early = await ringStageNow(t, stage.id, 'msg_early_1');
     expect(early.body).toMatchObject({ ok: true, outcome: 'early', dueAt: runAt.toISOString() });
-    // A duplicate of the same early message rings nothing more.
-    await ringStageNow(t, stage.id, 'msg_early_1');
+    // Another early delivery (QStash's clock still ahead) rings nothing more: one re-ring
+    // per due time, never a loop.
+    await ringStageNow(t, stage.id, 'msg_early_2');
     const rerung = (await publishedFor(t, STAGES_PATH, stage.id)).filter(
       (m) => m.messageId !== stage.doorbellMessageId,
     );
@@ -311,7 +312,7 @@ describe('claims: doorbells with a real clock', async () => {
     expect(rerung[0]?.notBefore.getTime()).toBe(runAt.getTime());
     await expect
       .poll(async () => (await call('GET', `/scheduled-actions/${res.body.id}`)).body.status, {
-        timeout: 20_000,
+        timeout: 25_000,
         interval: 100,
       })
       .toBe('completed');
@@ -321,6 +322,32 @@ describe('claims: doorbells with a real clock', async () => {
     // No sweep ran: the re-ring alone started it.
     expect(await t.db.db.select().from(sweepRuns)).toHaveLength(0);
   }, 40_000);
+
+  it('a doorbell a little early waits for the due time in the handler and starts the stage then', async () => {
+    const fleet = await fleetOf(t, 1);
+    await sleep(2500);
+    const runAt = new Date(Math.ceil((t.clock.now().getTime() + 61_000) / 1000) * 1000);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: fleet.map((f) => f.id) },
+      runAt: runAt.toISOString(),
+      reason: 'a little early',
+    });
+    const [stage] = await stagesOf(t, res.body.id);
+    if (!stage?.doorbellMessageId) throw new Error('no stage doorbell');
+    await t.deps.doorbells.cancel(stage.doorbellMessageId);
+    t.clock.set(new Date(runAt.getTime() - 1500));
+    const run = await ringStageNow(t, stage.id, 'msg_little_early');
+    expect(run.body).toMatchObject({ ok: true, outcome: 'progressed', started: 1 });
+    const [after] = await stagesOf(t, res.body.id);
+    expect(after?.startedAt?.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+    // It rang nothing for itself.
+    expect(
+      (await publishedFor(t, STAGES_PATH, stage.id)).filter(
+        (m) => m.messageId !== stage.doorbellMessageId,
+      ),
+    ).toHaveLength(0);
+  }, 30_000);
 
   it('a stage at its cap does not ring itself: one doorbell per freed wave, none while full', async () => {
     const fleet = await fleetOf(t, 60);

@@ -36,9 +36,11 @@ function ambiguous(error: unknown): error is FlyApiError {
  * fails ambiguously, the client lists the app's machines filtered by that tag
  * (`metadata.fleetwarden_request_id=<id>`, docs: machines-resource, "List Machines") and
  * returns the machine if it exists. Only if none does is the create sent once more with the
- * same id, reconciled the same way if that fails too. If the listing itself fails the
- * original error is thrown, because re-creating without knowing could make a second
- * machine. A definite failure (4xx other than 408) is thrown at once.
+ * same id, reconciled the same way if that fails too — but never after a timeout (the first
+ * create may still land): then the error goes back to the caller, which must look again by
+ * the tag no sooner than one timeout later. If the listing itself fails the original
+ * error is thrown, because re-creating without knowing could make a second machine. A
+ * definite failure (4xx other than 408) is thrown at once.
  *
  * Residual risk: a create still running on Fly's side when the listing runs is not seen;
  * the retry would then make a second machine with the same tag, which a later listing by
@@ -78,6 +80,8 @@ export async function createMachineReconciled(
       }
       const [machine] = found;
       if (machine) return machine;
+      // After a timeout the first create may still land: never send a second one now.
+      if (error.code === 'deadline_exceeded') throw error;
       lastError = error;
     }
   }

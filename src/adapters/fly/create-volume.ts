@@ -34,12 +34,14 @@ export function findLiveVolume(volumes: Volume[], name: string, region?: string)
 /**
  * `POST /v1/apps/{app}/volumes` made safe to repeat for a caller whose volume `name` is
  * unique to its request (docs: volumes-resource, "Create a volume"; volumes carry no
- * metadata, so the name is the only tag). After an ambiguous failure — no answer, a timeout,
- * a 408 or a 5xx, which Fly may send after the volume was made — the app's volumes are
- * listed and a live one with that name and region is returned instead of creating a second;
- * only when there is none is the create sent once more. If the listing fails too, the first
- * error is thrown: creating without knowing could leave an orphan. A definite failure (4xx)
- * is thrown at once.
+ * metadata, so the name is the only tag). After an ambiguous failure — no answer, a 408
+ * or a 5xx, which Fly may send after the volume was made — the app's volumes are listed and
+ * a live one with that name and region is returned instead of creating a second; only when
+ * there is none is the create sent once more. Never after a timeout: the first create may
+ * still be on its way and land after the listing, so the error goes back to the caller,
+ * which must look again (by name) no sooner than one timeout later. If the listing fails
+ * too, the first error is thrown: creating without knowing could leave an orphan. A
+ * definite failure (4xx) is thrown at once.
  */
 export async function createVolumeReconciled(
   transport: Transport,
@@ -66,6 +68,7 @@ export async function createVolumeReconciled(
         throw error;
       }
       if (found) return found;
+      if (error.code === 'deadline_exceeded') throw error;
       lastError = error;
     }
   }

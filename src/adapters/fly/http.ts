@@ -73,7 +73,7 @@ export function createTransport(options: FlyClientOptions) {
   const limiter = options.rateLimit === false ? null : createRateLimiter({ now, sleep, maxWaitMs });
   const root = `${options.baseUrl.replace(/\/+$/, '')}/v1`;
 
-  async function once(call: FlyCall): Promise<unknown> {
+  async function once(call: FlyCall, limitMs: number): Promise<unknown> {
     const turn = await limiter?.acquire(call.action, call.scope);
     if (turn && !turn.ok)
       throw new FlyApiError({
@@ -88,8 +88,7 @@ export function createTransport(options: FlyClientOptions) {
     if (call.body !== undefined) headers.set('Content-Type', 'application/json');
     if (call.nonce) headers.set('fly-machine-lease-nonce', call.nonce);
     const query = call.query?.toString();
-    const limitMs = timeoutMs + (call.extraTimeoutMs ?? 0);
-    const signal = AbortSignal.timeout(limitMs);
+    const signal = AbortSignal.timeout(Math.max(1, limitMs));
     let res: Response;
     let text: string;
     try {
@@ -137,14 +136,22 @@ export function createTransport(options: FlyClientOptions) {
   return {
     random,
     /** One call with retries; resolves to the parsed JSON body (undefined when empty). */
+    /**
+     * One call with retries; resolves to the parsed JSON body (undefined when empty). The
+     * whole call, retries included, ends within the timeout (plus a `wait`'s own): a
+     * caller can count on that when it holds a lease.
+     */
     async send<T>(call: FlyCall): Promise<T> {
+      const deadline = now() + timeoutMs + (call.extraTimeoutMs ?? 0);
       for (let attempt = 0; ; attempt++) {
         try {
-          return (await once(call)) as T;
+          return (await once(call, deadline - now())) as T;
         } catch (error) {
           if (!(error instanceof FlyApiError)) throw error;
           if (attempt + 1 >= attempts || !retryable(call, error)) throw error;
-          await sleep(delay(attempt, error));
+          const wait = delay(attempt, error);
+          if (now() + wait >= deadline) throw error;
+          await sleep(wait);
         }
       }
     },

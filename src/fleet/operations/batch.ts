@@ -25,9 +25,14 @@ export type LockedInstance = {
 /**
  * Locks instances (`FOR UPDATE`, in id order, so concurrent callers never deadlock) and
  * reads what deciding an action on each needs, in one statement. Missing ids are absent
- * from the map. Call inside the transaction that will insert their operations.
+ * from the map; with `skipLocked`, so are instances another transaction holds (the caller
+ * never waits). Call inside the transaction that will insert their operations.
  */
-export async function lockInstances(tx: Db, ids: string[]): Promise<Map<string, LockedInstance>> {
+export async function lockInstances(
+  tx: Db,
+  ids: string[],
+  options: { skipLocked?: boolean } = {},
+): Promise<Map<string, LockedInstance>> {
   if (!ids.length) return new Map();
   const rows = await tx
     .select({
@@ -42,8 +47,18 @@ export async function lockInstances(tx: Db, ids: string[]): Promise<Map<string, 
     .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))
     .where(inArray(instances.id, ids))
     .orderBy(asc(instances.id))
-    .for('update', { of: instances });
+    .for('update', options.skipLocked ? { of: instances, skipLocked: true } : { of: instances });
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Which of `ids` are instances (read without locking: for ids a skip-locked read left out). */
+export async function existingInstances(tx: Db, ids: string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await tx
+    .select({ id: instances.id })
+    .from(instances)
+    .where(inArray(instances.id, ids));
+  return new Set(rows.map((r) => r.id));
 }
 
 /** A locked instance is busy: an operation runs on it, or its status rejects actions, or it has no machine. */

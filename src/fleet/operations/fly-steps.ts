@@ -13,9 +13,19 @@ export type StepResult =
 
 export type StepTarget = { appName: string; machineId: string; imageTag: string | null };
 
-/** Turns a Fly error into retry or fail: transient (network, 408, 429, 5xx, lease held) retries; the rest fails. */
-export function classifyFlyError(err: unknown, what: string): StepResult {
+/**
+ * Turns a Fly error into retry or fail: transient (network, timeout, 408, 429, 5xx, lease
+ * held) retries; the rest fails. After a timeout the retry waits `timeoutMs` more (ms), so a
+ * request that was still on its way has landed before the step looks again.
+ */
+export function classifyFlyError(err: unknown, what: string, timeoutMs = 0): StepResult {
   if (!(err instanceof FlyApiError)) throw err;
+  if (err.status === 0 && err.code === 'deadline_exceeded')
+    return {
+      kind: 'retry',
+      inMs: timeoutMs + 1000,
+      note: `${what}: Fly did not answer in time (${err.message})`,
+    };
   if (err.status === 0 || err.status === 408 || err.status >= 500)
     return {
       kind: 'retry',

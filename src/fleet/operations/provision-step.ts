@@ -1,5 +1,7 @@
 import { REQUEST_ID_KEY } from '../../adapters/fly/create-machine.ts';
 import { findLiveVolume } from '../../adapters/fly/create-volume.ts';
+import { FlyApiError } from '../../adapters/fly/errors.ts';
+import type { CreateMachineRequest, Machine } from '../../adapters/fly/types.ts';
 import type { Deps } from '../../deps.ts';
 import type { StepResult } from './fly-steps.ts';
 import type { Operation } from './model.ts';
@@ -33,10 +35,32 @@ export function volumeNameFor(instanceName: string, operationId: string): string
  *   by name instead of creating a second;
  * - the machine carries `metadata.fleetwarden_request_id = <operation id>`; a rerun lists
  *   machines by that tag first, and the client reconciles an ambiguous create the same way.
+ * A 412 "volume in use" on a rerun adopts the machine our own earlier create made.
  * Each id is saved on the instance at once, guarded by the operation's claim (a handler
  * that lost its claim writes nothing and stops), and set on `instance` for the steps that
  * follow in the same callback.
  */
+/**
+ * Creates the machine; a 412 saying its volume is already in use by a machine means our
+ * own earlier create got there first (a rerun that listed before it landed): adopt it.
+ */
+async function createMachineOnce(
+  deps: Deps,
+  app: string,
+  tagged: () => Promise<Machine[]>,
+  request: CreateMachineRequest,
+): Promise<Machine> {
+  try {
+    return await deps.fly.createMachine(app, request);
+  } catch (err) {
+    if (!(err instanceof FlyApiError && err.status === 412 && /in use|attached/i.test(err.message)))
+      throw err;
+    const [ours] = await tagged();
+    if (ours) return ours;
+    throw err;
+  }
+}
+
 export async function provisionCallStep(
   deps: Deps,
   op: Operation,
@@ -71,12 +95,11 @@ export async function provisionCallStep(
     const machine = await deps.fly.getMachine(app, instance.machineId);
     return { kind: 'next', patch: { step: 'settle', expectedVersion: machine.instance_id } };
   }
-  const [found] = rerun
-    ? await deps.fly.listMachines(app, { metadata: { [REQUEST_ID_KEY]: op.id } })
-    : [];
+  const tagged = () => deps.fly.listMachines(app, { metadata: { [REQUEST_ID_KEY]: op.id } });
+  const [found] = rerun ? await tagged() : [];
   const machine =
     found ??
-    (await deps.fly.createMachine(app, {
+    (await createMachineOnce(deps, app, tagged, {
       name: instance.name,
       region: instance.region,
       config: {

@@ -1,3 +1,4 @@
+import type { FlyClient } from '../../adapters/fly/api.ts';
 import type { Deps } from '../../deps.ts';
 import { ClaimLost } from '../../lib/claims.ts';
 import { callStep, classifyFlyError, probeStep, type StepResult, settleStep } from './fly-steps.ts';
@@ -8,6 +9,7 @@ import {
   claimStep,
   finishOperation,
   handBack,
+  renewLease,
   type StepInstance,
   type StepPatch,
 } from './store.ts';
@@ -42,6 +44,7 @@ async function runOne(
     return classifyFlyError(
       err,
       op.step === 'call' ? `${op.kind.replace('_', ' ')} call` : `${op.step} step`,
+      deps.config.work.flyTimeoutMs,
     );
   }
 }
@@ -62,11 +65,41 @@ export async function runOperationStep(
 ): Promise<StepRun> {
   const started = performance.now();
   const { leaseMs, stepBudgetMs } = deps.config.work;
-  const claimed = await claimStep(deps.db, input.operationId, deps.clock.now(), leaseMs);
-  if (!claimed) return unclaimed(deps, input);
+  let claimed = await claimStep(deps.db, input.operationId, deps.clock.now(), leaseMs);
+  if (!claimed) {
+    const early = await unclaimed(deps, input);
+    if (early.outcome !== 'early') return early;
+    // A little early (QStash's clock ahead of ours): wait here, once, then claim.
+    const ahead = early.dueAt.getTime() - deps.clock.now().getTime();
+    if (ahead > Math.min(EARLY_WAIT_MS, stepBudgetMs)) return ringEarly(deps, input, early.dueAt);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, ahead)));
+    claimed = await claimStep(deps.db, input.operationId, deps.clock.now(), leaseMs);
+    if (!claimed) return ringEarly(deps, input, early.dueAt);
+  }
   let { op } = claimed;
   const instance = claimed.instance;
   let progress: StepPatch = {};
+  // Every Fly request of this callback starts with at least one request's time left on
+  // the lease (renewed, guarded by the claim, when it runs short), so a live handler never
+  // loses its claim in the middle of a call; a frozen one does, and its writes are refused.
+  let leaseUntil = op.leaseUntil?.getTime() ?? 0;
+  const needMs = deps.config.work.flyTimeoutMs + stepBudgetMs + 1000;
+  const ensureLease = async () => {
+    const now = deps.clock.now();
+    if (leaseUntil - now.getTime() > needMs) return;
+    await renewLease(deps.db, op, now, leaseMs);
+    leaseUntil = now.getTime() + leaseMs;
+  };
+  const stepDeps: Deps = {
+    ...deps,
+    fly: withLease(deps.fly, ensureLease),
+    gateway: {
+      probe: async (input) => {
+        await ensureLease();
+        return deps.gateway.probe(input);
+      },
+    },
+  };
   try {
     for (;;) {
       const now = deps.clock.now();
@@ -83,7 +116,7 @@ export async function runOperationStep(
         );
       }
       const elapsed = performance.now() - started;
-      const result = await runOne(deps, op, instance, stepBudgetMs - elapsed);
+      const result = await runOne(stepDeps, op, instance, stepBudgetMs - elapsed);
       const at = deps.clock.now();
       if (result.kind === 'done' || result.kind === 'fail') {
         const done = await finishOperation(
@@ -136,31 +169,55 @@ export async function runOperationStep(
   }
 }
 
+/** The Fly client with `before` awaited ahead of every call. */
+function withLease(fly: FlyClient, before: () => Promise<void>): FlyClient {
+  return new Proxy(fly, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await before();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 const finished = (done: Operation | null): StepRun =>
   done ? { outcome: 'finished', operation: done } : { outcome: 'claim_lost' };
 
+/** Early by more than this (ms) is not waited out in the handler; the step rings again. */
+const EARLY_WAIT_MS = 5_000;
+
 /**
  * Nothing was claimed: unknown, finished, held by a live handler (which rings its own
- * continuation), or not due yet — then the doorbell came early (QStash's clock ahead of
- * ours) and rings again for the due time.
+ * continuation), or not due yet — the doorbell came early (QStash's clock ahead of ours).
  */
-async function unclaimed(
-  deps: Deps,
-  input: { operationId: string; messageId?: string | null },
-): Promise<StepRun> {
+async function unclaimed(deps: Deps, input: { operationId: string }): Promise<StepRun> {
   const existing = await getOperation(deps.db, input.operationId);
   if (!existing) return { outcome: 'skipped', reason: 'unknown' };
   if (existing.status === 'succeeded' || existing.status === 'failed')
     return { outcome: 'skipped', reason: 'finished' };
-  const now = deps.clock.now();
-  if (existing.nextCheckAt > now) {
-    const purpose = `early-${input.messageId ?? existing.nextCheckAt.getTime()}`;
-    try {
-      await deps.doorbells.ring(stepDoorbell(existing, purpose));
-    } catch (err) {
-      deps.log.warn('operation.ring_failed', { operationId: existing.id, error: err });
-    }
+  if (existing.nextCheckAt > deps.clock.now())
     return { outcome: 'early', dueAt: existing.nextCheckAt };
-  }
   return { outcome: 'skipped', reason: 'held' };
+}
+
+/**
+ * Rings the step again for its due time, deduplicated on that due time: while QStash's
+ * clock runs ahead of ours, a re-ring per early message would arrive early again and ring
+ * anew without end. Should it still arrive early, the dedup drops it and the sweep rings it.
+ */
+async function ringEarly(
+  deps: Deps,
+  input: { operationId: string },
+  dueAt: Date,
+): Promise<StepRun> {
+  const op = { id: input.operationId, attempts: 0, nextCheckAt: dueAt };
+  try {
+    await deps.doorbells.ring(stepDoorbell(op, `early-${dueAt.getTime()}`));
+  } catch (err) {
+    deps.log.warn('operation.ring_failed', { operationId: input.operationId, error: err });
+  }
+  return { outcome: 'early', dueAt };
 }

@@ -121,6 +121,20 @@ export async function handBack(
 }
 
 /**
+ * Extends the claim's lease to `now + leaseMs` before a long call (a step that makes
+ * several Fly requests), guarded by the claim token: {@link ClaimLost} when another
+ * handler holds the operation now.
+ */
+export async function renewLease(db: Db, op: Operation, now: Date, leaseMs: number) {
+  const [row] = await db
+    .update(instanceOperations)
+    .set({ leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
+    .where(heldBy(instanceOperations, op))
+    .returning({ id: instanceOperations.id });
+  if (!row) throw new ClaimLost(`operation ${op.id}`);
+}
+
+/**
  * Writes fields of the operation's instance (the volume and machine a provision made), in
  * one statement guarded by the operation's claim: a handler that lost its claim writes
  * nothing and gets {@link ClaimLost}.

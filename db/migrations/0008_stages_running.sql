@@ -1,0 +1,1 @@
+CREATE INDEX "scheduled_action_stages_running_idx" ON "scheduled_action_stages" USING btree ("running") WHERE "scheduled_action_stages"."running" > 0;
