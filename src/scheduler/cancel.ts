@@ -88,9 +88,7 @@ export async function cancelAction({
         ),
       )
       .returning({ id: scheduledActionTargets.id });
-    const open = stages.filter(
-      (s) => s.status === 'pending' || s.status === 'running' || s.status === 'halted',
-    );
+    const open = openStages(stages);
     // A stage's pending counter is exactly its pending targets, all cancelled just now.
     await tx
       .update(scheduledActionStages)
@@ -99,16 +97,7 @@ export async function cancelAction({
         pending: 0,
       })
       .where(eq(scheduledActionStages.actionId, action.id));
-    if (open.length)
-      await tx
-        .update(scheduledActionStages)
-        .set({ status: 'cancelled', completedAt: now })
-        .where(
-          inArray(
-            scheduledActionStages.id,
-            open.map((s) => s.id),
-          ),
-        );
+    await cancelStages(tx, open, now);
     const [updated] = await tx
       .update(scheduledActions)
       .set({
@@ -218,21 +207,27 @@ export async function cancelTarget({
   );
 }
 
+/** Stages that have not ended (a halted one still can be resumed). */
+const openStages = (stages: Stage[]) =>
+  stages.filter((s) => s.status === 'pending' || s.status === 'running' || s.status === 'halted');
+
+/** Marks stages cancelled (their running targets still finish and record their outcome). */
+async function cancelStages(tx: Db, stages: Stage[], now: Date) {
+  if (!stages.length) return;
+  await tx
+    .update(scheduledActionStages)
+    .set({ status: 'cancelled', completedAt: now })
+    .where(
+      inArray(
+        scheduledActionStages.id,
+        stages.map((s) => s.id),
+      ),
+    );
+}
+
 /** Every target was cancelled one by one: the action and its open stages end `cancelled`. */
 async function endCancelled(tx: Db, actionId: string, stages: Stage[], now: Date) {
-  const open = stages.filter(
-    (s) => s.status === 'pending' || s.status === 'running' || s.status === 'halted',
-  );
-  if (open.length)
-    await tx
-      .update(scheduledActionStages)
-      .set({ status: 'cancelled', completedAt: now })
-      .where(
-        inArray(
-          scheduledActionStages.id,
-          open.map((s) => s.id),
-        ),
-      );
+  await cancelStages(tx, openStages(stages), now);
   await tx
     .update(scheduledActions)
     .set({ status: 'cancelled', cancelledAt: now, completedAt: now, pausedAt: null })
