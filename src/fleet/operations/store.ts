@@ -1,9 +1,8 @@
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
-import { instanceOperations, instances } from '../../../db/schema/index.ts';
+import { instanceEvents, instanceOperations, instances } from '../../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
 import { ClaimLost, claimSetAt, heldBy, leaseFree, released } from '../../lib/claims.ts';
-import { recordInstanceEvent } from '../events.ts';
 import type { Operation } from './model.ts';
 
 /** What a step needs of its instance, read by the claim itself. */
@@ -183,60 +182,78 @@ export async function finishOperation(
   patch: StepPatch = {},
 ): Promise<Operation | null> {
   const after: (() => Promise<void>)[] = [];
-  const finished = await deps.db.transaction(async (tx) => {
-    const [done] = await tx
-      .update(instanceOperations)
-      .set({
-        ...patch,
-        status: result.ok ? 'succeeded' : 'failed',
-        step: 'done',
-        error: result.ok ? null : result.error,
-        lastNote: null,
-        finishedAt: now,
+  const changesVersion = op.kind === 'version_change' || op.kind === 'provision';
+  const stopped = (op.expectedState ?? (op.kind === 'stop' ? 'stopped' : 'started')) === 'stopped';
+  const instanceChange = result.ok
+    ? {
+        status: stopped ? ('stopped' as const) : ('running' as const),
+        machineVersion: result.version,
+        lastError: null,
         updatedAt: now,
-        ...released,
-      })
-      .where(heldBy(instanceOperations, op))
-      .returning();
-    if (!done) return null;
-    const changesVersion = op.kind === 'version_change' || op.kind === 'provision';
-    if (result.ok) {
-      const stopped =
-        (done.expectedState ?? (op.kind === 'stop' ? 'stopped' : 'started')) === 'stopped';
-      await tx
-        .update(instances)
+        ...(changesVersion ? { imageTag: op.targetImageTag } : {}),
+      }
+    : {
+        lastError: result.error,
+        updatedAt: now,
+        ...(op.kind !== 'stop' && op.kind !== 'start' ? { status: 'failed' as const } : {}),
+      };
+  const event = {
+    type: `${op.kind}_${result.ok ? 'succeeded' : 'failed'}`,
+    payload: result.ok
+      ? { operationId: op.id, version: result.version, imageTag: op.targetImageTag }
+      : { operationId: op.id, error: result.error },
+  };
+  const finished = await deps.db.transaction(async (tx) => {
+    // One statement: the guarded outcome, the instance it moves and its timeline event
+    // (the instance and the event are written only when the guard matched).
+    const done = tx.$with('done').as(
+      tx
+        .update(instanceOperations)
         .set({
-          status: stopped ? 'stopped' : 'running',
-          machineVersion: result.version,
-          lastError: null,
+          ...patch,
+          status: result.ok ? 'succeeded' : 'failed',
+          step: 'done',
+          error: result.ok ? null : result.error,
+          lastNote: null,
+          finishedAt: now,
           updatedAt: now,
-          ...(changesVersion ? { imageTag: op.targetImageTag } : {}),
+          ...released,
         })
-        .where(eq(instances.id, op.instanceId));
-    } else {
-      const failsInstance = op.kind !== 'stop' && op.kind !== 'start';
-      await tx
+        .where(heldBy(instanceOperations, op))
+        .returning(),
+    );
+    const moved = tx.$with('moved').as(
+      tx
         .update(instances)
-        .set({
-          lastError: result.error,
-          updatedAt: now,
-          ...(failsInstance ? { status: 'failed' as const } : {}),
-        })
-        .where(eq(instances.id, op.instanceId));
-    }
-    await recordInstanceEvent(tx, {
-      instanceId: op.instanceId,
-      type: `${op.kind}_${result.ok ? 'succeeded' : 'failed'}`,
-      payload: result.ok
-        ? { operationId: op.id, version: result.version, imageTag: op.targetImageTag }
-        : { operationId: op.id, error: result.error },
-      at: now,
-    });
+        .set(instanceChange)
+        .where(inArray(instances.id, tx.select({ id: done.instanceId }).from(done)))
+        .returning({ id: instances.id }),
+    );
+    const noted = tx.$with('noted').as(
+      tx
+        .insert(instanceEvents)
+        .select(
+          tx
+            .select({
+              id: sql`gen_random_uuid()`.as('id'),
+              instanceId: done.instanceId,
+              type: sql`${event.type}::text`.as('type'),
+              actorLabel: sql`'system'`.as('actor_label'),
+              payload: sql`${JSON.stringify(event.payload)}::jsonb`.as('payload'),
+              at: sql`${now}::timestamptz`.as('at'),
+            })
+            .from(done),
+        )
+        .returning({ id: instanceEvents.id }),
+    );
+    const [row] = await tx.with(done, moved, noted).select().from(done);
+    if (!row) return null;
+    const doneRow = row as Operation;
     for (const listen of deps.operationListeners) {
-      const then = await listen(deps, tx, done, result, now);
+      const then = await listen(deps, tx, doneRow, result, now);
       if (then) after.push(then);
     }
-    return done;
+    return doneRow;
   });
   for (const then of after) {
     try {
