@@ -3,14 +3,17 @@ import { findLiveVolume } from '../../adapters/fly/create-volume.ts';
 import { FlyApiError } from '../../adapters/fly/errors.ts';
 import type { CreateMachineRequest, Machine } from '../../adapters/fly/types.ts';
 import type { Deps } from '../../deps.ts';
+import {
+  INSTANCE_METADATA_KEY,
+  instanceMachineRequest,
+  VOLUME_MOUNT_PATH,
+  VOLUME_SIZE_GB,
+} from '../machine-config.ts';
 import type { StepResult } from './fly-steps.ts';
 import type { Operation } from './model.ts';
 import { type StepInstance, saveInstanceFields } from './store.ts';
 
-/** Metadata key naming the instance on its Fly machine (and how import finds owners). */
-export const INSTANCE_METADATA_KEY = 'fleetwarden_instance';
-export const VOLUME_MOUNT_PATH = '/data';
-export const VOLUME_SIZE_GB = 1;
+export { INSTANCE_METADATA_KEY, VOLUME_MOUNT_PATH, VOLUME_SIZE_GB };
 
 /**
  * The volume's name: Fly volume names are lower-case letters, digits and underscores, at
@@ -44,7 +47,7 @@ export function volumeNameFor(instanceName: string, operationId: string): string
  * Creates the machine; a 412 saying its volume is already in use by a machine means our
  * own earlier create got there first (a rerun that listed before it landed): adopt it.
  */
-async function createMachineOnce(
+export async function createMachineOnce(
   deps: Deps,
   app: string,
   tagged: () => Promise<Machine[]>,
@@ -99,17 +102,18 @@ export async function provisionCallStep(
   const [found] = rerun ? await tagged() : [];
   const machine =
     found ??
-    (await createMachineOnce(deps, app, tagged, {
-      name: instance.name,
-      region: instance.region,
-      config: {
+    (await createMachineOnce(
+      deps,
+      app,
+      tagged,
+      instanceMachineRequest({
+        instance,
+        region: instance.region,
         image: op.targetImageTag ?? '',
-        mounts: [{ volume: volumeId, path: VOLUME_MOUNT_PATH }],
-        metadata: { [INSTANCE_METADATA_KEY]: instance.id, [REQUEST_ID_KEY]: op.id },
-        guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
-        restart: { policy: 'on-failure', max_retries: 3 },
-      },
-    }));
+        volumeId,
+        requestId: op.id,
+      }),
+    ));
   await saveInstanceFields(
     deps.db,
     op,
