@@ -191,3 +191,24 @@ export async function instanceForRecovery(
     .where(eq(instances.id, instanceId));
   return row ?? null;
 }
+
+/** Ids of instances whose name (or owner) contains `q`, for searches of other features. */
+export async function instanceIdsMatching(db: Db, q: string, limit = 1000): Promise<string[]> {
+  const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, '\\$&')}%`;
+  const rows = await db
+    .select({ id: instances.id })
+    .from(instances)
+    .where(sql`${instances.searchText} like ${pattern}`)
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
+/** Names of instances by id (for lists that show them). */
+export async function instanceNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({ id: instances.id, name: instances.name })
+    .from(instances)
+    .where(inArray(instances.id, [...new Set(ids)]));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
