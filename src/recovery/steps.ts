@@ -87,7 +87,7 @@ export async function inPlaceStart(i: StepInput): Promise<StepOutcome> {
         throw err;
     }
     if (!(await startedWithin(i, machineId, machine.instance_id)))
-      return { kind: 'wait', inMs: 0, note: `waiting for machine ${machineId} to start` };
+      return { kind: 'wait', inMs: 1000, note: `waiting for machine ${machineId} to start` };
   }
   const probe = await deps.gateway.probe({
     appName: app(i),
@@ -136,10 +136,6 @@ export async function createReplacementVolume(i: StepInput): Promise<StepOutcome
       error: `no capacity in any allowed region (${regions.join(', ')})`,
     };
   const name = volumeNameFor(i.instance.name, r.id);
-  if (r.stepClaims > 1) {
-    const found = findLiveVolume(await deps.fly.listVolumes(app(i)), name, region);
-    if (found) return volumeMade(r, found, region, found.source_volume_id ? 'fork' : 'snapshot');
-  }
   let old: Volume | null = null;
   try {
     old = await deps.fly.getVolume(app(i), r.oldVolumeId);
@@ -149,6 +145,10 @@ export async function createReplacementVolume(i: StepInput): Promise<StepOutcome
   if (!old) return { kind: 'fail', error: `the old volume ${r.oldVolumeId} is gone` };
   const hostOk = (old.host_status ?? 'ok') === 'ok';
   const fork = hostOk && region === old.region;
+  if (r.stepClaims > 1) {
+    const found = findLiveVolume(await deps.fly.listVolumes(app(i)), name, region);
+    if (found) return volumeMade(r, found, region, fork ? 'fork' : 'snapshot');
+  }
   const snapshot = fork ? null : await newestSnapshot(i, old.id);
   if (!fork && !snapshot)
     return {
@@ -202,6 +202,15 @@ function volumeMade(
 }
 
 /**
+ * The replacement machine's name: the instance's, with the recovery's first 8 hex digits
+ * (the old machine keeps the instance's name until it is destroyed, and Fly machine names
+ * are unique per app).
+ */
+export function replacementName(instanceName: string, recoveryId: string): string {
+  return `${instanceName.slice(0, 54)}-${recoveryId.replace(/-/g, '').slice(0, 8)}`;
+}
+
+/**
  * The replacement machine, built by the same function provisioning uses, on the
  * instance's image (its pin wins), with the new volume mounted, tagged with the
  * recovery's id. A capacity refusal removes the new volume and goes back one step for the
@@ -224,7 +233,14 @@ export async function createReplacementMachine(i: StepInput): Promise<StepOutcom
         deps,
         app(i),
         tagged,
-        instanceMachineRequest({ instance, region, image, volumeId, requestId: r.id }),
+        instanceMachineRequest({
+          instance,
+          name: replacementName(instance.name, r.id),
+          region,
+          image,
+          volumeId,
+          requestId: r.id,
+        }),
       );
     } catch (err) {
       if (isCapacityError(err)) {
@@ -273,7 +289,7 @@ export async function awaitReplacement(i: StepInput): Promise<StepOutcome> {
         kind: 'fail',
         error: `machine ${machineId} did not reach started within ${START_DEADLINE_MS / 60_000} minutes`,
       };
-    return { kind: 'wait', inMs: 0, note: `waiting for machine ${machineId} to start` };
+    return { kind: 'wait', inMs: 1000, note: `waiting for machine ${machineId} to start` };
   }
   const probe = await deps.gateway.probe({
     appName: app(i),
