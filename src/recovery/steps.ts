@@ -8,7 +8,7 @@ import { findLiveVolume } from '../adapters/fly/create-volume.ts';
 import { FlyApiError, isFlyError } from '../adapters/fly/errors.ts';
 import type { Machine, Volume } from '../adapters/fly/types.ts';
 import type { Deps } from '../deps.ts';
-import { instanceMachineRequest } from '../fleet/machine-config.ts';
+import { machineConfigFor } from '../fleet/machine-config.ts';
 import { createMachineOnce, volumeNameFor } from '../fleet/operations/provision-step.ts';
 import type { RecoverableInstance } from '../fleet/recovery-moves.ts';
 import { type Recovery, type RecoveryStep, START_DEADLINE_MS } from './model.ts';
@@ -229,19 +229,16 @@ export async function createReplacementMachine(i: StepInput): Promise<StepOutcom
   let machine = r.stepClaims > 1 ? live(await tagged()) : undefined;
   if (!machine) {
     try {
-      machine = await createMachineOnce(
-        deps,
-        app(i),
-        tagged,
-        instanceMachineRequest({
-          instance,
-          name: replacementName(instance.name, r.id),
-          region,
+      machine = await createMachineOnce(deps, app(i), tagged, {
+        name: replacementName(instance.name, r.id),
+        region,
+        config: await machineConfigFor(deps, {
+          instanceId: instance.id,
           image,
           volumeId,
-          requestId: r.id,
+          metadata: { [REQUEST_ID_KEY]: r.id },
         }),
-      );
+      });
     } catch (err) {
       if (isCapacityError(err)) {
         await deps.fly.deleteVolume(app(i), volumeId).catch((e) => {

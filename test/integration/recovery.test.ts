@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
@@ -48,6 +49,14 @@ describe('unexpected-stop recovery through reconcile', async () => {
       status: 'running',
       machineId: second?.newMachineId,
       volumeId: second?.newVolumeId,
+    });
+    // Built like a provisioned machine: the controller token, the instance's metadata, its image.
+    const replacement = await t.deps.fly.getMachine(app, second?.newMachineId ?? '');
+    expect(replacement.config?.env?.[CONTROLLER_TOKEN_ENV]).toMatch(/^[0-9a-f]{64}$/);
+    expect(replacement.config).toMatchObject({
+      image: instance.imageTag,
+      metadata: { fleetwarden_instance: instance.id },
+      mounts: [{ volume: second?.newVolumeId, path: '/data' }],
     });
     // No snapshots: the old volume was deleted at once; the old machine is gone.
     expect((await t.deps.fly.getVolume(app, instance.volumeId)).state).toMatch(/destroy/);

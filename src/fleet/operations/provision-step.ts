@@ -3,17 +3,13 @@ import { findLiveVolume } from '../../adapters/fly/create-volume.ts';
 import { FlyApiError } from '../../adapters/fly/errors.ts';
 import type { CreateMachineRequest, Machine } from '../../adapters/fly/types.ts';
 import type { Deps } from '../../deps.ts';
-import {
-  INSTANCE_METADATA_KEY,
-  instanceMachineRequest,
-  VOLUME_MOUNT_PATH,
-  VOLUME_SIZE_GB,
-} from '../machine-config.ts';
+import { machineConfigFor } from '../machine-config.ts';
 import type { StepResult } from './fly-steps.ts';
 import type { Operation } from './model.ts';
 import { type StepInstance, saveInstanceFields } from './store.ts';
 
-export { INSTANCE_METADATA_KEY, VOLUME_MOUNT_PATH, VOLUME_SIZE_GB };
+export { INSTANCE_METADATA_KEY, VOLUME_MOUNT_PATH } from '../machine-config.ts';
+export const VOLUME_SIZE_GB = 1;
 
 /**
  * The volume's name: Fly volume names are lower-case letters, digits and underscores, at
@@ -102,18 +98,16 @@ export async function provisionCallStep(
   const [found] = rerun ? await tagged() : [];
   const machine =
     found ??
-    (await createMachineOnce(
-      deps,
-      app,
-      tagged,
-      instanceMachineRequest({
-        instance,
-        region: instance.region,
+    (await createMachineOnce(deps, app, tagged, {
+      name: instance.name,
+      region: instance.region,
+      config: await machineConfigFor(deps, {
+        instanceId: instance.id,
         image: op.targetImageTag ?? '',
         volumeId,
-        requestId: op.id,
+        metadata: { [REQUEST_ID_KEY]: op.id },
       }),
-    ));
+    }));
   await saveInstanceFields(
     deps.db,
     op,
