@@ -99,3 +99,35 @@ export function stepSpans(r: Recovery): StepSpan[] {
     };
   });
 }
+
+/**
+ * What the instance page's recovery card shows: the active recovery, else the newest, with
+ * its steps, and the retained old volume not yet deleted, if any.
+ */
+export async function recoveryCardData(db: Db, instanceId: string) {
+  const [latest] = await db
+    .select()
+    .from(recoveries)
+    .where(eq(recoveries.instanceId, instanceId))
+    .orderBy(desc(recoveries.seq))
+    .limit(1);
+  const [retained] = await db
+    .select()
+    .from(recoveries)
+    .where(
+      and(
+        eq(recoveries.instanceId, instanceId),
+        isNotNull(recoveries.retainedVolumeId),
+        isNull(recoveries.oldVolumeDeletedAt),
+      ),
+    )
+    .orderBy(desc(recoveries.seq))
+    .limit(1);
+  return {
+    recovery: latest ?? null,
+    steps: latest ? stepSpans(latest) : [],
+    retained: retained?.retainedVolumeId
+      ? { volumeId: retained.retainedVolumeId, retainUntil: retained.retainUntil }
+      : null,
+  };
+}
