@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { reconcileRoute } from './reconcile.ts';
+import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
 import { verifyQStashSignature } from './verify.ts';
@@ -15,5 +17,7 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', reconcileRoute());
+  app.route('/', recoveryRoute());
   return app;
 }
