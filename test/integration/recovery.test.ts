@@ -1,4 +1,6 @@
+import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { instanceEvents, instances } from '../../db/schema/index.ts';
 import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
@@ -207,5 +209,34 @@ describe('unexpected-stop recovery through reconcile', async () => {
     const listed = await call('GET', `/recoveries?instanceId=${instance.id}&status=succeeded`);
     expect(listed.body.items.map((x: { id: string }) => x.id)).toEqual([begun.body.id]);
     expect((await call('GET', '/recoveries?status=bogus')).status).toBe(400);
+  });
+
+  it('divergences that are not acted on are recorded once as events: another image, a stopped instance whose machine runs', async () => {
+    const a = await provisioned(t, call, { region: 'mad' });
+    const b = await provisioned(t, call, { region: 'mad' });
+    const machine = await t.deps.fly.getMachine(app, a.machineId);
+    await t.deps.fly.updateMachine(app, a.machineId, {
+      config: { ...(machine.config ?? { image: '' }), image: 'registry.fly.io/agent:9.9.9' },
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    await t.db.db.update(instances).set({ status: 'stopped' }).where(eq(instances.id, b.id));
+    const first = await ringReconcile(t);
+    expect(first.body).toMatchObject({ recoveriesStarted: 0, recorded: 2 });
+    expect((await ringReconcile(t)).body.recorded).toBe(2);
+    const events = await t.db.db
+      .select()
+      .from(instanceEvents)
+      .where(
+        and(
+          inArray(instanceEvents.instanceId, [a.id, b.id]),
+          eq(instanceEvents.type, 'reconcile_divergence'),
+        ),
+      );
+    expect(events.map((e) => e.payload.kind).sort()).toEqual([
+      'image_mismatch',
+      'running_while_stopped',
+    ]);
+    expect((await instanceRow(t, a.id)).status).toBe('running');
+    expect(await recoveriesOfInstance(t, a.id)).toEqual([]);
   });
 });
