@@ -191,7 +191,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
   it('busy rules: a recovering instance refuses actions; an admin recovery of a busy one is 409', async () => {
     const instance = await provisioned(t, call, { region: 'gru' });
     await flyFaults(t, { slow_start_ms: 600_000 });
-    const begun = await call('POST', `/instances/${instance.id}/recover`, {});
+    const begun = await call('POST', `/instances/${instance.id}/recover`);
     expect(begun.status, JSON.stringify(begun.body)).toBe(202);
     expect(begun.body).toMatchObject({
       trigger: 'admin',
@@ -200,6 +200,10 @@ describe('unexpected-stop recovery through reconcile', async () => {
     });
     expect((await call('POST', `/instances/${instance.id}/restart`)).status).toBe(409);
     expect((await call('POST', `/instances/${instance.id}/recover`, {})).status).toBe(409);
+    expect((await call('POST', `/instances/${instance.id}/recover`, { bogus: 1 })).status).toBe(
+      400,
+    );
+    expect((await call('POST', `/instances/${crypto.randomUUID()}/recover`)).status).toBe(404);
     await flyFaults(t, null);
     await settleRecoveries(t);
     expect((await call('GET', `/recoveries/${begun.body.id}`)).body).toMatchObject({
@@ -238,5 +242,42 @@ describe('unexpected-stop recovery through reconcile', async () => {
     ]);
     expect((await instanceRow(t, a.id)).status).toBe('running');
     expect(await recoveriesOfInstance(t, a.id)).toEqual([]);
+  });
+
+  it('a fork that stays hydrating is mounted while it hydrates; a replacement slow to start is waited for', async () => {
+    const instance = await provisioned(t, call, { region: 'lhr' });
+    await flyFaults(t, { slow_hydration_ms: 600_000, slow_start_ms: 20_000 });
+    const begun = await call('POST', `/instances/${instance.id}/recover`, { relocate: true });
+    expect(begun.status).toBe(202);
+    await settleRecoveries(t, { realMs: 40 });
+    const r = (await call('GET', `/recoveries/${begun.body.id}`)).body;
+    expect(r).toMatchObject({ status: 'succeeded', volumeSource: 'fork' });
+    expect((await t.deps.fly.getVolume(app, r.newVolumeId)).state).toBe('hydrating');
+    await flyFaults(t, null);
+  });
+});
+
+describe('recovery switched off', async () => {
+  const t = await createTestApp({ serve: true, env: { RECOVERY_ENABLED: 'false' } });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+
+  it('reconcile records a down machine once and begins nothing', async () => {
+    const instance = await provisioned(t, call);
+    await flyFaults(t, { stop_machines: [{ machine_id: instance.machineId }] });
+    expect((await ringReconcile(t)).body).toMatchObject({ recoveriesStarted: 0, recorded: 1 });
+    expect((await ringReconcile(t)).body.recorded).toBe(1);
+    expect(await recoveriesOfInstance(t, instance.id)).toEqual([]);
+    const events = await t.db.db
+      .select()
+      .from(instanceEvents)
+      .where(
+        and(
+          eq(instanceEvents.instanceId, instance.id),
+          eq(instanceEvents.type, 'reconcile_divergence'),
+        ),
+      );
+    expect(events.map((e) => e.payload.kind)).toEqual(['machine_down']);
+    expect((await instanceRow(t, instance.id)).status).toBe('running');
   });
 });
