@@ -1,10 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { instanceEvents, instances } from '../../db/schema/index.ts';
+import { instanceEvents, instances, scheduledActionTargets } from '../../db/schema/index.ts';
 import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
-import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
+import { api, flyFaults, provisioned, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 import {
   instanceRow,
   recoveriesOfInstance,
@@ -254,6 +254,39 @@ describe('unexpected-stop recovery through reconcile', async () => {
     expect(r).toMatchObject({ status: 'succeeded', volumeSource: 'fork' });
     expect((await t.deps.fly.getVolume(app, r.newVolumeId)).state).toBe('hydrating');
     await flyFaults(t, null);
+  });
+});
+
+describe('a scheduled target meets a recovery', async () => {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+
+  it('backs off while the instance is recovering, then is applied', async () => {
+    const instance = await provisioned(t, call);
+    await flyFaults(t, { slow_start_ms: 600_000 });
+    expect((await call('POST', `/instances/${instance.id}/recover`)).status).toBe(202);
+    const action = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: [instance.id] },
+      runAt: 'now',
+      reason: 'weekly restart',
+    });
+    expect(action.status, JSON.stringify(action.body)).toBe(201);
+    await t.deliverDue();
+    const [target] = await t.db.db
+      .select()
+      .from(scheduledActionTargets)
+      .where(eq(scheduledActionTargets.actionId, action.body.id));
+    expect(target).toMatchObject({ status: 'pending' });
+    expect(target?.busySince).not.toBeNull();
+    expect(target?.operationId).toBeNull();
+    await flyFaults(t, null);
+    await settleRecoveries(t);
+    await settleScheduler(t);
+    expect((await call('GET', `/scheduled-actions/${action.body.id}`)).body.counts).toMatchObject({
+      applied: 1,
+    });
   });
 });
 
