@@ -3,6 +3,8 @@ import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { reconcileRoute } from './reconcile.ts';
+import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
 import { verifyQStashSignature } from './verify.ts';
@@ -16,6 +18,8 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', reconcileRoute());
+  app.route('/', recoveryRoute());
   app.route('/', cliRunsRoute());
   return app;
 }

@@ -90,6 +90,11 @@ async function observe(deps: Deps, run: CliRun): Promise<Observation> {
           reason:
             'The instance was destroyed while the run was live; the output gathered so far is kept.',
         };
+      if (instance.machineId && instance.machineId !== run.machineId)
+        return {
+          kind: 'gone',
+          reason: `The instance moved to another machine (${instance.machineId}) while the run was live on ${run.machineId}; the output gathered so far is kept.`,
+        };
       return { kind: 'transient', reason: describeControllerError(error) };
     }
     return { kind: 'gone', reason: `Following the run failed: ${describeControllerError(error)}.` };

@@ -227,6 +227,25 @@ describe('CLI runs when things go wrong', async () => {
     expect((await platform('GET', `/cli-runs/${followed.body.id}`)).body.status).toBe('failed');
   });
 
+  it('a run on a machine the instance has since left (a recovery) ends failed, saying so', async () => {
+    const [i, other] = await fleetOf(t, 2);
+    if (!i || !other) throw new Error('no instances');
+    const res = await platform('POST', `/instances/${i.id}/cli-runs`, {
+      prompt: '#sim duration=1h',
+    });
+    await t.deps.fly.stopMachine(t.deps.config.fly.appName, i.machineId);
+    // As recovery's cut-over does: the instance now lives on another machine.
+    await t.db.db
+      .update(instances)
+      .set({ machineId: `${other.machineId}0` })
+      .where(eq(instances.id, i.id));
+    await sleep(30);
+    await settleRuns(t);
+    const row = await rowOf(res.body.id);
+    expect(row.status).toBe('failed');
+    expect(row.lastError).toContain('moved to another machine');
+  });
+
   it('past the maximum duration a run is cancelled on the instance and failed', async () => {
     const i = await one();
     const res = await platform('POST', `/instances/${i.id}/cli-runs`, {

@@ -7,6 +7,7 @@ import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
 import { instanceRoutes } from './instances.ts';
 import { meRoute } from './me.ts';
+import { recoveryRoutes } from './recoveries.ts';
 import { scheduledActionRoutes } from './scheduled-actions.ts';
 
 /** /api/admin: automation acting as an admin, authenticated by admin API tokens. */
@@ -19,6 +20,7 @@ export function adminApi() {
   app.route('/', auditLogRoutes());
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());
+  app.route('/', recoveryRoutes());
   app.route('/', adminCliRunRoutes());
   return app;
 }
