@@ -130,3 +130,10 @@ export function outputAfter(run: CliRun, after = 0) {
     truncated: after < tailStart,
   };
 }
+
+/** What an instance's page shows: its live run, if any, and its newest runs. */
+export async function cliRunCardData(db: Db, instanceId: string, recent = 5) {
+  const page = await listCliRuns(db, { instanceId, limit: recent });
+  const live = page.items.find((r) => r.status === 'starting' || r.status === 'running');
+  return { live: live ?? (await liveCliRun(db, instanceId)), recent: page.items };
+}

@@ -29,6 +29,10 @@ const WORDS: Record<string, string> = {
   pin_removed: 'Unpinned',
   imported: 'Imported from Fly',
   seeded: 'Created by the demo seed',
+  cli_run_started: 'CLI run started',
+  cli_run_completed: 'CLI run completed',
+  cli_run_failed: 'CLI run failed',
+  cli_run_cancelled: 'CLI run cancelled',
 };
 
 function summary(payload: Record<string, unknown>): string {
@@ -61,6 +65,11 @@ export function Timeline({ events, zone }: { events: TimelineEvent[]; zone: stri
           <Time at={e.at} zone={zone} /> · <strong>{WORDS[e.type] ?? e.type}</strong>{' '}
           <span class="muted small">by {e.actorLabel}</span>
           {summary(e.payload) ? <div class="small">{summary(e.payload)}</div> : null}
+          {e.type.startsWith('cli_run_') && typeof e.payload.runId === 'string' ? (
+            <div class="small">
+              <a href={`/admin/cli-runs/${e.payload.runId}`}>The run →</a>
+            </div>
+          ) : null}
         </li>
       ))}
     </ol>
