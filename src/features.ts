@@ -1,3 +1,4 @@
+import { cliRunsSweeper } from './cli-runs/sweeper.ts';
 import type { Sweeper } from './doorbells/sweeper.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import { operationsSweeper } from './fleet/operations/sweeper.ts';
@@ -6,7 +7,12 @@ import { recordTargetOutcome } from './scheduler/outcome.ts';
 import { schedulerSweeper } from './scheduler/sweeper.ts';
 
 /** Every feature's part of the every-minute sweep. */
-export const SWEEPERS: Sweeper[] = [operationsSweeper, schedulerSweeper, recoverySweeper];
+export const SWEEPERS: Sweeper[] = [
+  operationsSweeper,
+  schedulerSweeper,
+  recoverySweeper,
+  cliRunsSweeper,
+];
 
 /** Features told, inside its transaction, when an instance operation finishes. */
 export const OPERATION_LISTENERS: OperationListener[] = [recordTargetOutcome];

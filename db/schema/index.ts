@@ -1,5 +1,6 @@
 export * from './audit.ts';
 export * from './auth.ts';
+export * from './cli-runs.ts';
 export * from './fleet.ts';
 export * from './recovery.ts';
 export * from './scheduler.ts';

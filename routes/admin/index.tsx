@@ -6,6 +6,7 @@ import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
 import { sameOriginOnly } from '../middleware/same-origin.ts';
 import { accountRoutes } from './account.tsx';
 import { auditRoutes } from './audit.tsx';
+import { cliRunConsoleRoutes, instanceCliRunRoutes } from './cli-runs.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
@@ -20,20 +21,10 @@ import { settingsRoutes } from './settings.tsx';
 const COMING: {
   path: string;
   title: string;
-  active: 'cli-runs' | 'agents';
+  active: 'agents';
   description: string;
   meanwhile: { href: string; label: string }[];
 }[] = [
-  {
-    path: '/cli-runs',
-    title: 'CLI runs',
-    active: 'cli-runs',
-    description: 'CLI recovery runs inside instances will be started and followed here.',
-    meanwhile: [
-      { href: '/admin/instances?status=failed', label: 'Failed instances' },
-      { href: '/admin/scheduler', label: 'Schedule a restart' },
-    ],
-  },
   {
     path: '/agents',
     title: 'Agents',
@@ -64,6 +55,8 @@ export function adminRoutes() {
   app.route('/', overviewRoutes());
   app.route('/instances', instanceRoutes());
   app.route('/instances', instanceDetailRoutes());
+  app.route('/instances', instanceCliRunRoutes());
+  app.route('/cli-runs', cliRunConsoleRoutes());
   app.route('/scheduler', schedulerRoutes());
   app.route('/scheduler', schedulerDetailRoutes());
   app.route('/recoveries', recoveryConsoleRoutes());

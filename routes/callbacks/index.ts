@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
+import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
 import { reconcileRoute } from './reconcile.ts';
 import { recoveryRoute } from './recovery.ts';
@@ -19,5 +20,6 @@ export function callbackRoutes() {
   app.route('/', scheduledStagesRoute());
   app.route('/', reconcileRoute());
   app.route('/', recoveryRoute());
+  app.route('/', cliRunsRoute());
   return app;
 }

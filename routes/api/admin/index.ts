@@ -1,6 +1,7 @@
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { apiApp } from '../app.ts';
+import { adminCliRunRoutes } from '../cli-runs.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
@@ -20,5 +21,6 @@ export function adminApi() {
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());
   app.route('/', recoveryRoutes());
+  app.route('/', adminCliRunRoutes());
   return app;
 }

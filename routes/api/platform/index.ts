@@ -3,6 +3,7 @@ import { listInstances } from '../../../src/fleet/instances.ts';
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { apiApp } from '../app.ts';
+import { platformCliRunRoutes } from '../cli-runs.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
 
 const UserInstance = z
@@ -56,5 +57,6 @@ export function platformApi() {
       200,
     );
   });
+  app.route('/', platformCliRunRoutes());
   return app;
 }
