@@ -6,8 +6,10 @@ import pg from 'pg';
 import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
+import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
+import { setupPusher } from '../../src/adapters/push/setup.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
@@ -131,7 +133,9 @@ export async function throughputRig(
     fly: fly.client,
     // The simulator's edge, not `<app>.fly.dev`.
     gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),
-    dev: { qstash: null, fly: null },
+    mailer: setupMailer(config, null),
+    pusher: setupPusher(config, null),
+    dev: { qstash: null, fly: null, outbox: null },
     vendorAssets: await loadVendorAssets(),
     peerAddress: () => null,
     security: { pbkdf2Iterations: 1_000, sessionSecret: 'bench-session-secret-0123456789abcdef' },

@@ -2,7 +2,9 @@ import { type ServerType, serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
 import { connect, type Db } from '../../db/client.ts';
 import { loadVendorAssets, peerAddress } from '../../host.ts';
+import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
+import { setupPusher } from '../../src/adapters/push/setup.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -84,6 +86,10 @@ export type TestAppOptions = {
   wrapDoorbells?: (doorbells: Deps['doorbells']) => Deps['doorbells'];
   /** Origins the emulator may deliver to besides the app (a recording destination). */
   queueDestinations?: string[];
+  /** A mailer instead of the outbox's (the real Resend adapter against a local fake). */
+  mailer?: (outbox: Deps['mailer']) => Deps['mailer'];
+  /** A pusher instead of the outbox's (the real Expo adapter against a local fake). */
+  pusher?: (outbox: Deps['pusher']) => Deps['pusher'];
 };
 
 /**
@@ -150,6 +156,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     doorbells: options.wrapDoorbells ? options.wrapDoorbells(queue.doorbells) : queue.doorbells,
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
+    mailer: (options.mailer ?? ((m) => m))(setupMailer(config, standIns.outbox?.mailer ?? null)),
+    pusher: (options.pusher ?? ((p) => p))(setupPusher(config, standIns.outbox?.pusher ?? null)),
     sweepers: options.sweepers ?? SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,

@@ -6,6 +6,7 @@ import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
 import { instanceRoutes } from './instances.ts';
 import { meRoute } from './me.ts';
+import { noticeRoutes } from './notices.ts';
 import { scheduledActionRoutes } from './scheduled-actions.ts';
 
 /** /api/admin: automation acting as an admin, authenticated by admin API tokens. */
@@ -18,5 +19,6 @@ export function adminApi() {
   app.route('/', auditLogRoutes());
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());
+  app.route('/', noticeRoutes());
   return app;
 }
