@@ -19,6 +19,8 @@ export function noticesRoute() {
     if (isOutcome(body)) return respond(c, body);
     const run = await runDispatch(c.get('deps'), {
       messageId: c.get('callback')?.messageId ?? null,
+      dueAt: body.dueAt ? new Date(body.dueAt) : null,
+      actionId: body.actionId ?? null,
     });
     return respond(c, {
       outcome: 'done',

@@ -263,7 +263,10 @@ async function sendPushes(
     if (!t) continue;
     const d = p.delivery;
     if (t.ok.length)
-      out.push({ delivery: d, outcome: { status: 'sent', providerMessageId: t.ok.join(',') } });
+      out.push({
+        delivery: d,
+        outcome: { status: 'sent', providerMessageId: t.ok.join(','), pushTickets: t.tickets },
+      });
     else if (t.errors.every((e) => e.permanent))
       out.push({
         delivery: d,

@@ -10,10 +10,19 @@ import { NOTICES_PATH } from './model.ts';
  */
 export async function runDispatch(
   deps: Deps,
-  input: { messageId: string | null },
+  input: { messageId: string | null; dueAt?: Date | null; actionId?: string | null },
 ): Promise<DispatchResult> {
   const run = await dispatchDue(deps);
   const rings = [];
+  // Rung early (QStash's clock ahead of ours): ring again for the due time, deduplicated on
+  // it, so a skewed clock cannot make it loop; should that come early too, the sweep sends.
+  if (input.dueAt && run.claimed === 0 && input.dueAt > deps.clock.now())
+    rings.push({
+      path: NOTICES_PATH,
+      body: {},
+      notBefore: input.dueAt,
+      deduplicationId: `notices-early-${input.actionId ?? 'any'}-${input.dueAt.getTime()}`,
+    });
   if (run.continueAt)
     rings.push({
       path: NOTICES_PATH,
