@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { connect } from '../db/client.ts';
+import { createControllerClient, flyDevControllerUrl } from './adapters/controller/client.ts';
 import { setupMailer } from './adapters/email/setup.ts';
 import { setupFly } from './adapters/fly/setup.ts';
 import { setupPusher } from './adapters/push/setup.ts';
@@ -18,6 +19,7 @@ import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
 import { isLoopback } from './lib/loopback.ts';
+import { RECONCILE_SCHEDULE } from './recovery/model.ts';
 
 /** What a runtime gives start-up: the parts that differ between Node, Deno and Vercel. */
 export type Host = {
@@ -55,13 +57,13 @@ export type Booted = {
   close(): Promise<void>;
 };
 
-/** The session secret: configured, or generated once and kept in the data folder. */
-async function sessionSecret(config: Config, host: Host): Promise<string> {
-  if (config.sessionSecret) return config.sessionSecret;
-  const existing = await host.readSecret('session-secret');
+/** A secret: configured, or generated once and kept in the data folder under `name`. */
+async function secretFor(configured: string | null, name: string, host: Host): Promise<string> {
+  if (configured) return configured;
+  const existing = await host.readSecret(name);
   if (existing) return existing;
   const secret = randomToken(32);
-  await host.writeSecret('session-secret', secret);
+  await host.writeSecret(name, secret);
   return secret;
 }
 
@@ -113,6 +115,9 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       rateLimit: !config.fly.simulated,
       ...(standIns?.flyGatewayUrlFor ? { gatewayUrlFor: standIns.flyGatewayUrlFor } : {}),
     });
+    const sessionSecret = await secretFor(config.sessionSecret, 'session-secret', host);
+    // Kept like the session secret: the demo fleet's machines carry tokens derived from it.
+    const controllerSecret = await secretFor(config.controller.secret, 'controller-secret', host);
     const deps: Deps = {
       config,
       db: database.db,
@@ -127,12 +132,19 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       operationListeners: OPERATION_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,
+      controller: createControllerClient({
+        baseUrlFor: standIns?.controllerBaseUrlFor ?? flyDevControllerUrl,
+        secret: controllerSecret,
+        fetch: fly.fetch,
+        timeoutMs: config.controller.timeoutMs,
+      }),
       dev: standIns?.dev ?? { qstash: null, fly: null, outbox: null },
       peerAddress: host.peerAddress,
       vendorAssets: await host.vendorAssets(),
       security: {
         pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
-        sessionSecret: await sessionSecret(config, host),
+        sessionSecret,
+        controllerSecret,
       },
     };
     const app = createApp(deps);
@@ -185,6 +197,14 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
           host.log.error('sweep.schedule_failed', {
             error: err,
             hint: 'doorbells whose message was lost wait until the sweep schedule exists',
+          });
+        }
+        try {
+          await deps.doorbells.upsertSchedule(RECONCILE_SCHEDULE);
+        } catch (err) {
+          host.log.error('reconcile.schedule_failed', {
+            error: err,
+            hint: 'stopped machines are not noticed until the reconcile schedule exists',
           });
         }
         if (config.mode === 'embedded' && config.fly.simulated) {

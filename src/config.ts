@@ -32,6 +32,8 @@ const Env = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CONTROLLER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CONTROLLER_REQUEST_TIMEOUT_SECONDS: seconds(1, 60).default(10),
   ADMIN_EMAIL: z.email('must be an email address').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   ADMIN_API_TOKEN: z
@@ -95,6 +97,33 @@ const Env = z.object({
     .min(1, 'must be at least 1')
     .max(100_000, 'must be at most 100000')
     .default(1000),
+  RECOVERY_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  RECOVERY_IN_PLACE_ATTEMPTS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(10, 'must be at most 10')
+    .default(1),
+  RECOVERY_RELOCATION_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true'),
+  RECOVERY_RETAIN_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1')
+    .max(60, 'must be at most 60 (Fly keeps snapshots at most 60 days)')
+    .default(7),
+  RECOVERY_FALLBACK_REGIONS: z
+    .string()
+    .regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'must be Fly region codes separated by commas, e.g. fra,cdg')
+    .optional(),
+  RECOVERY_UNREACHABLE_SECONDS: seconds(0, 3600).default(120),
+  RECOVERY_STEP_RETRIES: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(20, 'must be at most 20')
+    .default(3),
 });
 
 export type Mode = 'embedded' | 'production';
@@ -121,6 +150,13 @@ export type Config = {
   dataDir: string;
   /** HMAC key for signed cookies; in embedded mode generated once and kept in `dataDir`. */
   sessionSecret: string | null;
+  /**
+   * The instance controller (docs/controller-openapi.yaml). `secret`: `CONTROLLER_SECRET`,
+   * the HMAC key each instance's bearer token is derived from (required in production; in
+   * embedded mode generated once and kept in `dataDir`, see Deps.security). `timeoutMs`:
+   * each controller call is abandoned after this.
+   */
+  controller: { secret: string | null; timeoutMs: number };
   firstAdmin: { email: string; password: string | null } | null;
   adminApiToken: string | null;
   /** `PLATFORM_API_KEY`: registered as a platform key at start, like `adminApiToken`. */
@@ -179,6 +215,27 @@ export type Config = {
     pushRequestsPerSecond: number;
     concurrency: number;
   };
+  /** Unexpected-stop recovery (docs/recovery.md), per deployment. */
+  recovery: RecoverySettings;
+};
+
+/**
+ * `enabled`: reconcile starts recoveries (it still records divergences when off).
+ * `inPlaceAttempts`: in-place starts allowed per instance within an hour before a stop is
+ * answered by relocation (0: always relocate). `relocation`: move onto a replacement
+ * volume and machine when in place is not possible. `retainDays`: how long an old volume
+ * with snapshots is kept. `fallbackRegions`: tried in order after the old region on
+ * capacity errors. `unreachableMs`: how long a host may be unreachable under a started
+ * machine before it counts as down. `stepRetries`: tries per step before it fails.
+ */
+export type RecoverySettings = {
+  enabled: boolean;
+  inPlaceAttempts: number;
+  relocation: boolean;
+  retainDays: number;
+  fallbackRegions: string[];
+  unreachableMs: number;
+  stepRetries: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -217,7 +274,7 @@ function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarge
  * Never throws: an invalid environment yields `{ ok: false, message }` where the message
  * names every bad or missing variable on its own line, ready to print before exiting.
  * Mode: `FLEETWARDEN_MODE`, else `production` when `NODE_ENV=production`, else `embedded`.
- * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET`, `PUBLIC_URL` and the
+ * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET`, `CONTROLLER_SECRET`, `PUBLIC_URL` and the
  * Fly and QStash credentials; embedded mode refuses those credentials.
  */
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -245,6 +302,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       problems.push('DATABASE_URL: production needs PostgreSQL (postgres:// or a Neon URL)');
     if (!e.SESSION_SECRET)
       problems.push('SESSION_SECRET: required in production (32+ random characters)');
+    if (!e.CONTROLLER_SECRET)
+      problems.push(
+        'CONTROLLER_SECRET: required in production (32+ random characters; instance controller tokens are derived from it)',
+      );
     if (!e.PUBLIC_URL)
       problems.push('PUBLIC_URL: required in production (e.g. https://fleet.example.com)');
   }
@@ -291,6 +352,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       database,
       dataDir: e.DATA_DIR,
       sessionSecret: e.SESSION_SECRET ?? null,
+      controller: {
+        secret: e.CONTROLLER_SECRET ?? null,
+        timeoutMs: e.CONTROLLER_REQUEST_TIMEOUT_SECONDS * 1000,
+      },
       firstAdmin: wantsAdmin
         ? {
             email: (e.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase(),
@@ -332,6 +397,15 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         emailRequestsPerSecond: e.EMAIL_REQUESTS_PER_SECOND,
         pushRequestsPerSecond: e.PUSH_REQUESTS_PER_SECOND,
         concurrency: e.NOTICES_CONCURRENCY,
+      },
+      recovery: {
+        enabled: e.RECOVERY_ENABLED === 'true',
+        inPlaceAttempts: e.RECOVERY_IN_PLACE_ATTEMPTS,
+        relocation: e.RECOVERY_RELOCATION_ENABLED === 'true',
+        retainDays: e.RECOVERY_RETAIN_DAYS,
+        fallbackRegions: e.RECOVERY_FALLBACK_REGIONS?.split(',') ?? [],
+        unreachableMs: e.RECOVERY_UNREACHABLE_SECONDS * 1000,
+        stepRetries: e.RECOVERY_STEP_RETRIES,
       },
       fly: e.FLY_API_TOKEN
         ? {

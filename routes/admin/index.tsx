@@ -11,6 +11,7 @@ import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
 import { overviewRoutes } from './overview.tsx';
+import { recoveryConsoleRoutes } from './recoveries.tsx';
 import { renderer } from './renderer.tsx';
 import { schedulerRoutes } from './scheduler.tsx';
 import { schedulerDetailRoutes } from './scheduler-detail.tsx';
@@ -65,6 +66,7 @@ export function adminRoutes() {
   app.route('/instances', instanceDetailRoutes());
   app.route('/scheduler', schedulerRoutes());
   app.route('/scheduler', schedulerDetailRoutes());
+  app.route('/recoveries', recoveryConsoleRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
   app.route('/settings', settingsRoutes());

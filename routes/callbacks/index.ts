@@ -3,6 +3,8 @@ import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
 import { noticesRoute } from './notices.ts';
+import { reconcileRoute } from './reconcile.ts';
+import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
 import { verifyQStashSignature } from './verify.ts';
@@ -17,5 +19,7 @@ export function callbackRoutes() {
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
   app.route('/', noticesRoute());
+  app.route('/', reconcileRoute());
+  app.route('/', recoveryRoute());
   return app;
 }

@@ -5,7 +5,11 @@
 import { emailLimiter } from '../adapters/email/setup.ts';
 import { pushLimiter } from '../adapters/push/setup.ts';
 import type { DevServers, DevServersInput } from '../deps.ts';
-import { createFlySimulator, simulatorGatewayUrlFor } from './fly-simulator/index.ts';
+import {
+  createFlySimulator,
+  simulatorControllerUrlFor,
+  simulatorGatewayUrlFor,
+} from './fly-simulator/index.ts';
 import { createOutbox } from './outbox/index.ts';
 import { createQStashEmulator } from './qstash-emulator/index.ts';
 
@@ -71,6 +75,7 @@ export function createDevServers(input: DevServersInput): DevServers {
     dev: { qstash, fly, outbox: outbox?.store ?? null },
     outbox: outbox ? { mailer: outbox.mailer, pusher: outbox.pusher } : null,
     flyGatewayUrlFor: fly ? simulatorGatewayUrlFor(config.fly.apiUrl) : null,
+    controllerBaseUrlFor: fly ? simulatorControllerUrlFor(config.fly.apiUrl) : null,
     attachApp(fetch) {
       appFetch = fetch;
     },

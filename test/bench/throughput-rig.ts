@@ -6,6 +6,7 @@ import pg from 'pg';
 import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
+import { createControllerClient } from '../../src/adapters/controller/client.ts';
 import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
@@ -16,7 +17,10 @@ import { createApp } from '../../src/app.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, SYSTEM_ACTOR } from '../../src/deps.ts';
-import { simulatorGatewayUrlFor } from '../../src/dev-servers/fly-simulator/index.ts';
+import {
+  simulatorControllerUrlFor,
+  simulatorGatewayUrlFor,
+} from '../../src/dev-servers/fly-simulator/index.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
@@ -104,6 +108,7 @@ export async function throughputRig(
     PUBLIC_URL: publicUrl,
     DATABASE_URL: withDatabase(adminUrl, appDb),
     SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+    CONTROLLER_SECRET: 'bench-controller-secret-0123456789abcdef',
     QSTASH_URL: `${standIns.origin}/__dev/qstash`,
     QSTASH_TOKEN: LOCAL_QSTASH.token,
     QSTASH_CURRENT_SIGNING_KEY: LOCAL_QSTASH.currentSigningKey,
@@ -135,10 +140,18 @@ export async function throughputRig(
     gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),
     mailer: setupMailer(config, null),
     pusher: setupPusher(config, null),
+    controller: createControllerClient({
+      baseUrlFor: simulatorControllerUrlFor(config.fly.apiUrl),
+      secret: config.controller.secret ?? '',
+    }),
     dev: { qstash: null, fly: null, outbox: null },
     vendorAssets: await loadVendorAssets(),
     peerAddress: () => null,
-    security: { pbkdf2Iterations: 1_000, sessionSecret: 'bench-session-secret-0123456789abcdef' },
+    security: {
+      pbkdf2Iterations: 1_000,
+      sessionSecret: 'bench-session-secret-0123456789abcdef',
+      controllerSecret: config.controller.secret ?? '',
+    },
   };
   const http = createApp(deps);
   const server: ServerType = serve({ fetch: http.fetch, port, hostname: '127.0.0.1' });

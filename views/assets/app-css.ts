@@ -66,7 +66,9 @@ dl.facts dd { margin: 0; }
 .inline { display: inline; }
 .htmx-indicator { opacity: 0; transition: opacity 200ms; }
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
-.steps { display: flex; gap: 6px; list-style: none; padding: 0; margin: 6px 0; }
+.steps { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; padding: 0; margin: 6px 0; }
+.steps-log { padding-left: 18px; margin: 6px 0; }
+.steps-log li { margin: 4px 0; }
 .steps li { padding: 2px 8px; border-radius: 999px; border: 1px solid var(--line); color: var(--muted); }
 .steps li.done { color: var(--ok); border-color: var(--ok); }
 .steps li.current { color: var(--info); border-color: var(--info); font-weight: 600; }

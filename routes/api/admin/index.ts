@@ -7,6 +7,7 @@ import { instanceActionRoutes } from './instance-actions.ts';
 import { instanceRoutes } from './instances.ts';
 import { meRoute } from './me.ts';
 import { noticeRoutes } from './notices.ts';
+import { recoveryRoutes } from './recoveries.ts';
 import { scheduledActionRoutes } from './scheduled-actions.ts';
 
 /** /api/admin: automation acting as an admin, authenticated by admin API tokens. */
@@ -20,5 +21,6 @@ export function adminApi() {
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());
   app.route('/', noticeRoutes());
+  app.route('/', recoveryRoutes());
   return app;
 }

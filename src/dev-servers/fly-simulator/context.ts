@@ -1,5 +1,6 @@
 import type { Db } from '../../../db/client.ts';
 import { createTokenBuckets, type TokenBuckets } from '../../adapters/fly/rate-limit.ts';
+import { type ControllerRuns, createControllerRuns } from './controller-runs.ts';
 import { createFaults, type Faults } from './faults-state.ts';
 
 /** How long each simulated transition takes at `timeScale` 1, in milliseconds. */
@@ -59,7 +60,23 @@ export type SimContext = {
   defaultRegion: string;
   faults: Faults;
   buckets: TokenBuckets;
+  /** Each started machine's controller: CLI runs and sessions, in memory. */
+  controller: ControllerRuns;
 };
+
+/**
+ * The timings as the faults leave them: `slow_start_ms` lengthens starts (a start that
+ * outlasts a caller's wait), `slow_hydration_ms` keeps forks hydrating longer.
+ */
+export function currentTimings(ctx: SimContext): SimTimings {
+  const { slowStartMs, slowHydrationMs } = ctx.faults.state;
+  if (!slowStartMs && !slowHydrationMs) return ctx.timings;
+  return {
+    ...ctx.timings,
+    startMs: ctx.timings.startMs + ctx.scaled(slowStartMs),
+    forkHydrateMs: ctx.timings.forkHydrateMs + ctx.scaled(slowHydrationMs),
+  };
+}
 
 /** Resolves options: defaults, scaled timings, fresh in-memory faults and rate buckets. */
 export function createContext(options: FlySimulatorOptions): SimContext {
@@ -78,5 +95,6 @@ export function createContext(options: FlySimulatorOptions): SimContext {
     defaultRegion: options.defaultRegion ?? 'iad',
     faults: createFaults(),
     buckets: createTokenBuckets(() => now().getTime()),
+    controller: createControllerRuns((ms) => ms * scale),
   };
 }
