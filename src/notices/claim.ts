@@ -26,7 +26,11 @@ const live = targetAwaitsStart(sql`n.target_id`);
  * same statement re-checks, through the scheduler's {@link targetAwaitsStart}, that a
  * `notice` delivery still has a notice whose target is pending in a live stage of a live
  * action, and moves exactly those notices to `sending` (a `cancelled` one skips that
- * gate: it announces the cancel whatever became of the target). Each claimed row gets a
+ * gate: it announces the cancel whatever became of the target). A due delivery that fails
+ * the gate is **held** (`next_attempt_at` = infinity: its action is paused or halted, or
+ * its targets were reached first) so it never blocks the rows behind it; resuming the
+ * action gives held deliveries their due time back ({@link replanNotices}), and the sweep
+ * closes the overtaken ones. Each claimed row gets a
  * fresh claim token and a lease until `leaseUntil`; a delivery keeps the `batch_id` of its
  * first request (a retry sends the same idempotency key), else takes `batchId`.
  * Deliveries of an earlier batch come first, so a retried batch stays together.
@@ -56,22 +60,28 @@ export async function claimDue(
   }>(
     db,
     sql`
-    with picked as (
-      select d.id from notice_deliveries d
+    with candidates as (
+      select d.id, d.kind from notice_deliveries d
       where d.status = 'pending' and d.channel = ${input.channel}
         and d.next_attempt_at <= ${now}::timestamptz
-        and (d.kind = 'cancelled' or exists (
-          select 1 from scheduled_action_notices n
-          where n.delivery_id = d.id and n.status = 'pending' and ${live}))
       order by d.batch_id nulls last, d.next_attempt_at
       limit ${input.limit}
       for update of d skip locked
+    ), gate as (
+      select c.id, (c.kind = 'cancelled' or exists (
+        select 1 from scheduled_action_notices n
+        where n.delivery_id = c.id and n.status = 'pending' and ${live})) as ok
+      from candidates c
+    ), held as (
+      update notice_deliveries d set next_attempt_at = 'infinity'
+      from gate g where d.id = g.id and not g.ok
+      returning d.id
     ), claimed as (
       update notice_deliveries d
       set status = 'sending', claim_token = gen_random_uuid(), claimed_at = ${now}::timestamptz,
           attempts = d.attempts + 1, lease_until = ${input.leaseUntil.toISOString()}::timestamptz,
           batch_id = coalesce(d.batch_id, ${input.batchId}::uuid)
-      from picked where d.id = picked.id
+      from gate g where d.id = g.id and g.ok
       returning d.id, d.action_id, d.user_id, d.kind, d.channel, d.claim_token, d.attempts,
                 d.max_attempts, d.batch_id
     ), marked as (
@@ -80,7 +90,7 @@ export async function claimDue(
       where n.delivery_id = c.id and n.status = 'pending' and (n.kind = 'cancelled' or ${live})
       returning n.delivery_id, n.instance_id, n.action_at
     )
-    select c.*, coalesce((
+    select c.*, (select count(*) from held) as held, coalesce((
       select json_agg(json_build_object('instanceId', m.instance_id, 'actionAt', m.action_at)
                       order by m.action_at)
       from marked m where m.delivery_id = c.id), '[]'::json) as notices

@@ -123,16 +123,16 @@ export async function insertNotices(
 }
 
 /**
- * After a halted action's stages were rescheduled (resume), inside that transaction: each
- * unsent notice of a target that is pending again follows its stage's new time (due =
- * new time − lead, clamped to `now`), and each delivery is due at its earliest. Returns
- * the distinct due times to ring.
+ * When an action resumes, inside that transaction: each unsent notice of a target that is
+ * pending again follows its stage's new time (due = new time − lead, clamped to `now`;
+ * `targets` is empty for a paused action, whose times did not move), and each pending
+ * delivery, held ones included, is due again at its earliest notice. Returns the distinct
+ * due times to ring.
  */
 export async function replanNotices(
   tx: Db,
   input: { actionId: string; targets: { targetId: string; actionAt: Date }[]; now: Date },
 ): Promise<Date[]> {
-  if (!input.targets.length) return [];
   const [settings] = await tx
     .select()
     .from(scheduledActionNoticeSettings)
@@ -159,7 +159,9 @@ export async function replanNotices(
     where d.id = m.delivery_id and d.status = 'pending'
     returning (extract(epoch from m.due) * 1000)::bigint as ms`,
   );
-  return [...new Set(due.map((r) => Number(r.ms)))].map((ms) => new Date(ms));
+  return [...new Set(due.map((r) => Math.max(Number(r.ms), input.now.getTime())))].map(
+    (ms) => new Date(ms),
+  );
 }
 
 /**

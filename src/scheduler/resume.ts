@@ -97,12 +97,13 @@ export async function resumeAction({
           payload: { from: 'paused', pausedSeconds: secondsSince(current.pausedAt, now) },
         });
         const live = stages.find((s) => s.status === 'running' || s.status === 'pending');
+        // Notices held while paused are due again (stage times did not move).
+        const noticeTimes = await replanNotices(tx, { actionId: current.id, targets: [], now });
         return {
           action: updated ?? current,
           ring: live ? [live] : [],
           pausedAt: current.pausedAt ?? now,
-          // Notices held while paused are due again now.
-          noticeTimes: [now],
+          noticeTimes,
         };
       }
       if (current.status !== 'halted')

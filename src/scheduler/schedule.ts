@@ -66,6 +66,8 @@ export type Preview = {
   busy: string[];
   /** How users would be told: the settings, and when the first notices go out (null: none). */
   notices: NoticeSettings & { firstDueAt: Date | null };
+  /** One eligible user and up to 3 of their eligible instances, for a sample message. */
+  sample: { userId: string; instanceIds: string[] } | null;
 };
 
 const INSERT_BATCH = 1000;
@@ -135,7 +137,18 @@ export async function previewSchedule(
       : 0,
     busy: p.busy,
     notices: noticePreview(input.notices ?? DEFAULT_NOTICE_SETTINGS, p.runAt, p.now),
+    sample: sampleOf(p.eligible),
   };
+}
+
+function sampleOf(eligible: { userId: string; instanceId: string }[]) {
+  const first = eligible[0];
+  if (!first) return null;
+  const instanceIds = eligible
+    .filter((c) => c.userId === first.userId)
+    .slice(0, 3)
+    .map((c) => c.instanceId);
+  return { userId: first.userId, instanceIds };
 }
 
 function noticePreview(settings: NoticeSettings, runAt: Date, now: Date) {

@@ -5,6 +5,7 @@ import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
+import { noticesBench } from './notices.ts';
 import { type Bench, emitter } from './report.ts';
 import { schedulerLatenessBench, scheduleTenThousandBench } from './scheduler.ts';
 import { schedulerThroughputBench } from './scheduler-throughput.ts';
@@ -19,6 +20,7 @@ const BENCHES: Bench[] = [
   schedulerLatenessBench,
   schedulerThroughputBench,
   consoleBench,
+  noticesBench,
 ];
 
 const wanted = process.argv.slice(2);

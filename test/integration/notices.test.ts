@@ -215,6 +215,24 @@ describe('notices (outbox)', async () => {
     for (const r of rows) expect(r.status).toBe('sent');
   });
 
+  it('a paused action holds its unsent notices; resuming sends them', async () => {
+    const fleet = await fleetOf(t, 2);
+    const actionId = await schedule(
+      fleet.map((f) => f.id),
+      { channels: ['email'] },
+    );
+    expect((await call('POST', `/scheduled-actions/${actionId}/pause`)).status).toBe(200);
+    t.clock.set(new Date(at(60).getTime() + 1000));
+    await t.deliverDue();
+    await deliver(t, '/api/callbacks/notices', {});
+    expect(await outbox(`actionId=${actionId}`)).toHaveLength(0);
+    expect((await notices(actionId)).every((n) => n.status === 'pending')).toBe(true);
+    expect((await call('POST', `/scheduled-actions/${actionId}/resume`)).status).toBe(200);
+    await t.deliverDue();
+    expect(await outbox(`actionId=${actionId}`)).toHaveLength(2);
+    await call('POST', `/scheduled-actions/${actionId}/cancel`);
+  });
+
   it('20 concurrent dispatch doorbells for the same due time: each message sent exactly once', async () => {
     const fleet = await fleetOf(t, 30);
     const actionId = await schedule(
