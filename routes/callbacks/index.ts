@@ -3,6 +3,7 @@ import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { noticesRoute } from './notices.ts';
 import { reconcileRoute } from './reconcile.ts';
 import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
@@ -18,6 +19,7 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', noticesRoute());
   app.route('/', reconcileRoute());
   app.route('/', recoveryRoute());
   app.route('/', cliRunsRoute());

@@ -147,7 +147,7 @@ export async function createReplacementVolume(i: StepInput): Promise<StepOutcome
   const fork = hostOk && region === old.region;
   if (r.stepClaims > 1) {
     const found = findLiveVolume(await deps.fly.listVolumes(app(i)), name, region);
-    if (found) return volumeMade(r, found, region, fork ? 'fork' : 'snapshot');
+    if (found) return volumeMade(i, found, region, fork ? 'fork' : 'snapshot');
   }
   const snapshot = fork ? null : await newestSnapshot(i, old.id);
   if (!fork && !snapshot)
@@ -171,7 +171,7 @@ export async function createReplacementVolume(i: StepInput): Promise<StepOutcome
           },
       { nameIsUnique: true },
     );
-    return volumeMade(r, made, region, fork ? 'fork' : 'snapshot');
+    return volumeMade(i, made, region, fork ? 'fork' : 'snapshot');
   } catch (err) {
     if (!isCapacityError(err)) throw err;
     return nextRegion(r, region, err);
@@ -187,16 +187,23 @@ function nextRegion(r: Recovery, region: string, err: FlyApiError): StepOutcome 
   };
 }
 
+/** The volume is made; the machine must be made on it within the start deadline. */
 function volumeMade(
-  r: Recovery,
+  i: StepInput,
   volume: Volume,
   region: string,
   source: 'fork' | 'snapshot',
 ): StepOutcome {
+  const r = i.r;
   return {
     kind: 'advance',
     to: 'volume_created',
-    patch: { newVolumeId: volume.id, regionTried: region, volumeSource: source },
+    patch: {
+      newVolumeId: volume.id,
+      regionTried: region,
+      volumeSource: source,
+      stepDeadlineAt: new Date(i.deps.clock.now().getTime() + START_DEADLINE_MS),
+    },
     note: `${source === 'fork' ? 'forked' : 'restored'} volume ${volume.id} in ${region}${r.regionIndex ? ' (fallback)' : ''}`,
   };
 }
@@ -255,8 +262,11 @@ export async function createReplacementMachine(i: StepInput): Promise<StepOutcom
           note: `no capacity for the machine in ${region}; trying the next region`,
         };
       }
-      if (isFlyError(err, 412) && /not ready to mount/.test(String(err)))
+      if (isFlyError(err, 412) && /not ready to mount/.test(String(err))) {
+        if (r.stepDeadlineAt && deps.clock.now() > r.stepDeadlineAt)
+          return { kind: 'fail', error: `volume ${volumeId} did not become mountable in time` };
         return { kind: 'wait', inMs: 1000, note: `volume ${volumeId} is not ready to mount yet` };
+      }
       throw err;
     }
   }

@@ -6,6 +6,8 @@ import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
+import { noticesBench } from './notices.ts';
+import { recoveryBench } from './recovery.ts';
 import { type Bench, emitter } from './report.ts';
 import { schedulerLatenessBench, scheduleTenThousandBench } from './scheduler.ts';
 import { schedulerThroughputBench } from './scheduler-throughput.ts';
@@ -21,6 +23,8 @@ const BENCHES: Bench[] = [
   schedulerThroughputBench,
   consoleBench,
   cliRunsBench,
+  recoveryBench,
+  noticesBench,
 ];
 
 const wanted = process.argv.slice(2);
