@@ -1,5 +1,6 @@
 // `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one.
 // Prints one JSON object per figure (see report.ts); progress goes to stderr.
+import { cliRunsBench } from './cli-runs.ts';
 import { consoleBench } from './console.ts';
 import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
@@ -21,6 +22,7 @@ const BENCHES: Bench[] = [
   schedulerLatenessBench,
   schedulerThroughputBench,
   consoleBench,
+  cliRunsBench,
   recoveryBench,
   noticesBench,
 ];

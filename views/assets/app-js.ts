@@ -89,7 +89,8 @@ export const APP_JS = `(function () {
       var text = (one && asking.getAttribute(attr + '-one')) || asking.getAttribute(attr) || '';
       return text.split('{n}').join(n.toLocaleString('en'));
     };
-    dialog = dialog || document.getElementById('confirm-dialog');
+    // A boosted navigation swaps the body, dialog included: never keep a detached one.
+    if (!dialog || !dialog.isConnected) dialog = document.getElementById('confirm-dialog');
     if (!dialog || !dialog.showModal) {
       // No dialog on this page: fall back to the browser's own question.
       if (window.confirm(fill('data-confirm'))) {
