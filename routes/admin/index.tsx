@@ -6,10 +6,12 @@ import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
 import { sameOriginOnly } from '../middleware/same-origin.ts';
 import { accountRoutes } from './account.tsx';
 import { auditRoutes } from './audit.tsx';
+import { cliRunConsoleRoutes, instanceCliRunRoutes } from './cli-runs.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
+import { outboxRoutes } from './outbox.tsx';
 import { overviewRoutes } from './overview.tsx';
 import { recoveryConsoleRoutes } from './recoveries.tsx';
 import { renderer } from './renderer.tsx';
@@ -20,20 +22,10 @@ import { settingsRoutes } from './settings.tsx';
 const COMING: {
   path: string;
   title: string;
-  active: 'cli-runs' | 'agents';
+  active: 'agents';
   description: string;
   meanwhile: { href: string; label: string }[];
 }[] = [
-  {
-    path: '/cli-runs',
-    title: 'CLI runs',
-    active: 'cli-runs',
-    description: 'CLI recovery runs inside instances will be started and followed here.',
-    meanwhile: [
-      { href: '/admin/instances?status=failed', label: 'Failed instances' },
-      { href: '/admin/scheduler', label: 'Schedule a restart' },
-    ],
-  },
   {
     path: '/agents',
     title: 'Agents',
@@ -64,11 +56,14 @@ export function adminRoutes() {
   app.route('/', overviewRoutes());
   app.route('/instances', instanceRoutes());
   app.route('/instances', instanceDetailRoutes());
+  app.route('/instances', instanceCliRunRoutes());
+  app.route('/cli-runs', cliRunConsoleRoutes());
   app.route('/scheduler', schedulerRoutes());
   app.route('/scheduler', schedulerDetailRoutes());
   app.route('/recoveries', recoveryConsoleRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
+  app.route('/', outboxRoutes());
   app.route('/settings', settingsRoutes());
   app.route('/account', accountRoutes());
   for (const page of COMING) {

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
+import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { noticesRoute } from './notices.ts';
 import { reconcileRoute } from './reconcile.ts';
 import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
@@ -17,7 +19,9 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', noticesRoute());
   app.route('/', reconcileRoute());
   app.route('/', recoveryRoute());
+  app.route('/', cliRunsRoute());
   return app;
 }

@@ -6,7 +6,9 @@ import {
   createControllerClient,
   flyDevControllerUrl,
 } from '../../src/adapters/controller/client.ts';
+import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
+import { setupPusher } from '../../src/adapters/push/setup.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -85,14 +87,22 @@ export type TestAppOptions = {
   queueTimeScale?: number;
   /** The emulator's deliveries in flight at once (default: the emulator's own). */
   queueConcurrency?: number;
+  /** Database connections of the app's pool (default 10). */
+  maxConnections?: number;
   /** Each controller call's timeout in ms (default: the configuration's 10 s). */
   controllerTimeoutMs?: number;
+  /** Wraps the instance controller client (a fake around the real one: counting, hanging). */
+  wrapController?: (controller: Deps['controller']) => Deps['controller'];
   /** Wraps the Fly client (a fake around the real one: slow calls, crashes between steps). */
   wrapFly?: (fly: Deps['fly']) => Deps['fly'];
   /** Wraps the doorbells (a fake around the real ones: lost publishes). */
   wrapDoorbells?: (doorbells: Deps['doorbells']) => Deps['doorbells'];
   /** Origins the emulator may deliver to besides the app (a recording destination). */
   queueDestinations?: string[];
+  /** A mailer instead of the outbox's (the real Resend adapter against a local fake). */
+  mailer?: (outbox: Deps['mailer']) => Deps['mailer'];
+  /** A pusher instead of the outbox's (the real Expo adapter against a local fake). */
+  pusher?: (outbox: Deps['pusher']) => Deps['pusher'];
 };
 
 /**
@@ -102,7 +112,9 @@ export type TestAppOptions = {
  * deliver on its own: tests call `deliverDue()`. Closes itself after the file's tests.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(
+    options.maxConnections ? { maxConnections: options.maxConnections } : {},
+  );
   let handle: Db = db.db;
   if (options.driver === 'neon') {
     const proxy = await startWsProxy();
@@ -159,16 +171,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     doorbells: options.wrapDoorbells ? options.wrapDoorbells(queue.doorbells) : queue.doorbells,
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
+    mailer: (options.mailer ?? ((m) => m))(setupMailer(config, standIns.outbox?.mailer ?? null)),
+    pusher: (options.pusher ?? ((p) => p))(setupPusher(config, standIns.outbox?.pusher ?? null)),
     sweepers: options.sweepers ?? SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
-    controller: createControllerClient({
-      baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
-      secret: TEST_CONTROLLER_SECRET,
-      fetch: fly.fetch,
-      timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
-    }),
+    controller: (options.wrapController ?? ((c) => c))(
+      createControllerClient({
+        baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
+        secret: TEST_CONTROLLER_SECRET,
+        fetch: fly.fetch,
+        timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
+      }),
+    ),
     dev: standIns.dev,
     vendorAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test

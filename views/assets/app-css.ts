@@ -112,6 +112,8 @@ button.danger:not(:disabled):hover { background: var(--danger); color: #fff; }
 .kv dt { color: var(--muted); }
 .kv dd { margin: 0; overflow-wrap: anywhere; }
 details.raw summary { cursor: pointer; color: var(--muted); font-size: 12px; }
+pre.cli-output { max-height: 420px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: #111827; color: #e5e7eb; padding: 8px 10px; border-radius: 6px; font-size: 12px; margin: 6px 0; }
+.badge-admin { color: #6d28d9; }
 details.raw pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 0; font-size: 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; margin-bottom: 16px; }
 .cards .panel { margin-bottom: 0; }

@@ -37,6 +37,10 @@ const WORDS: Record<string, string> = {
   retained_volume_deleted: 'Retained volume deleted',
   retained_volume_refused: 'Retained volume not deleted',
   reconcile_divergence: 'Divergence seen by reconcile',
+  cli_run_started: 'CLI run started',
+  cli_run_completed: 'CLI run completed',
+  cli_run_failed: 'CLI run failed',
+  cli_run_cancelled: 'CLI run cancelled',
 };
 
 function summary(payload: Record<string, unknown>): string {
@@ -77,6 +81,11 @@ export function Timeline({ events, zone }: { events: TimelineEvent[]; zone: stri
           <Time at={e.at} zone={zone} /> · <strong>{WORDS[e.type] ?? e.type}</strong>{' '}
           <span class="muted small">by {e.actorLabel}</span>
           {summary(e.payload) ? <div class="small">{summary(e.payload)}</div> : null}
+          {e.type.startsWith('cli_run_') && typeof e.payload.runId === 'string' ? (
+            <div class="small">
+              <a href={`/admin/cli-runs/${e.payload.runId}`}>The run →</a>
+            </div>
+          ) : null}
         </li>
       ))}
     </ol>

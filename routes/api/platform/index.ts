@@ -3,7 +3,10 @@ import { listInstances } from '../../../src/fleet/instances.ts';
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { apiApp } from '../app.ts';
+import { platformCliRunRoutes } from '../cli-runs.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
+import { instanceStatusRoute } from './instance-status.ts';
+import { pushTokenRoutes } from './push-tokens.ts';
 
 const UserInstance = z
   .object({
@@ -36,6 +39,8 @@ const route = createRoute({
 export function platformApi() {
   const app = apiApp();
   app.use('*', requireApiKey('platform'), requireUtf8Json());
+  app.route('/', instanceStatusRoute());
+  app.route('/', pushTokenRoutes());
   app.openapi(route, async (c) => {
     const page = await listInstances(c.get('deps').db, {
       userId: c.req.valid('param').userId,
@@ -56,5 +61,6 @@ export function platformApi() {
       200,
     );
   });
+  app.route('/', platformCliRunRoutes());
   return app;
 }
