@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { instanceEvents, instances, scheduledActionTargets } from '../../db/schema/index.ts';
 import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
-import { makeApiKey } from '../helpers/factories.ts';
+import { bearer, makeApiKey } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 import {
   instanceRow,
@@ -19,6 +19,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
   });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const platform = (await makeApiKey(t, 'platform')).key;
   const app = t.deps.config.fly.appName;
 
   it('a machine stopped by fault is started in place; when it stops again it is moved by a fork', async () => {
@@ -82,6 +83,17 @@ describe('unexpected-stop recovery through reconcile', async () => {
       status: 'recovering',
       recovery: { cause: 'host_unreachable', step: 'started', hostStatus: 'unreachable' },
     });
+    // The product's apps see it too, with its step.
+    const platformStatus = async () =>
+      (
+        await t.app.request(t.url(`/api/platform/instances/${instance.id}/status`), {
+          headers: bearer(platform),
+        })
+      ).json();
+    expect(await platformStatus()).toMatchObject({
+      status: 'recovering',
+      recovery: { step: 'started' },
+    });
     await settleRecoveries(t);
     const [r] = await recoveriesOfInstance(t, instance.id);
     expect(r).toMatchObject({
@@ -103,6 +115,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
     t.clock.advance(8 * 86_400_000);
     expect((await ringReconcile(t)).body.volumesDeleted).toBe(1);
     expect((await t.deps.fly.getVolume(app, instance.volumeId)).state).toMatch(/destroy/);
+    expect(await platformStatus()).toMatchObject({ status: 'running', recovery: null });
     const timeline = await call('GET', `/recoveries/${r?.id}`);
     expect(timeline.body.steps.map((s: { step: string }) => s.step)).toEqual([
       'started',
