@@ -126,7 +126,21 @@ async function newestSnapshot(i: StepInput, volumeId: string) {
  */
 export async function createReplacementVolume(i: StepInput): Promise<StepOutcome> {
   const { deps, r } = i;
-  if (r.oldMachineId) await destroyMachine(deps.fly, app(i), r.oldMachineId);
+  if (r.oldMachineId) {
+    try {
+      await destroyMachine(deps.fly, app(i), r.oldMachineId);
+    } catch (err) {
+      // A machine on a dead host may not be destroyable: after the step's tries, move on
+      // (it is down, and its volume is only read) and say so.
+      if (!(err instanceof FlyApiError) || r.stepFailures + 1 < deps.config.recovery.stepRetries)
+        throw err;
+      deps.log.warn('recovery.old_machine_not_destroyed', {
+        recoveryId: r.id,
+        machineId: r.oldMachineId,
+        error: err,
+      });
+    }
+  }
   if (!r.oldVolumeId) return { kind: 'fail', error: 'the instance has no volume to move' };
   const regions = regionsFor(r, deps.config.recovery.fallbackRegions);
   const region = regions[r.regionIndex];
@@ -307,7 +321,12 @@ export async function awaitReplacement(i: StepInput): Promise<StepOutcome> {
   return { kind: 'advance', to: 'machine_started', note: `machine ${machineId} is healthy` };
 }
 
-/** Before the cut-over: the old volume is kept when it has snapshots, deleted otherwise. */
+/**
+ * Before the cut-over: the old volume is kept when it has snapshots, deleted otherwise.
+ * When Fly cannot say (the listing fails on the last try), it is kept: a healthy
+ * replacement is never thrown away for want of a listing, and a kept volume is deleted
+ * at its deadline anyway.
+ */
 export async function decideOldVolume(i: StepInput): Promise<StepOutcome> {
   const { deps, r } = i;
   let keep = false;
@@ -315,7 +334,10 @@ export async function decideOldVolume(i: StepInput): Promise<StepOutcome> {
     try {
       keep = (await newestSnapshot(i, r.oldVolumeId)) !== null;
     } catch (err) {
-      if (!isFlyError(err, 404)) throw err;
+      if (!isFlyError(err, 404)) {
+        if (r.stepFailures + 1 < deps.config.recovery.stepRetries) throw err;
+        keep = true;
+      }
     }
   }
   const days = deps.config.recovery.retainDays;

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { instanceEvents, instances, scheduledActionTargets } from '../../db/schema/index.ts';
 import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
-import { makeApiKey } from '../helpers/factories.ts';
+import { caller } from '../helpers/cli-runs.ts';
+import { bearer, makeApiKey } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 import {
   instanceRow,
@@ -19,6 +20,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
   });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const platform = (await makeApiKey(t, 'platform')).key;
   const app = t.deps.config.fly.appName;
 
   it('a machine stopped by fault is started in place; when it stops again it is moved by a fork', async () => {
@@ -82,6 +84,17 @@ describe('unexpected-stop recovery through reconcile', async () => {
       status: 'recovering',
       recovery: { cause: 'host_unreachable', step: 'started', hostStatus: 'unreachable' },
     });
+    // The product's apps see it too, with its step.
+    const platformStatus = async () =>
+      (
+        await t.app.request(t.url(`/api/platform/instances/${instance.id}/status`), {
+          headers: bearer(platform),
+        })
+      ).json();
+    expect(await platformStatus()).toMatchObject({
+      status: 'recovering',
+      recovery: { step: 'started' },
+    });
     await settleRecoveries(t);
     const [r] = await recoveriesOfInstance(t, instance.id);
     expect(r).toMatchObject({
@@ -103,6 +116,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
     t.clock.advance(8 * 86_400_000);
     expect((await ringReconcile(t)).body.volumesDeleted).toBe(1);
     expect((await t.deps.fly.getVolume(app, instance.volumeId)).state).toMatch(/destroy/);
+    expect(await platformStatus()).toMatchObject({ status: 'running', recovery: null });
     const timeline = await call('GET', `/recoveries/${r?.id}`);
     expect(timeline.body.steps.map((s: { step: string }) => s.step)).toEqual([
       'started',
@@ -287,6 +301,31 @@ describe('a scheduled target meets a recovery', async () => {
     expect((await call('GET', `/scheduled-actions/${action.body.id}`)).body.counts).toMatchObject({
       applied: 1,
     });
+  });
+});
+
+describe('a recovery meets a CLI run', async () => {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const platform = caller(t, 'platform', (await makeApiKey(t, 'platform')).key);
+
+  it('a live CLI run defers the recovery; a recovering instance refuses a CLI run', async () => {
+    const held = await provisioned(t, call);
+    const run = await platform('POST', `/instances/${held.id}/cli-runs`, {
+      prompt: '#sim duration=600s\nrepair the agent',
+    });
+    expect(run.status, JSON.stringify(run.body)).toBe(201);
+    await flyFaults(t, { stop_machines: [{ machine_id: held.machineId }] });
+    expect((await ringReconcile(t)).body).toMatchObject({ diverged: 1, recoveriesStarted: 0 });
+    expect((await call('POST', `/instances/${held.id}/recover`)).status).toBe(409);
+
+    const other = await provisioned(t, call);
+    await flyFaults(t, { slow_start_ms: 600_000 });
+    expect((await call('POST', `/instances/${other.id}/recover`)).status).toBe(202);
+    const refused = await platform('POST', `/instances/${other.id}/cli-runs`, { prompt: 'fix it' });
+    expect(refused.status).toBe(409);
+    await flyFaults(t, null);
   });
 });
 
