@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
+import { agentTriggerRoutes } from './agent-triggers.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
@@ -15,5 +16,6 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', agentTriggerRoutes());
   return app;
 }

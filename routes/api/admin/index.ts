@@ -1,5 +1,6 @@
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
+import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { imageRoutes } from './images.ts';
@@ -18,5 +19,6 @@ export function adminApi() {
   app.route('/', auditLogRoutes());
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());
+  app.route('/', agentRoutes('admin'));
   return app;
 }

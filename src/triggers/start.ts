@@ -1,0 +1,217 @@
+import { and, eq, inArray, isNotNull, lte, ne, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { agentSessions, agents } from '../../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
+import { instanceTargets } from '../fleet/instances.ts';
+import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
+import { InstanceNotRunning } from './controller.ts';
+import { type AgentSession, followBackoffMs, START_ATTEMPTS, sessionDoorbell } from './model.ts';
+
+export type StartRun =
+  | { outcome: 'not_claimed' }
+  | { outcome: 'started' | 'skipped' | 'failed' | 'retry'; session: AgentSession };
+
+/** Claims a session in `creating` that the controller has not been asked for yet, with a lease. */
+async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
+  const [row] = await db
+    .update(agentSessions)
+    .set(claimSet(agentSessions, now, leaseMs))
+    .where(
+      and(
+        eq(agentSessions.id, id),
+        eq(agentSessions.status, 'creating'),
+        sql`${agentSessions.controllerSessionId} is null`,
+        lte(agentSessions.nextCheckAt, now),
+        leaseFree(agentSessions, now),
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+/**
+ * Starts one session through the instance controller: claims it (a lease, src/lib/claims.ts),
+ * checks the instance is running (otherwise `skipped`, `instance_not_running`), under
+ * `cancel_other` cancels the agent's other live sessions first, asks the controller (our
+ * session id is the idempotency key, so a retried start starts one session), and records the
+ * outcome guarded by the claim. Only a started `cron` session writes the agent's
+ * `last_fired_at` (never moving it back) and `last_outcome`. A failed call is tried again
+ * after a backoff, {@link START_ATTEMPTS} times in all, then the session is `failed`.
+ */
+export async function startSession(deps: Deps, sessionId: string): Promise<StartRun> {
+  const now = deps.clock.now();
+  const session = await claimStart(deps.db, sessionId, now, deps.config.work.leaseMs);
+  if (!session) return { outcome: 'not_claimed' };
+  const [agent] = await deps.db.select().from(agents).where(eq(agents.id, session.agentId));
+  if (!agent) return { outcome: 'not_claimed' };
+  const target = (await instanceTargets(deps.db, [session.instanceId])).get(session.instanceId);
+  const notRunning = !target
+    ? 'the instance no longer exists'
+    : target.status !== 'running'
+      ? `the instance is ${target.status}`
+      : null;
+  if (notRunning || !target)
+    return finish(deps, session, {
+      status: 'skipped',
+      reason: 'instance_not_running',
+      error: notRunning,
+    });
+  const controllerTarget = {
+    instanceId: target.id,
+    appName: target.appName,
+    machineId: target.machineId,
+  };
+  try {
+    if (agent.overlapPolicy === 'cancel_other' && session.trigger === 'cron')
+      await cancelOthers(deps, session, controllerTarget);
+    const started = await deps.sessionController.start(controllerTarget, {
+      agentId: agent.id,
+      prompt: session.prompt,
+      trigger: session.trigger,
+      idempotencyKey: session.id,
+    });
+    const at = deps.clock.now();
+    const terminal = started.status === 'completed' || started.status === 'failed';
+    const next = { ...session, nextCheckAt: new Date(at.getTime() + followBackoffMs(1)) };
+    const done = await deps.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(agentSessions)
+        .set({
+          status: started.status,
+          controllerSessionId: started.id,
+          startedAt: at,
+          nextCheckAt: next.nextCheckAt,
+          lastError: started.error,
+          ...(terminal ? { endedAt: at } : {}),
+          ...released,
+        })
+        .where(heldBy(agentSessions, session))
+        .returning();
+      if (!row) return null;
+      if (row.trigger === 'cron')
+        await tx
+          .update(agents)
+          .set({
+            lastFiredAt: sql`greatest(${agents.lastFiredAt}, ${row.scheduledFor}::timestamptz)`,
+            lastOutcome: 'started',
+          })
+          .where(eq(agents.id, row.agentId));
+      return row;
+    });
+    if (!done) return { outcome: 'not_claimed' };
+    if (!terminal) await ring(deps, done);
+    return { outcome: 'started', session: done };
+  } catch (err) {
+    if (err instanceof InstanceNotRunning)
+      return finish(deps, session, {
+        status: 'skipped',
+        reason: 'instance_not_running',
+        error: err.message,
+      });
+    const message = err instanceof Error ? err.message : String(err);
+    deps.log.warn('agent_session.start_failed', {
+      sessionId,
+      attempts: session.attempts,
+      error: message,
+    });
+    if (session.attempts < START_ATTEMPTS) {
+      const at = new Date(deps.clock.now().getTime() + followBackoffMs(session.attempts));
+      const [row] = await deps.db
+        .update(agentSessions)
+        .set({ nextCheckAt: at, lastError: `start failed: ${message}`, ...released })
+        .where(heldBy(agentSessions, session))
+        .returning();
+      if (row) await ring(deps, row);
+      return row ? { outcome: 'retry', session: row } : { outcome: 'not_claimed' };
+    }
+    return finish(deps, session, {
+      status: 'failed',
+      reason: null,
+      error: `start failed: ${message}`,
+    });
+  }
+}
+
+/** A session that never started: `skipped` or `failed`, and the agent's `last_outcome` (a `cron` one). */
+async function finish(
+  deps: Deps,
+  session: AgentSession,
+  end: {
+    status: 'skipped' | 'failed';
+    reason: 'instance_not_running' | null;
+    error: string | null;
+  },
+): Promise<StartRun> {
+  const at = deps.clock.now();
+  const row = await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(agentSessions)
+      .set({
+        status: end.status,
+        reason: end.reason,
+        lastError: end.error,
+        endedAt: at,
+        ...released,
+      })
+      .where(heldBy(agentSessions, session))
+      .returning();
+    if (row && row.trigger === 'cron')
+      await tx
+        .update(agents)
+        .set({ lastOutcome: end.reason ? `skipped: ${end.reason}` : `failed: ${end.error ?? ''}` })
+        .where(eq(agents.id, row.agentId));
+    return row ?? null;
+  });
+  if (!row) return { outcome: 'not_claimed' };
+  deps.log.info('agent_session.not_started', {
+    sessionId: row.id,
+    status: row.status,
+    reason: row.reason,
+  });
+  return { outcome: end.status, session: row };
+}
+
+/**
+ * `cancel_other`: the agent's other started sessions are cancelled through the controller and
+ * recorded `failed` (`cancelled`) before this one starts. The guard on their status makes a
+ * session that finished meanwhile keep its own outcome.
+ */
+async function cancelOthers(
+  deps: Deps,
+  session: AgentSession,
+  target: { instanceId: string; appName: string; machineId: string | null },
+): Promise<void> {
+  const others = await deps.db
+    .select()
+    .from(agentSessions)
+    .where(
+      and(
+        eq(agentSessions.agentId, session.agentId),
+        ne(agentSessions.id, session.id),
+        inArray(agentSessions.status, ['creating', 'ready']),
+        isNotNull(agentSessions.controllerSessionId),
+      ),
+    );
+  for (const other of others) {
+    await deps.sessionController.cancel(target, other.controllerSessionId as string);
+    await deps.db
+      .update(agentSessions)
+      .set({
+        status: 'failed',
+        reason: 'cancelled',
+        lastError: `cancelled by the fire of ${session.scheduledFor.toISOString()} (overlap policy cancel_other)`,
+        endedAt: deps.clock.now(),
+      })
+      .where(
+        and(eq(agentSessions.id, other.id), inArray(agentSessions.status, ['creating', 'ready'])),
+      );
+  }
+}
+
+async function ring(deps: Deps, session: AgentSession): Promise<void> {
+  try {
+    await deps.doorbells.ring(sessionDoorbell(session));
+  } catch (err) {
+    deps.log.warn('agent_session.ring_failed', { sessionId: session.id, error: err });
+  }
+}
