@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { connect } from '../db/client.ts';
+import { createControllerClient, flyDevControllerUrl } from './adapters/controller/client.ts';
 import { setupFly } from './adapters/fly/setup.ts';
 import { setupQueue } from './adapters/queue/setup.ts';
 import { createApp } from './app.ts';
@@ -54,13 +55,13 @@ export type Booted = {
   close(): Promise<void>;
 };
 
-/** The session secret: configured, or generated once and kept in the data folder. */
-async function sessionSecret(config: Config, host: Host): Promise<string> {
-  if (config.sessionSecret) return config.sessionSecret;
-  const existing = await host.readSecret('session-secret');
+/** A secret: configured, or generated once and kept in the data folder under `name`. */
+async function secretFor(configured: string | null, name: string, host: Host): Promise<string> {
+  if (configured) return configured;
+  const existing = await host.readSecret(name);
   if (existing) return existing;
   const secret = randomToken(32);
-  await host.writeSecret('session-secret', secret);
+  await host.writeSecret(name, secret);
   return secret;
 }
 
@@ -112,6 +113,9 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       rateLimit: !config.fly.simulated,
       ...(standIns?.flyGatewayUrlFor ? { gatewayUrlFor: standIns.flyGatewayUrlFor } : {}),
     });
+    const sessionSecret = await secretFor(config.sessionSecret, 'session-secret', host);
+    // Kept like the session secret: the demo fleet's machines carry tokens derived from it.
+    const controllerSecret = await secretFor(config.controller.secret, 'controller-secret', host);
     const deps: Deps = {
       config,
       db: database.db,
@@ -125,12 +129,19 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       operationListeners: OPERATION_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,
+      controller: createControllerClient({
+        baseUrlFor: standIns?.controllerBaseUrlFor ?? flyDevControllerUrl,
+        secret: controllerSecret,
+        fetch: fly.fetch,
+        timeoutMs: config.controller.timeoutMs,
+      }),
       dev: standIns?.dev ?? { qstash: null, fly: null },
       peerAddress: host.peerAddress,
       vendorAssets: await host.vendorAssets(),
       security: {
         pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
-        sessionSecret: await sessionSecret(config, host),
+        sessionSecret,
+        controllerSecret,
       },
     };
     const app = createApp(deps);

@@ -32,6 +32,8 @@ const Env = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CONTROLLER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CONTROLLER_REQUEST_TIMEOUT_SECONDS: seconds(1, 60).default(10),
   ADMIN_EMAIL: z.email('must be an email address').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   ADMIN_API_TOKEN: z
@@ -96,6 +98,13 @@ export type Config = {
   dataDir: string;
   /** HMAC key for signed cookies; in embedded mode generated once and kept in `dataDir`. */
   sessionSecret: string | null;
+  /**
+   * The instance controller (docs/controller-openapi.yaml). `secret`: `CONTROLLER_SECRET`,
+   * the HMAC key each instance's bearer token is derived from (required in production; in
+   * embedded mode generated once and kept in `dataDir`, see Deps.security). `timeoutMs`:
+   * each controller call is abandoned after this.
+   */
+  controller: { secret: string | null; timeoutMs: number };
   firstAdmin: { email: string; password: string | null } | null;
   adminApiToken: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -172,7 +181,7 @@ function databaseTarget(url: string | undefined, dataDir: string): DatabaseTarge
  * Never throws: an invalid environment yields `{ ok: false, message }` where the message
  * names every bad or missing variable on its own line, ready to print before exiting.
  * Mode: `FLEETWARDEN_MODE`, else `production` when `NODE_ENV=production`, else `embedded`.
- * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET`, `PUBLIC_URL` and the
+ * Production requires `DATABASE_URL` (PostgreSQL), `SESSION_SECRET`, `CONTROLLER_SECRET`, `PUBLIC_URL` and the
  * Fly and QStash credentials; embedded mode refuses those credentials.
  */
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
@@ -200,6 +209,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       problems.push('DATABASE_URL: production needs PostgreSQL (postgres:// or a Neon URL)');
     if (!e.SESSION_SECRET)
       problems.push('SESSION_SECRET: required in production (32+ random characters)');
+    if (!e.CONTROLLER_SECRET)
+      problems.push(
+        'CONTROLLER_SECRET: required in production (32+ random characters; instance controller tokens are derived from it)',
+      );
     if (!e.PUBLIC_URL)
       problems.push('PUBLIC_URL: required in production (e.g. https://fleet.example.com)');
   }
@@ -244,6 +257,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       database,
       dataDir: e.DATA_DIR,
       sessionSecret: e.SESSION_SECRET ?? null,
+      controller: {
+        secret: e.CONTROLLER_SECRET ?? null,
+        timeoutMs: e.CONTROLLER_REQUEST_TIMEOUT_SECONDS * 1000,
+      },
       firstAdmin: wantsAdmin
         ? {
             email: (e.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase(),

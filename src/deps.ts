@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.ts';
+import type { ControllerClient } from './adapters/controller/client.ts';
 import type { FlyClient } from './adapters/fly/api.ts';
 import type { Gateway } from './adapters/fly/gateway.ts';
 import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
@@ -27,6 +28,8 @@ export type Deps = {
   fly: FlyClient;
   /** Health probes through each machine's gateway. */
   gateway: Gateway;
+  /** Each instance's controller (CLI runs, agent sessions) through Fly's proxy. */
+  controller: ControllerClient;
   /** Delayed signed callbacks (QStash, or the emulator in embedded mode). */
   doorbells: Doorbells;
   /** Reads QStash's event log, DLQ and schedules for the Deliveries page. */
@@ -51,6 +54,11 @@ export type Deps = {
     pbkdf2Iterations: number;
     /** HMAC key for signed cookies: `SESSION_SECRET`, or the one embedded mode generated. */
     sessionSecret: string;
+    /**
+     * HMAC key of the instance controllers' tokens: `CONTROLLER_SECRET`, or the one embedded
+     * mode generated. Never logged; machines get only the derived per-instance token.
+     */
+    controllerSecret: string;
   };
 };
 
@@ -109,6 +117,8 @@ export type DevServers = {
   dev: Deps['dev'];
   /** `urlFor` of the simulator's edge for the Fly gateway; null when Fly is real. */
   flyGatewayUrlFor: ((target: { appName: string; machineId: string }) => string) | null;
+  /** The simulator's stand-in for `https://<app>.fly.dev` (controllers); null when Fly is real. */
+  controllerBaseUrlFor: ((appName: string) => string) | null;
   /**
    * Gives the stand-ins the app once it exists: the emulator delivers to our own origin
    * through it, without a socket. Pass `(r) => app.fetch(r, IN_PROCESS_ENV)`.

@@ -3,7 +3,11 @@
 // the test helpers import this folder; src/boot.ts and the adapters never do, so a
 // production start loads none of it (test/integration/production-graph.test.ts).
 import type { DevServers, DevServersInput } from '../deps.ts';
-import { createFlySimulator, simulatorGatewayUrlFor } from './fly-simulator/index.ts';
+import {
+  createFlySimulator,
+  simulatorControllerUrlFor,
+  simulatorGatewayUrlFor,
+} from './fly-simulator/index.ts';
 import { createQStashEmulator } from './qstash-emulator/index.ts';
 
 /**
@@ -59,6 +63,7 @@ export function createDevServers(input: DevServersInput): DevServers {
   return {
     dev: { qstash, fly },
     flyGatewayUrlFor: fly ? simulatorGatewayUrlFor(config.fly.apiUrl) : null,
+    controllerBaseUrlFor: fly ? simulatorControllerUrlFor(config.fly.apiUrl) : null,
     attachApp(fetch) {
       appFetch = fetch;
     },

@@ -4,11 +4,8 @@ import { FlyApiError } from '../adapters/fly/errors.ts';
 import type { Deps } from '../deps.ts';
 import { recordInstanceEvent } from './events.ts';
 import { OWNER_METADATA_KEY } from './import.ts';
-import {
-  INSTANCE_METADATA_KEY,
-  VOLUME_MOUNT_PATH,
-  VOLUME_SIZE_GB,
-} from './operations/provision-step.ts';
+import { machineConfigFor } from './machine-config.ts';
+import { VOLUME_SIZE_GB } from './operations/provision-step.ts';
 import { findOrCreateUser } from './users.ts';
 
 const IMAGE = 'registry.fly.io/fleetwarden-agent';
@@ -99,12 +96,12 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
     const machine = await deps.fly.createMachine(app, {
       name,
       region,
-      config: {
+      config: await machineConfigFor(deps, {
+        instanceId: instance.id,
         image: image.imageTag,
-        mounts: [{ volume: volume.id, path: VOLUME_MOUNT_PATH }],
-        metadata: { [INSTANCE_METADATA_KEY]: instance.id, [OWNER_METADATA_KEY]: email },
-        guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
-      },
+        volumeId: volume.id,
+        metadata: { [OWNER_METADATA_KEY]: email },
+      }),
     });
     const stopped = i === 7;
     if (stopped) await deps.fly.stopMachine(app, machine.id);

@@ -77,6 +77,7 @@ export const consoleBench: Bench = {
       PUBLIC_URL: base,
       DATABASE_URL: url,
       SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+      CONTROLLER_SECRET: 'bench-controller-secret-0123456789abcdef',
       ADMIN_EMAIL: 'bench@example.com',
       ADMIN_PASSWORD: 'bench password 123',
       // Doorbells and Fly are not exercised here; a closed local port fails fast.

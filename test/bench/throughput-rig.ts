@@ -6,6 +6,7 @@ import pg from 'pg';
 import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
+import { createControllerClient } from '../../src/adapters/controller/client.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
@@ -14,7 +15,10 @@ import { createApp } from '../../src/app.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, SYSTEM_ACTOR } from '../../src/deps.ts';
-import { simulatorGatewayUrlFor } from '../../src/dev-servers/fly-simulator/index.ts';
+import {
+  simulatorControllerUrlFor,
+  simulatorGatewayUrlFor,
+} from '../../src/dev-servers/fly-simulator/index.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
@@ -103,6 +107,7 @@ export async function throughputRig(
     PUBLIC_URL: publicUrl,
     DATABASE_URL: withDatabase(adminUrl, appDb),
     SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+    CONTROLLER_SECRET: 'bench-controller-secret-0123456789abcdef',
     QSTASH_URL: `${standIns.origin}/__dev/qstash`,
     QSTASH_TOKEN: LOCAL_QSTASH.token,
     QSTASH_CURRENT_SIGNING_KEY: LOCAL_QSTASH.currentSigningKey,
@@ -133,10 +138,18 @@ export async function throughputRig(
     fly: fly.client,
     // The simulator's edge, not `<app>.fly.dev`.
     gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),
+    controller: createControllerClient({
+      baseUrlFor: simulatorControllerUrlFor(config.fly.apiUrl),
+      secret: config.controller.secret ?? '',
+    }),
     dev: { qstash: null, fly: null },
     vendorAssets: await loadVendorAssets(),
     peerAddress: () => null,
-    security: { pbkdf2Iterations: 1_000, sessionSecret: 'bench-session-secret-0123456789abcdef' },
+    security: {
+      pbkdf2Iterations: 1_000,
+      sessionSecret: 'bench-session-secret-0123456789abcdef',
+      controllerSecret: config.controller.secret ?? '',
+    },
   };
   const http = createApp(deps);
   const server: ServerType = serve({ fetch: http.fetch, port, hostname: '127.0.0.1' });

@@ -2,6 +2,10 @@ import { type ServerType, serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
 import { connect, type Db } from '../../db/client.ts';
 import { loadVendorAssets, peerAddress } from '../../host.ts';
+import {
+  createControllerClient,
+  flyDevControllerUrl,
+} from '../../src/adapters/controller/client.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
@@ -57,6 +61,9 @@ export type TestApp = {
 
 const vendor = loadVendorAssets();
 
+/** The deployment's `CONTROLLER_SECRET` in tests (machines' tokens derive from it). */
+export const TEST_CONTROLLER_SECRET = 'test-controller-secret-0123456789abcdef';
+
 /** The client address `app.request` calls appear to come from (RFC 5737 documentation range). */
 export const TEST_CLIENT_IP = '203.0.113.7';
 
@@ -81,6 +88,8 @@ export type TestAppOptions = {
   queueTimeScale?: number;
   /** The emulator's deliveries in flight at once (default: the emulator's own). */
   queueConcurrency?: number;
+  /** Each controller call's timeout in ms (default: the configuration's 10 s). */
+  controllerTimeoutMs?: number;
   /** Wraps the Fly client (a fake around the real one: slow calls, crashes between steps). */
   wrapFly?: (fly: Deps['fly']) => Deps['fly'];
   /** Wraps the doorbells (a fake around the real ones: lost publishes). */
@@ -158,12 +167,22 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
+    controller: createControllerClient({
+      baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
+      secret: TEST_CONTROLLER_SECRET,
+      fetch: fly.fetch,
+      timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
+    }),
     dev: standIns.dev,
     vendorAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test
     // request comes from a documentation address (RFC 5737), i.e. another machine.
     peerAddress: (env) => peerAddress(env) ?? TEST_CLIENT_IP,
-    security: { pbkdf2Iterations: 1_000, sessionSecret: 'test-session-secret-0123456789abcdef' },
+    security: {
+      pbkdf2Iterations: 1_000,
+      sessionSecret: 'test-session-secret-0123456789abcdef',
+      controllerSecret: TEST_CONTROLLER_SECRET,
+    },
   };
   const app = createApp(deps);
   // As in boot: the app calling itself is trusted as this machine by the /__dev guard.

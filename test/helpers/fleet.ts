@@ -6,6 +6,8 @@ import {
   instances,
   scheduledActionTargets,
 } from '../../db/schema/index.ts';
+import { IN_PROCESS_ENV } from '../../src/deps.ts';
+import { machineConfigFor } from '../../src/fleet/machine-config.ts';
 import type { TestApp } from './app.ts';
 import { bearer, makeUser } from './factories.ts';
 
@@ -48,9 +50,9 @@ export async function seedCatalog(t: TestApp) {
   await t.deps.fly.createApp(t.deps.config.fly.appName).catch(() => {});
 }
 
-/** Posts to the Fly simulator's fault endpoint (`POST /__dev/fly/_faults`). */
+/** Posts to the Fly simulator's fault endpoint (`POST /__dev/fly/_faults`), in-process. */
 export async function flyFaults(t: TestApp, body: Record<string, unknown> | null) {
-  const res = await fetch(`${t.origin}/__dev/fly/_faults`, {
+  const request = new Request(`${t.origin}/__dev/fly/_faults`, {
     method: body ? 'POST' : 'DELETE',
     headers: {
       Authorization: `Bearer ${t.deps.config.fly.token}`,
@@ -58,6 +60,7 @@ export async function flyFaults(t: TestApp, body: Record<string, unknown> | null
     },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
+  const res = await t.app.fetch(request, IN_PROCESS_ENV);
   expect(res.status, await res.clone().text()).toBeLessThan(300);
 }
 
@@ -137,10 +140,14 @@ export async function fleetOf(
     const user = await makeUser(t);
     const region = over.region ?? 'ams';
     const imageTag = over.imageTag ?? IMAGES.current;
-    const machine = await t.deps.fly.createMachine(app, { region, config: { image: imageTag } });
+    // The id comes first so the machine carries the instance's controller token.
+    const id = crypto.randomUUID();
+    const config = await machineConfigFor(t.deps, { instanceId: id, image: imageTag });
+    const machine = await t.deps.fly.createMachine(app, { region, config });
     const [row] = await t.db.db
       .insert(instances)
       .values({
+        id,
         userId: user.id,
         name: `fleet-${crypto.randomUUID().slice(0, 12)}`,
         appName: app,

@@ -107,6 +107,7 @@ export function productionEnv(databaseUrl: string, port = 9): Record<string, str
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     PORT: String(port),
     SESSION_SECRET: 'production-test-session-secret-0123456789',
+    CONTROLLER_SECRET: 'production-test-controller-secret-0123456789',
     QSTASH_URL: 'http://127.0.0.1:9',
     QSTASH_TOKEN: 'qstash-token-for-tests',
     QSTASH_CURRENT_SIGNING_KEY: 'sig_current_for_tests',

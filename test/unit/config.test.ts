@@ -39,7 +39,8 @@ describe('parseConfig', () => {
     expect(r.message).toContain('QSTASH_CURRENT_SIGNING_KEY');
     expect(r.message).toContain('QSTASH_NEXT_SIGNING_KEY');
     expect(r.message).toContain('FLY_API_TOKEN: required in production');
-    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(7);
+    expect(r.message).toContain('CONTROLLER_SECRET: required in production');
+    expect(r.message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(8);
   });
 
   it('lists every invalid variable at once and never echoes secrets', () => {
@@ -82,6 +83,7 @@ describe('parseConfig', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://u:p@db:5432/fleet',
       SESSION_SECRET: 'x'.repeat(32),
+      CONTROLLER_SECRET: 'c'.repeat(32),
       PUBLIC_URL: 'https://fleet.example.com/',
       ADMIN_API_TOKEN: `fwa_${'A'.repeat(40)}`,
       TRUST_PROXY_HEADER: 'Fly-Client-IP',
@@ -96,6 +98,7 @@ describe('parseConfig', () => {
     expect(r.config.publicUrl).toBe('https://fleet.example.com');
     expect(r.config.firstAdmin).toBeNull();
     expect(r.config.trustProxyHeader).toBe('fly-client-ip');
+    expect(r.config.controller).toEqual({ secret: 'c'.repeat(32), timeoutMs: 10_000 });
     expect(r.config.qstash).toMatchObject({
       baseUrl: 'https://qstash.upstash.io',
       emulated: false,
@@ -114,6 +117,7 @@ describe('parseConfig', () => {
         FLEETWARDEN_MODE: 'production',
         DATABASE_URL: 'postgres://u:p@db:5432/fleet',
         SESSION_SECRET: 'x'.repeat(32),
+        CONTROLLER_SECRET: 'c'.repeat(32),
         PUBLIC_URL: 'https://fleet.example.com',
         QSTASH_TOKEN: 't',
         QSTASH_CURRENT_SIGNING_KEY: 'a',

@@ -30,6 +30,11 @@ export type Fly = {
   client: FlyClient;
   gateway: Gateway;
   /**
+   * The fetch the client and gateway use (in-process to our own origin once attached): the
+   * instance controller's client goes through Fly's proxy the same way.
+   */
+  fetch: typeof fetch;
+  /**
    * Routes calls to our own origin (in embedded mode the local simulator, served by the
    * app under `/__dev/fly`) straight into the app, once it exists.
    */
@@ -70,6 +75,7 @@ export function setupFly(input: {
       urlFor: input.gatewayUrlFor ?? flyDevHealthUrl,
       fetch: fetcher,
     }),
+    fetch: fetcher,
     attachApp(fetch) {
       appFetch = fetch;
     },

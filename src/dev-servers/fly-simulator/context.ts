@@ -1,5 +1,6 @@
 import type { Db } from '../../../db/client.ts';
 import { createTokenBuckets, type TokenBuckets } from '../../adapters/fly/rate-limit.ts';
+import { type ControllerRuns, createControllerRuns } from './controller-runs.ts';
 import { createFaults, type Faults } from './faults-state.ts';
 
 /** How long each simulated transition takes at `timeScale` 1, in milliseconds. */
@@ -59,6 +60,8 @@ export type SimContext = {
   defaultRegion: string;
   faults: Faults;
   buckets: TokenBuckets;
+  /** Each started machine's controller: CLI runs and sessions, in memory. */
+  controller: ControllerRuns;
 };
 
 /** Resolves options: defaults, scaled timings, fresh in-memory faults and rate buckets. */
@@ -78,5 +81,6 @@ export function createContext(options: FlySimulatorOptions): SimContext {
     defaultRegion: options.defaultRegion ?? 'iad',
     faults: createFaults(),
     buckets: createTokenBuckets(() => now().getTime()),
+    controller: createControllerRuns((ms) => ms * scale),
   };
 }

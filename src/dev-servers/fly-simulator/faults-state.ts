@@ -25,6 +25,14 @@ const ENDPOINTS = [
   'extend_volume',
   'list_snapshots',
   'create_snapshot',
+  // The instance controller (controller.ts): timeouts are latency faults, 5xx and 409 errors.
+  'controller_start_cli_run',
+  'controller_get_cli_run',
+  'controller_get_cli_run_output',
+  'controller_cancel_cli_run',
+  'controller_start_session',
+  'controller_get_session',
+  'controller_cancel_session',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
@@ -82,6 +90,8 @@ export const FaultsInput = z
       .optional(),
     image_pull_failures: z.array(z.string().min(1)).optional(),
     unhealthy_machines: Ids.optional(),
+    /** These machines' controllers forget every run and session, as after a restart (acts once). */
+    forget_runs: Ids.optional(),
     rate_limit: z.boolean().optional(),
   })
   .strict();

@@ -77,7 +77,7 @@ const UP = [
  */
 async function downHosts(ctx: SimContext, zones: string[], regions: string[]) {
   if (!zones.length && !regions.length) return;
-  await ctx.db
+  const downed = await ctx.db
     .update(simFlyMachines)
     .set({
       state: 'stopped',
@@ -94,7 +94,9 @@ async function downHosts(ctx: SimContext, zones: string[], regions: string[]) {
           regions.length ? inArray(simFlyMachines.region, regions) : undefined,
         ),
       ),
-    );
+    )
+    .returning({ id: simFlyMachines.id });
+  for (const { id } of downed) ctx.controller.forget(id);
 }
 
 /** An unexpected stop: the machine exits on its own and flyd records it (`exit`, `flyd`). */
@@ -134,8 +136,9 @@ export function faultRoutes(ctx: SimContext) {
     }
     const input = parsed.data;
     const unreachable = input.unreachable?.machine_ids ?? [];
+    const forgets = input.forget_runs ?? [];
     const stops = input.stop_machines ?? [];
-    const ids = [...new Set([...unreachable, ...stops.map((s) => s.machine_id)])];
+    const ids = [...new Set([...unreachable, ...forgets, ...stops.map((s) => s.machine_id)])];
     const known = ids.length
       ? await ctx.db
           .select({ id: simFlyMachines.id, app: simFlyMachines.appName, zone: simFlyMachines.zone })
@@ -149,6 +152,7 @@ export function faultRoutes(ctx: SimContext) {
     const zones = [...new Set(unreachable.map((id) => byId.get(id)?.zone ?? ''))];
     for (const stop of stops)
       await stopUnexpectedly(ctx, byId.get(stop.machine_id)?.app ?? '', stop);
+    for (const id of forgets) ctx.controller.forget(id);
     ctx.faults.add(input, zones);
     await downHosts(ctx, zones, input.unreachable?.regions ?? []);
     return c.json(ctx.faults.view());

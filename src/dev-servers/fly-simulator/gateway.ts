@@ -18,6 +18,15 @@ export function simulatorGatewayUrlFor(simulatorBaseUrl: string) {
 }
 
 /**
+ * `baseUrlFor` for the controller client: `<base>/gateway/<app>` stands in for
+ * `https://<app>.fly.dev`; the machine is chosen by `fly-force-instance-id`, as there.
+ */
+export function simulatorControllerUrlFor(simulatorBaseUrl: string) {
+  const base = simulatorBaseUrl.replace(/\/+$/, '');
+  return (appName: string) => `${base}/gateway/${encodeURIComponent(appName)}`;
+}
+
+/**
  * `GET /gateway/{app}/{machineId}/healthz` (no auth, like a public health endpoint):
  * 200 `{"status":"ok","instance_id","image"}` when the machine is started, its host is
  * reachable and it is not marked unhealthy; otherwise 503 `{"status":"unavailable","reason"}`

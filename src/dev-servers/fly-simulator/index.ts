@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { appRoutes } from './apps.ts';
 import { createContext, type FlySimulatorOptions } from './context.ts';
+import { controllerRoutes } from './controller.ts';
 import { createEndpointGuard, faultRoutes } from './faults.ts';
 import { gatewayRoutes } from './gateway.ts';
 import { leaseRoutes } from './leases.ts';
@@ -13,7 +14,7 @@ import { waitRoutes } from './wait.ts';
 
 export type { FlySimulatorOptions, SimTimings } from './context.ts';
 export { type Endpoint, FaultsInput } from './faults-state.ts';
-export { simulatorGatewayUrlFor } from './gateway.ts';
+export { simulatorControllerUrlFor, simulatorGatewayUrlFor } from './gateway.ts';
 
 const unauthenticated = () => new SimError(401, 'Authenticate: token validation error');
 
@@ -29,7 +30,8 @@ const unauthenticated = () => new SimError(401, 'Authenticate: token validation 
  *
  * Serves `/v1/apps/…` (machines, leases, wait, events, volumes, snapshots; bearer token
  * required), `/_faults` (fault injection, same auth) and `/gateway/{app}/{id}/healthz`
- * (the simulated edge, no auth). Transitions take simulated time and are applied lazily
+ * (the simulated edge, no auth) and `/gateway/{app}/_controller/…` (each started machine's
+ * instance controller, chosen by `fly-force-instance-id`; its own bearer token). Transitions take simulated time and are applied lazily
  * on the next read (no background loop). Faults and rate-limit buckets live in memory.
  */
 export function createFlySimulator(options: FlySimulatorOptions): Hono {
@@ -60,6 +62,7 @@ export function createFlySimulator(options: FlySimulatorOptions): Hono {
   app.route('/', volumeRoutes(ctx, guard));
   app.route('/', faultRoutes(ctx));
   app.route('/', gatewayRoutes(ctx));
+  app.route('/', controllerRoutes(ctx, guard));
 
   app.notFound((c) =>
     c.json({ error: `not_found: no route for ${c.req.method} ${c.req.path}` }, 404),

@@ -63,6 +63,8 @@ async function commit(
       .where(and(eq(simFlyMachines.id, row.id), eq(simFlyMachines.revision, row.revision)))
       .returning();
     if (!updated) return null;
+    // A controller lives only while its machine runs: leaving `started` forgets its runs.
+    if (updated.state !== 'started') ctx.controller.forget(row.id);
     if (change.newVersion || change.revertTo) {
       await tx
         .update(simFlyMachineVersions)

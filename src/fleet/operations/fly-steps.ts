@@ -1,6 +1,7 @@
 import { REQUEST_ID_KEY } from '../../adapters/fly/create-machine.ts';
 import { FlyApiError } from '../../adapters/fly/errors.ts';
 import type { Deps } from '../../deps.ts';
+import { machineConfigFor } from '../machine-config.ts';
 import type { Operation } from './model.ts';
 import type { StepPatch } from './store.ts';
 
@@ -113,7 +114,12 @@ async function updateOnce(
   const image = op.kind === 'version_change' ? (op.targetImageTag ?? config.image) : config.image;
   try {
     const updated = await deps.fly.updateMachine(appName, machineId, {
-      config: { ...config, image, metadata: { ...config.metadata, [REQUEST_ID_KEY]: op.id } },
+      config: await machineConfigFor(deps, {
+        instanceId: op.instanceId,
+        image,
+        base: config,
+        metadata: { [REQUEST_ID_KEY]: op.id },
+      }),
       current_version: machine.instance_id,
       ...(wantedState(op) === 'stopped' ? { skip_launch: true } : {}),
     });

@@ -3,13 +3,12 @@ import { findLiveVolume } from '../../adapters/fly/create-volume.ts';
 import { FlyApiError } from '../../adapters/fly/errors.ts';
 import type { CreateMachineRequest, Machine } from '../../adapters/fly/types.ts';
 import type { Deps } from '../../deps.ts';
+import { machineConfigFor } from '../machine-config.ts';
 import type { StepResult } from './fly-steps.ts';
 import type { Operation } from './model.ts';
 import { type StepInstance, saveInstanceFields } from './store.ts';
 
-/** Metadata key naming the instance on its Fly machine (and how import finds owners). */
-export const INSTANCE_METADATA_KEY = 'fleetwarden_instance';
-export const VOLUME_MOUNT_PATH = '/data';
+export { INSTANCE_METADATA_KEY, VOLUME_MOUNT_PATH } from '../machine-config.ts';
 export const VOLUME_SIZE_GB = 1;
 
 /**
@@ -102,13 +101,12 @@ export async function provisionCallStep(
     (await createMachineOnce(deps, app, tagged, {
       name: instance.name,
       region: instance.region,
-      config: {
+      config: await machineConfigFor(deps, {
+        instanceId: instance.id,
         image: op.targetImageTag ?? '',
-        mounts: [{ volume: volumeId, path: VOLUME_MOUNT_PATH }],
-        metadata: { [INSTANCE_METADATA_KEY]: instance.id, [REQUEST_ID_KEY]: op.id },
-        guest: { cpu_kind: 'shared', cpus: 1, memory_mb: 512 },
-        restart: { policy: 'on-failure', max_retries: 3 },
-      },
+        volumeId,
+        metadata: { [REQUEST_ID_KEY]: op.id },
+      }),
     }));
   await saveInstanceFields(
     deps.db,

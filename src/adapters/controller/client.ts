@@ -1,0 +1,151 @@
+import type { z } from 'zod';
+import { ControllerError, kindForStatus } from './errors.ts';
+import { controllerToken } from './token.ts';
+import {
+  CliRunOutput,
+  CliRunStarted,
+  ControllerCliRun,
+  ControllerErrorBody,
+  ControllerSession,
+  type ControllerTarget,
+  type SessionTrigger,
+} from './types.ts';
+
+/**
+ * The instance controller's API (docs/controller-openapi.yaml) on one machine. Every method
+ * throws a {@link ControllerError} on failure and never retries: a start is not idempotent,
+ * and the callers (the CLI-run follow loop, the triggers) poll again on their own schedule.
+ */
+export type ControllerClient = {
+  /** `POST /_controller/cli-runs`; 409 `conflict` with `liveId` when a run is live. */
+  startCliRun(target: ControllerTarget, input: { prompt: string }): Promise<CliRunStarted>;
+  /** `GET /_controller/cli-runs/{runId}`; 404 `not_found` for a run it does not know. */
+  getCliRun(target: ControllerTarget, runId: string): Promise<ControllerCliRun>;
+  /** `GET /_controller/cli-runs/{runId}/output?after=<byte offset>` (at most 64 KiB). */
+  getCliRunOutput(target: ControllerTarget, runId: string, after: number): Promise<CliRunOutput>;
+  /** `POST /_controller/cli-runs/{runId}/cancel`; idempotent (an ended run keeps its status). */
+  cancelCliRun(target: ControllerTarget, runId: string): Promise<ControllerCliRun>;
+  /** `POST /_controller/sessions`; 409 `conflict` with `liveId` when the agent has one live. */
+  startSession(
+    target: ControllerTarget,
+    input: { agentId: string; prompt: string; trigger: SessionTrigger },
+  ): Promise<ControllerSession>;
+  /** `GET /_controller/sessions/{sessionId}`. */
+  getSession(target: ControllerTarget, sessionId: string): Promise<ControllerSession>;
+  /** `POST /_controller/sessions/{sessionId}/cancel`; idempotent. */
+  cancelSession(target: ControllerTarget, sessionId: string): Promise<ControllerSession>;
+};
+
+export type ControllerClientOptions = {
+  /** Origin of an app's proxy: production `https://<app>.fly.dev` ({@link flyDevControllerUrl}). */
+  baseUrlFor: (appName: string) => string;
+  /** `CONTROLLER_SECRET`: each request's token is derived from it (see token.ts). */
+  secret: string;
+  fetch?: typeof fetch;
+  /** Each call is abandoned after this many ms without a complete answer (default 10,000). */
+  timeoutMs?: number;
+};
+
+/** Production: the app's public Fly proxy hostname (https://fly.io/docs/networking/services/). */
+export const flyDevControllerUrl = (appName: string) => `https://${appName}.fly.dev`;
+
+/**
+ * A {@link ControllerClient} over HTTP. Each call carries `fly-force-instance-id: <machine
+ * id>` so Fly's proxy routes it to that machine alone (as the health probe does,
+ * src/adapters/fly/gateway.ts), and `Authorization: Bearer <HMAC token of the instance id>`.
+ * The token is derived per call and never logged: error messages name the call, not it.
+ */
+export function createControllerClient(options: ControllerClientOptions): ControllerClient {
+  const fetchFn = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  async function call<S extends z.ZodType>(
+    target: ControllerTarget,
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
+    const url = `${options.baseUrlFor(target.appName).replace(/\/+$/, '')}${path}`;
+    const what = `${method} ${path} on machine ${target.machineId}`;
+    const headers = new Headers({
+      Authorization: `Bearer ${await controllerToken(options.secret, target.instanceId)}`,
+      'fly-force-instance-id': target.machineId,
+      Accept: 'application/json',
+    });
+    if (body !== undefined) headers.set('Content-Type', 'application/json');
+    const signal = AbortSignal.timeout(timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetchFn(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+      text = await res.text();
+    } catch (cause) {
+      const timedOut = signal.aborted;
+      throw new ControllerError({
+        kind: timedOut ? 'timeout' : 'unreachable',
+        status: 0,
+        message: timedOut
+          ? `no answer to ${what} within ${timeoutMs} ms`
+          : `network error calling ${what}: ${String(cause)}`,
+        cause,
+      });
+    }
+    const json = parseJson(text);
+    if (!res.ok) {
+      const parsed = ControllerErrorBody.safeParse(json);
+      const said = parsed.success
+        ? [parsed.data.error, parsed.data.message].filter(Boolean).join(': ')
+        : text.trim().slice(0, 200);
+      throw new ControllerError({
+        kind: kindForStatus(res.status),
+        status: res.status,
+        message: `${what} answered HTTP ${res.status}${said ? `: ${said}` : ''}`,
+        liveId: parsed.success ? (parsed.data.liveRunId ?? parsed.data.liveSessionId) : null,
+      });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success)
+      throw new ControllerError({
+        kind: 'invalid_response',
+        status: res.status,
+        message: `${what} answered a body outside the contract: ${parsed.error.issues
+          .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+          .join('; ')}`,
+      });
+    return parsed.data;
+  }
+
+  const run = (id: string) => `/_controller/cli-runs/${encodeURIComponent(id)}`;
+  const session = (id: string) => `/_controller/sessions/${encodeURIComponent(id)}`;
+  return {
+    startCliRun: (t, input) =>
+      call(t, 'POST', '/_controller/cli-runs', CliRunStarted, { prompt: input.prompt }),
+    getCliRun: (t, id) => call(t, 'GET', run(id), ControllerCliRun),
+    getCliRunOutput: (t, id, after) =>
+      call(t, 'GET', `${run(id)}/output?after=${Math.max(0, Math.floor(after))}`, CliRunOutput),
+    cancelCliRun: (t, id) => call(t, 'POST', `${run(id)}/cancel`, ControllerCliRun),
+    startSession: (t, input) =>
+      call(t, 'POST', '/_controller/sessions', ControllerSession, {
+        agentId: input.agentId,
+        prompt: input.prompt,
+        trigger: input.trigger,
+      }),
+    getSession: (t, id) => call(t, 'GET', session(id), ControllerSession),
+    cancelSession: (t, id) => call(t, 'POST', `${session(id)}/cancel`, ControllerSession),
+  };
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Why a controller call failed:
+ * - `timeout`: no complete answer within the client's timeout; the call may have acted.
+ * - `unreachable`: a network error (or Fly's proxy found no started machine: 502/503).
+ * - `unauthorized`: 401/403, the machine's token does not match (an old machine config).
+ * - `not_found`: 404, the controller does not know the run or session.
+ * - `conflict`: 409, a run (or the agent's session) is already live; `liveId` names it
+ *   when the controller said.
+ * - `rejected`: another 4xx; the request was refused and changed nothing.
+ * - `server`: a 5xx; whether it acted is unknown.
+ * - `invalid_response`: a 2xx whose body is not the contract's.
+ */
+export type ControllerErrorKind =
+  | 'timeout'
+  | 'unreachable'
+  | 'unauthorized'
+  | 'not_found'
+  | 'conflict'
+  | 'rejected'
+  | 'server'
+  | 'invalid_response';
+
+/** A failed instance-controller call. `status` is the HTTP status, 0 when none came. */
+export class ControllerError extends Error {
+  readonly kind: ControllerErrorKind;
+  readonly status: number;
+  /** With `conflict`: the live run's (or session's) id, when the controller named it. */
+  readonly liveId: string | null;
+
+  constructor(init: {
+    kind: ControllerErrorKind;
+    status: number;
+    message: string;
+    liveId?: string | null;
+    cause?: unknown;
+  }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'ControllerError';
+    this.kind = init.kind;
+    this.status = init.status;
+    this.liveId = init.liveId ?? null;
+  }
+}
+
+/** The kind an HTTP error status means. */
+export function kindForStatus(status: number): ControllerErrorKind {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 404) return 'not_found';
+  if (status === 409) return 'conflict';
+  if (status === 502 || status === 503) return 'unreachable';
+  if (status >= 500) return 'server';
+  return 'rejected';
+}
+
+/** True for a ControllerError of that kind. */
+export function isControllerError(error: unknown, kind?: ControllerErrorKind): boolean {
+  return error instanceof ControllerError && (kind === undefined || error.kind === kind);
+}

@@ -1,0 +1,314 @@
+// Conformance of the instance controller's client (src/adapters/controller) and of the Fly
+// simulator's controller with our own contract, docs/controller-openapi.yaml. Validator:
+// openapi-backend (as in fly-conformance.test.ts): it routes each recorded request to its
+// operation (an undocumented path or method fails), validates parameters, headers and
+// body, and validates each response body against the schema documented for its status.
+import { fileURLToPath } from 'node:url';
+import addFormats from 'ajv-formats';
+import { type Request as OasRequest, OpenAPIBackend } from 'openapi-backend';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ControllerClient,
+  createControllerClient,
+} from '../../src/adapters/controller/client.ts';
+import { ControllerError } from '../../src/adapters/controller/errors.ts';
+import { controllerToken } from '../../src/adapters/controller/token.ts';
+import type { ControllerTarget } from '../../src/adapters/controller/types.ts';
+import { IN_PROCESS_ENV } from '../../src/deps.ts';
+import { simulatorControllerUrlFor } from '../../src/dev-servers/fly-simulator/index.ts';
+import { createTestApp, TEST_CONTROLLER_SECRET } from '../helpers/app.ts';
+import { fleetOf, flyFaults, seedCatalog } from '../helpers/fleet.ts';
+
+const SPEC = fileURLToPath(new URL('../../docs/controller-openapi.yaml', import.meta.url));
+
+type Exchange = {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  status: number;
+  response: unknown;
+};
+
+const parse = (text: string) => (text ? JSON.parse(text) : undefined);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the instance controller contract', async () => {
+  const t = await createTestApp();
+  await seedCatalog(t);
+  const app = t.deps.config.fly.appName;
+  const exchanges: Exchange[] = [];
+  const base = simulatorControllerUrlFor(t.deps.config.fly.apiUrl);
+  const prefix = new URL(base(app)).pathname;
+  /** Calls the simulator in-process and records each exchange for validation. */
+  const recording: typeof fetch = async (input, init) => {
+    const request = new Request(input, init);
+    const body = request.method === 'GET' ? '' : await request.clone().text();
+    // As a socket would: the client's timeout abandons the answer.
+    const res = await new Promise<Response>((resolve, reject) => {
+      request.signal.addEventListener('abort', () => reject(request.signal.reason));
+      Promise.resolve(t.app.fetch(request, IN_PROCESS_ENV)).then(resolve, reject);
+    });
+    const url = new URL(request.url);
+    exchanges.push({
+      method: request.method.toLowerCase(),
+      path: url.pathname.slice(prefix.length),
+      query: Object.fromEntries(url.searchParams),
+      headers: Object.fromEntries(request.headers),
+      body: parse(body),
+      status: res.status,
+      response: parse(await res.clone().text()),
+    });
+    return res;
+  };
+  const client = (over: { secret?: string; timeoutMs?: number } = {}): ControllerClient =>
+    createControllerClient({
+      baseUrlFor: base,
+      secret: over.secret ?? TEST_CONTROLLER_SECRET,
+      fetch: recording,
+      timeoutMs: over.timeoutMs ?? 5_000,
+    });
+  const c = client();
+  const [one, two] = await fleetOf(t, 2);
+  if (!one || !two) throw new Error('no fleet');
+  const target = (i: { id: string; machineId: string }): ControllerTarget => ({
+    appName: app,
+    machineId: i.machineId,
+    instanceId: i.id,
+  });
+  const fails = async (p: Promise<unknown>) => {
+    const error = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ControllerError);
+    return error as ControllerError;
+  };
+
+  let api: OpenAPIBackend;
+  beforeAll(async () => {
+    api = new OpenAPIBackend({
+      definition: SPEC,
+      strict: true,
+      validate: true,
+      // Timestamps are checked as RFC 3339 date-times, not ignored.
+      customizeAjv: (ajv) => addFormats(ajv),
+    });
+    await api.init();
+  });
+
+  it('a run: starts, is live (409 names it), streams output, completes with its exit code', async () => {
+    const started = await c.startCliRun(target(one), {
+      prompt: '#sim duration=30s exit=1 lines=50\nrepair the agent',
+    });
+    const second = await fails(c.startCliRun(target(one), { prompt: 'again' }));
+    expect(second).toMatchObject({ kind: 'conflict', status: 409, liveId: started.runId });
+    let status = await c.getCliRun(target(one), started.runId);
+    expect(status.status).toBe('running');
+    let offset = 0;
+    let text = '';
+    for (let i = 0; i < 200 && status.status === 'running'; i++) {
+      const out = await c.getCliRunOutput(target(one), started.runId, offset);
+      for (const chunk of out.chunks) {
+        expect(chunk.offset).toBe(offset);
+        text += chunk.text;
+        offset += new TextEncoder().encode(chunk.text).length;
+      }
+      expect(out.nextOffset).toBe(offset);
+      await sleep(20);
+      status = await c.getCliRun(target(one), started.runId);
+    }
+    const rest = await c.getCliRunOutput(target(one), started.runId, offset);
+    text += rest.chunks.map((ch) => ch.text).join('');
+    expect(rest.complete).toBe(true);
+    expect(status).toMatchObject({ status: 'failed', exitCode: 1 });
+    expect(status.endedAt).not.toBeNull();
+    expect(text.trimEnd().split('\n')).toHaveLength(50);
+    expect(status.outputSize).toBe(new TextEncoder().encode(text).length);
+    // Ended: a cancel answers the terminal state unchanged.
+    expect(await c.cancelCliRun(target(one), started.runId)).toMatchObject({ status: 'failed' });
+  });
+
+  it('a run without directives takes about 3 s (scaled), prints a few lines and exits 0', async () => {
+    const { runId } = await c.startCliRun(target(two), { prompt: 'fix it' });
+    await sleep(80);
+    const status = await c.getCliRun(target(two), runId);
+    expect(status).toMatchObject({ status: 'completed', exitCode: 0 });
+    expect(status.outputSize).toBeGreaterThan(0);
+  });
+
+  it('cancel ends a live run; an unknown run is 404; a bad directive is 400', async () => {
+    const { runId } = await c.startCliRun(target(one), { prompt: '#sim duration=1h' });
+    expect(await c.cancelCliRun(target(one), runId)).toMatchObject({
+      status: 'cancelled',
+      exitCode: null,
+    });
+    expect(await fails(c.getCliRun(target(one), 'no-such-run'))).toMatchObject({
+      kind: 'not_found',
+      status: 404,
+    });
+    expect(await fails(c.getCliRunOutput(target(one), 'no-such-run', 0))).toMatchObject({
+      kind: 'not_found',
+    });
+    expect(await fails(c.cancelCliRun(target(one), 'no-such-run'))).toMatchObject({
+      kind: 'not_found',
+    });
+    const bad = await fails(c.startCliRun(target(one), { prompt: '#sim durration=1s' }));
+    expect(bad).toMatchObject({ kind: 'rejected', status: 400 });
+    expect(bad.message).toContain('unknown directive');
+  });
+
+  it('sessions: start, 409 for the same agent, status, cancel, 404', async () => {
+    const s = await c.startSession(target(two), {
+      agentId: 'digest',
+      prompt: '#sim duration=1h',
+      trigger: 'cron',
+    });
+    expect(s).toMatchObject({ agentId: 'digest', trigger: 'cron', endedAt: null });
+    expect(
+      await fails(c.startSession(target(two), { agentId: 'digest', prompt: 'x', trigger: 'api' })),
+    ).toMatchObject({ kind: 'conflict', liveId: s.sessionId });
+    expect(['creating', 'ready']).toContain((await c.getSession(target(two), s.sessionId)).status);
+    expect(await c.cancelSession(target(two), s.sessionId)).toMatchObject({ status: 'cancelled' });
+    const quick = await c.startSession(target(two), {
+      agentId: 'digest',
+      prompt: '#sim duration=1s',
+      trigger: 'manual',
+    });
+    await sleep(30);
+    expect(await c.getSession(target(two), quick.sessionId)).toMatchObject({
+      status: 'completed',
+    });
+    expect(await fails(c.getSession(target(two), 'nope'))).toMatchObject({ kind: 'not_found' });
+    expect(await fails(c.cancelSession(target(two), 'nope'))).toMatchObject({
+      kind: 'not_found',
+    });
+  });
+
+  it('the token is HMAC-SHA-256 of the instance id: another secret or instance is 401', async () => {
+    const header = exchanges.find((ex) => ex.headers.authorization)?.headers.authorization;
+    expect(header).toMatch(/^Bearer [0-9a-f]{64}$/);
+    expect(
+      await fails(client({ secret: 'another-secret' }).getCliRun(target(one), 'x')),
+    ).toMatchObject({
+      kind: 'unauthorized',
+      status: 401,
+    });
+    // Machine two's token on machine one's controller.
+    expect(await fails(c.getCliRun({ ...target(one), instanceId: two.id }, 'x'))).toMatchObject({
+      kind: 'unauthorized',
+    });
+    // The token is the documented derivation (a test vector from Node's own HMAC).
+    const { createHmac } = await import('node:crypto');
+    expect(await controllerToken('key', 'instance')).toBe(
+      createHmac('sha256', 'key').update('instance').digest('hex'),
+    );
+  });
+
+  it('faults: 5xx and 409 through the fault endpoint, a timeout, a controller that forgets, a stopped machine', async () => {
+    await flyFaults(t, {
+      errors: [
+        { endpoint: 'controller_get_cli_run', status: 500, times: 1 },
+        { endpoint: 'controller_start_cli_run', status: 409, times: 1 },
+      ],
+    });
+    expect(await fails(c.getCliRun(target(two), 'x'))).toMatchObject({
+      kind: 'server',
+      status: 500,
+    });
+    expect(await fails(c.startCliRun(target(two), { prompt: 'x' }))).toMatchObject({
+      kind: 'conflict',
+      liveId: null,
+    });
+    const { runId } = await c.startCliRun(target(two), { prompt: '#sim duration=1h' });
+    await flyFaults(t, { forget_runs: [two.machineId] });
+    expect(await fails(c.getCliRun(target(two), runId))).toMatchObject({ kind: 'not_found' });
+    // 100 s of latency is 1 s at the tests' 0.01 time scale; this client waits 20 ms.
+    await flyFaults(t, { latency: [{ endpoint: 'controller_get_cli_run', ms: 100_000 }] });
+    const slow = await fails(client({ timeoutMs: 20 }).getCliRun(target(two), runId));
+    expect(slow).toMatchObject({ kind: 'timeout', status: 0 });
+    await flyFaults(t, null);
+    await t.deps.fly.stopMachine(app, two.machineId);
+    expect(await fails(c.getCliRun(target(two), runId))).toMatchObject({
+      kind: 'unreachable',
+      status: 503,
+    });
+  });
+
+  it('a restart forgets every run (the controller restarts with its machine)', async () => {
+    const { runId } = await c.startCliRun(target(one), { prompt: '#sim duration=1h' });
+    await t.deps.fly.restartMachine(app, one.machineId);
+    await sleep(60);
+    expect(await fails(c.getCliRun(target(one), runId))).toMatchObject({ kind: 'not_found' });
+  });
+
+  it('every request is a documented operation with valid parameters, headers and body', () => {
+    const ops = new Set<string>();
+    for (const ex of exchanges) {
+      const request: OasRequest = {
+        method: ex.method,
+        path: ex.path,
+        query: ex.query,
+        headers: ex.headers,
+        body: ex.body,
+      };
+      const operation = api.router.matchOperation(request);
+      expect(operation, `${ex.method} ${ex.path}`).toBeTruthy();
+      if (!operation) continue;
+      ops.add(operation.operationId ?? '');
+      const result = api.validator.validateRequest(request, operation);
+      expect(result.errors ?? [], `${ex.method} ${ex.path}`).toEqual([]);
+    }
+    expect([...ops].sort()).toEqual(
+      [
+        'startCliRun',
+        'getCliRun',
+        'getCliRunOutput',
+        'cancelCliRun',
+        'startSession',
+        'getSession',
+        'cancelSession',
+      ].sort(),
+    );
+  });
+
+  it('every answer matches the schema documented for its status', () => {
+    const statuses = new Set<number>();
+    for (const ex of exchanges) {
+      const operation = api.router.matchOperation({
+        method: ex.method,
+        path: ex.path,
+        headers: ex.headers,
+      });
+      if (!operation) continue;
+      statuses.add(ex.status);
+      const documented = Object.keys(operation.responses ?? {});
+      const key = documented.includes(String(ex.status))
+        ? String(ex.status)
+        : `${String(ex.status)[0]}XX`;
+      expect(documented, `${ex.method} ${ex.path} → ${ex.status}`).toContain(key);
+      const result = api.validator.validateResponse(ex.response, operation, ex.status);
+      expect(result.errors ?? [], `${ex.method} ${ex.path} → ${ex.status}`).toEqual([]);
+    }
+    expect([...statuses].sort()).toEqual([200, 201, 400, 401, 404, 409, 500, 503]);
+  });
+
+  it('the check has teeth: a wrong body and an undocumented path fail', () => {
+    const operation = api.router.matchOperation({
+      method: 'get',
+      path: '/_controller/cli-runs/x',
+      headers: {},
+    });
+    expect(operation).toBeTruthy();
+    const wrong = api.validator.validateResponse(
+      { runId: 'x', status: 'exploded', exitCode: '0' },
+      operation as never,
+      200,
+    );
+    expect(wrong.valid).toBe(false);
+    expect(
+      api.router.matchOperation({ method: 'delete', path: '/_controller/cli-runs/x', headers: {} }),
+    ).toBeFalsy();
+  });
+});
