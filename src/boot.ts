@@ -17,7 +17,6 @@ import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
 import { isLoopback } from './lib/loopback.ts';
-import { unwiredController } from './triggers/controller.ts';
 
 /** What a runtime gives start-up: the parts that differ between Node, Deno and Vercel. */
 export type Host = {
@@ -125,7 +124,6 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       doorbellConsole: queue.doorbellConsole,
       signatures: queue.signatures,
       sweepers: SWEEPERS,
-      sessionController: unwiredController,
       operationListeners: OPERATION_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,

@@ -10,7 +10,6 @@ import type { Sweeper } from './doorbells/sweeper.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
-import type { SessionController } from './triggers/controller.ts';
 
 /**
  * Everything a feature may use, built once by the runtime entry (or a test) and passed
@@ -36,8 +35,6 @@ export type Deps = {
   doorbellConsole: DoorbellConsole;
   /** Verifies `Upstash-Signature` on callbacks. */
   signatures: SignatureVerifier;
-  /** Starts, reads and cancels agent sessions through each instance's controller (agent triggers). */
-  sessionController: SessionController;
   /** Called in the transaction that finishes an instance operation (the scheduler records its targets). */
   operationListeners: OperationListener[];
   /** Every feature's part of the every-minute sweep. */

@@ -4,6 +4,7 @@ import { agentSessions, agents } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { instanceTargets } from '../fleet/instances.ts';
 import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
+import { sessionControllerFrom } from './controller.ts';
 import { type AgentSession, followBackoffMs, sessionDoorbell } from './model.ts';
 
 export type FollowRun =
@@ -44,7 +45,7 @@ export async function followSession(deps: Deps, sessionId: string): Promise<Foll
   let state: { status: AgentSession['status']; error: string | null };
   try {
     if (!target) throw new Error('the instance no longer exists');
-    const s = await deps.sessionController.get(
+    const s = await sessionControllerFrom(deps.controller).get(
       { instanceId: target.id, appName: target.appName, machineId: target.machineId },
       session.controllerSessionId as string,
     );

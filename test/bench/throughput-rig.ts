@@ -22,7 +22,6 @@ import {
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
-import { unwiredController } from '../../src/triggers/controller.ts';
 import { adminQuery, withDatabase } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/process.ts';
 import { ignoreClient, installSqlCounter, type SqlCounts, sqlCounts } from './sql-counter.ts';
@@ -134,7 +133,6 @@ export async function throughputRig(
     signatures: queue.signatures,
     sweepers: SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
-    sessionController: unwiredController,
     fly: fly.client,
     // The simulator's edge, not `<app>.fly.dev`.
     gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),

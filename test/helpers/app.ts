@@ -16,7 +16,6 @@ import type { Sweeper } from '../../src/doorbells/sweeper.ts';
 import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
-import { type SessionController, unwiredController } from '../../src/triggers/controller.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { freePort } from './process.ts';
 import { startWsProxy } from './ws-proxy.ts';
@@ -78,8 +77,8 @@ export type TestAppOptions = {
    */
   serve?: boolean;
   sweepers?: Sweeper[];
-  /** The instance controller agent sessions are started through (default: one that refuses). */
-  sessionController?: SessionController;
+  /** Replaces the instance controller's client (a fake); default: the real client against the simulator. */
+  controller?: Deps['controller'];
   /** Start the QStash emulator's delivery loop (browser tests); otherwise tests call `deliverDue()`. */
   autoDeliver?: boolean;
   /** Fly simulator time scale (default 0.01: a 2 s machine start takes 20 ms). */
@@ -163,16 +162,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
     sweepers: options.sweepers ?? SWEEPERS,
-    sessionController: options.sessionController ?? unwiredController,
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
-    controller: createControllerClient({
-      baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
-      secret: TEST_CONTROLLER_SECRET,
-      fetch: fly.fetch,
-      timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
-    }),
+    controller:
+      options.controller ??
+      createControllerClient({
+        baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
+        secret: TEST_CONTROLLER_SECRET,
+        fetch: fly.fetch,
+        timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
+      }),
     dev: standIns.dev,
     vendorAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test

@@ -1,79 +1,126 @@
-import {
-  type ControllerSession,
-  type ControllerTarget,
-  InstanceNotRunning,
-  type SessionController,
-  type StartSession,
-} from '../../src/triggers/controller.ts';
+import type { ControllerClient } from '../../src/adapters/controller/client.ts';
+import { ControllerError } from '../../src/adapters/controller/errors.ts';
+import type { ControllerSession, ControllerTarget } from '../../src/adapters/controller/types.ts';
+
+type Session = ControllerSession & { prompt: string; target: ControllerTarget };
 
 /**
- * An in-memory instance controller for tests: sessions keyed by idempotency key (asking twice
- * starts one), every call recorded, and switches to make an instance refuse (not running) or
- * a start fail.
+ * An in-memory instance controller client for tests, answering as the contract says
+ * (docs/controller-openapi.yaml): one live session per agent (409 `conflict` naming it),
+ * every call counted, and switches for a stopped machine (`unreachable`), failing starts
+ * (502 → `unreachable`, so use `server`) and a start that acts but times out.
  */
-export function fakeController() {
-  const sessions = new Map<
-    string,
-    ControllerSession & { input: StartSession; target: ControllerTarget }
-  >();
-  const byKey = new Map<string, string>();
+export function fakeController(options: { onePerAgent?: boolean } = {}) {
+  const onePerAgent = options.onePerAgent ?? true;
+  const sessions = new Map<string, Session>();
   const calls = { start: 0, get: 0, cancel: [] as string[] };
-  const notRunning = new Set<string>();
+  const stopped = new Set<string>();
   let failStarts = 0;
+  let timeoutStarts = 0;
   let seq = 0;
-  const controller: SessionController = {
-    async start(target, input) {
+  const wire = (s: Session): ControllerSession => ({
+    sessionId: s.sessionId,
+    agentId: s.agentId,
+    trigger: s.trigger,
+    status: s.status,
+    createdAt: s.createdAt,
+    endedAt: s.endedAt,
+  });
+  const unsupported = async (): Promise<never> => {
+    throw new Error('CLI runs are not faked here');
+  };
+  const client: ControllerClient = {
+    startCliRun: unsupported,
+    getCliRun: unsupported,
+    getCliRunOutput: unsupported,
+    cancelCliRun: unsupported,
+    async startSession(target, input) {
       calls.start++;
-      if (notRunning.has(target.instanceId))
-        throw new InstanceNotRunning('the controller does not answer: machine stopped');
+      if (stopped.has(target.instanceId))
+        throw new ControllerError({
+          kind: 'unreachable',
+          status: 503,
+          message: 'no started machine',
+        });
       if (failStarts > 0) {
         failStarts--;
-        throw new Error('controller answered 502');
+        throw new ControllerError({
+          kind: 'server',
+          status: 500,
+          message: 'controller answered 500',
+        });
       }
-      const existing = byKey.get(input.idempotencyKey);
-      if (existing) return pick(sessions.get(existing));
-      const id = `cs_${++seq}`;
-      sessions.set(id, { id, status: 'ready', error: null, input, target });
-      byKey.set(input.idempotencyKey, id);
-      return pick(sessions.get(id));
+      const live = [...sessions.values()].find(
+        (s) => s.agentId === input.agentId && (s.status === 'creating' || s.status === 'ready'),
+      );
+      if (live && onePerAgent)
+        throw new ControllerError({
+          kind: 'conflict',
+          status: 409,
+          message: 'this agent already has a live session',
+          liveId: live.sessionId,
+        });
+      const s: Session = {
+        sessionId: `cs_${++seq}`,
+        agentId: input.agentId,
+        trigger: input.trigger,
+        status: 'ready',
+        createdAt: new Date().toISOString(),
+        endedAt: null,
+        prompt: input.prompt,
+        target,
+      };
+      sessions.set(s.sessionId, s);
+      if (timeoutStarts > 0) {
+        timeoutStarts--;
+        throw new ControllerError({
+          kind: 'timeout',
+          status: 0,
+          message: 'no answer within 10000 ms',
+        });
+      }
+      return wire(s);
     },
-    async get(_target, id) {
+    async getSession(_target, id) {
       calls.get++;
       const s = sessions.get(id);
-      if (!s) throw new Error(`no session ${id}`);
-      return pick(s);
+      if (!s)
+        throw new ControllerError({ kind: 'not_found', status: 404, message: `no session ${id}` });
+      return wire(s);
     },
-    async cancel(_target, id) {
+    async cancelSession(_target, id) {
       calls.cancel.push(id);
       const s = sessions.get(id);
-      if (s && (s.status === 'creating' || s.status === 'ready')) s.status = 'failed';
+      if (!s)
+        throw new ControllerError({ kind: 'not_found', status: 404, message: `no session ${id}` });
+      if (s.status === 'creating' || s.status === 'ready') {
+        s.status = 'cancelled';
+        s.endedAt = new Date().toISOString();
+      }
+      return wire(s);
     },
   };
   return {
-    controller,
+    client,
     calls,
-    sessions,
-    /** Ends a controller session (`completed` or `failed`). */
-    finish(id: string, status: 'completed' | 'failed' = 'completed', error: string | null = null) {
+    /** Ends a controller session. */
+    finish(id: string, status: 'completed' | 'failed' = 'completed') {
       const s = sessions.get(id);
       if (!s) throw new Error(`no session ${id}`);
       s.status = status;
-      s.error = error;
+      s.endedAt = new Date().toISOString();
     },
-    stopInstance: (id: string) => notRunning.add(id),
-    startInstance: (id: string) => notRunning.delete(id),
-    /** Controller sessions started for an agent. */
-    sessionsOf: (agentId: string) =>
-      [...sessions.values()].filter((s) => s.input.agentId === agentId),
+    /** Forgets every session (the machine restarted). */
+    restart: () => sessions.clear(),
+    stopInstance: (id: string) => stopped.add(id),
+    startInstance: (id: string) => stopped.delete(id),
     failNextStarts: (n: number) => {
       failStarts = n;
     },
-    /** Distinct idempotency keys started (our session ids). */
-    startedKeys: () => [...byKey.keys()],
+    timeOutNextStarts: (n: number) => {
+      timeoutStarts = n;
+    },
+    /** Controller sessions started for an agent. */
+    sessionsOf: (agentId: string) => [...sessions.values()].filter((s) => s.agentId === agentId),
   };
 }
-
-const pick = (s: (ControllerSession & object) | undefined): ControllerSession => {
-  if (!s) throw new Error('missing session');
-  return { id: s.id, status: s.status, error: s.error };
-};

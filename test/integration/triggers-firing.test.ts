@@ -12,7 +12,7 @@ const T0 = new Date('2026-12-02T10:01:00Z');
 describe('firing agents at their fire times', async () => {
   const clock = testClock(T0);
   const fake = fakeController();
-  const t = await createTestApp({ serve: true, clock, sessionController: fake.controller });
+  const t = await createTestApp({ serve: true, clock, controller: fake.client });
   const rig = await agentRig(t);
   const at = (iso: string) => clock.set(new Date(iso));
 
@@ -138,7 +138,7 @@ describe('firing agents at their fire times', async () => {
 
   it('a doorbell for a fire time the agent no longer has does nothing; an early one rings again for its time', async () => {
     const f2 = fakeController();
-    const t2 = await createTestApp({ serve: true, clock, sessionController: f2.controller });
+    const t2 = await createTestApp({ serve: true, clock, controller: f2.client });
     const r2 = await agentRig(t2);
     at('2026-12-02T10:36:00Z');
     const agent = await r2.create({ cronExpression: '0 * * * *' });
@@ -173,7 +173,7 @@ describe('firing agents at their fire times', async () => {
     expect(sessions.map((s) => s.scheduledFor.toISOString())).toEqual(['2026-12-02T10:45:00.000Z']);
   });
 
-  it('a failed start is tried again after a backoff with the same idempotency key', async () => {
+  it('a failed start is tried again after a backoff; one that acted but timed out is adopted, not started twice', async () => {
     at('2026-12-02T10:46:00Z');
     const agent = await rig.create({ overlapPolicy: 'allow_all' });
     fake.failNextStarts(1);
@@ -182,7 +182,7 @@ describe('firing agents at their fire times', async () => {
     const [waiting] = await rig.sessionsOf(agent.id);
     expect(waiting).toMatchObject({
       status: 'creating',
-      lastError: 'start failed: controller answered 502',
+      lastError: 'start failed: controller answered 500',
     });
     at('2026-12-02T10:50:03Z');
     await rig.step(waiting?.id ?? '');
@@ -204,11 +204,22 @@ describe('firing agents at their fire times', async () => {
     expect((await rig.step(s?.id ?? '')).body).toMatchObject({ outcome: 'live' });
     const polled = (await rig.sessionsOf(agent.id))[0];
     expect(polled?.nextCheckAt.toISOString()).toBe('2026-12-02T10:55:06.000Z');
-    fake.finish(s?.controllerSessionId ?? '', 'failed', 'the agent crashed');
+    fake.finish(s?.controllerSessionId ?? '', 'completed');
     at('2026-12-02T10:55:06Z');
     expect((await rig.step(s?.id ?? '')).body).toMatchObject({ outcome: 'ended' });
     const [ended] = await rig.sessionsOf(agent.id);
-    expect(ended).toMatchObject({ status: 'failed', lastError: 'the agent crashed' });
+    expect(ended).toMatchObject({ status: 'completed', lastError: null });
     expect(ended?.endedAt?.toISOString()).toBe('2026-12-02T10:55:06.000Z');
+    // A session its controller forgot (the machine restarted) ends failed, saying so.
+    at('2026-12-02T11:00:00Z');
+    await rig.fire(agent.id, '2026-12-02T11:00:00Z');
+    const forgotten = (await rig.sessionsOf(agent.id)).at(-1);
+    fake.restart();
+    at('2026-12-02T11:00:02Z');
+    await rig.step(forgotten?.id ?? '');
+    expect((await rig.sessionsOf(agent.id)).at(-1)).toMatchObject({
+      status: 'failed',
+      lastError: 'the instance controller no longer knows this session (its machine restarted)',
+    });
   });
 });
