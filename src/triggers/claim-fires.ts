@@ -6,7 +6,7 @@ import { decideOverlap, type LiveSession } from './overlap.ts';
 import { planFires } from './plan.ts';
 
 /** A session a claim created in `creating`: the caller starts it through the controller. */
-export type CreatedSession = { id: string; agentId: string };
+export type CreatedSession = { id: string; agentId: string; instanceId: string };
 
 export type ClaimResult = {
   /** Agents whose due fire times this claim took. */
@@ -142,10 +142,12 @@ export async function claimDueFires(
       const inserted = await tx.insert(agentSessions).values(kept).onConflictDoNothing().returning({
         id: agentSessions.id,
         agentId: agentSessions.agentId,
+        instanceId: agentSessions.instanceId,
         status: agentSessions.status,
       });
       for (const s of inserted) {
-        if (s.status === 'creating') result.toStart.push({ id: s.id, agentId: s.agentId });
+        if (s.status === 'creating')
+          result.toStart.push({ id: s.id, agentId: s.agentId, instanceId: s.instanceId });
         if (s.status === 'skipped') result.skipped++;
         if (s.status === 'buffered') result.buffered++;
       }

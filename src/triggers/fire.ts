@@ -1,4 +1,6 @@
+import type { Ring } from '../adapters/queue/doorbells.ts';
 import type { Deps } from '../deps.ts';
+import { instanceTargets } from '../fleet/instances.ts';
 import { type ClaimResult, claimDueFires } from './claim-fires.ts';
 import { followSession } from './follow.ts';
 import { fireDoorbell, getAgentRow, getSessionRow, sessionDoorbell } from './model.ts';
@@ -97,13 +99,20 @@ export async function tickDueAgents(
 async function startAll(deps: Deps, claim: ClaimResult): Promise<number> {
   let started = 0;
   const queue = [...claim.toStart];
+  const rings: Ring[] = [];
+  const targets = await instanceTargets(deps.db, [...new Set(queue.map((s) => s.instanceId))]);
   const worker = async () => {
     for (let s = queue.shift(); s; s = queue.shift()) {
-      const run = await startSession(deps, s.id);
+      const run = await startSession(deps, s.id, { rings, targets });
       if (run.outcome === 'started') started++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, queue.length) }, worker));
+  if (rings.length)
+    await deps.doorbells.ringMany(rings).catch((err) => {
+      // The sweep polls them (30 s late) when these doorbells are lost.
+      deps.log.warn('agent_session.ring_failed', { count: rings.length, error: err });
+    });
   return started;
 }
 

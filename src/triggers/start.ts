@@ -1,8 +1,9 @@
 import { and, eq, inArray, isNotNull, lte, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { type Db, queryRows } from '../../db/client.ts';
 import { agentSessions, agents } from '../../db/schema/index.ts';
+import type { Ring } from '../adapters/queue/doorbells.ts';
 import type { Deps } from '../deps.ts';
-import { instanceTargets } from '../fleet/instances.ts';
+import { type InstanceTarget, instanceTargets } from '../fleet/instances.ts';
 import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
 import { InstanceNotRunning, SessionLive, sessionControllerFrom } from './controller.ts';
 import { type AgentSession, followBackoffMs, START_ATTEMPTS, sessionDoorbell } from './model.ts';
@@ -11,22 +12,34 @@ export type StartRun =
   | { outcome: 'not_claimed' }
   | { outcome: 'started' | 'skipped' | 'failed' | 'retry'; session: AgentSession };
 
-/** Claims a session in `creating` that the controller has not been asked for yet, with a lease. */
+/**
+ * Claims a session in `creating` that the controller has not been asked for yet, with a
+ * lease, and reads its agent's overlap policy in the same statement.
+ */
 async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
+  const claimed = db.$with('claimed').as(
+    db
+      .update(agentSessions)
+      .set(claimSet(agentSessions, now, leaseMs))
+      .where(
+        and(
+          eq(agentSessions.id, id),
+          eq(agentSessions.status, 'creating'),
+          sql`${agentSessions.controllerSessionId} is null`,
+          lte(agentSessions.nextCheckAt, now),
+          leaseFree(agentSessions, now),
+        ),
+      )
+      .returning(),
+  );
   const [row] = await db
-    .update(agentSessions)
-    .set(claimSet(agentSessions, now, leaseMs))
-    .where(
-      and(
-        eq(agentSessions.id, id),
-        eq(agentSessions.status, 'creating'),
-        sql`${agentSessions.controllerSessionId} is null`,
-        lte(agentSessions.nextCheckAt, now),
-        leaseFree(agentSessions, now),
-      ),
-    )
-    .returning();
-  return row ?? null;
+    .with(claimed)
+    .select()
+    .from(claimed)
+    .innerJoin(agents, eq(agents.id, claimed.agentId));
+  return row
+    ? { session: row.claimed as AgentSession, overlapPolicy: row.agents.overlapPolicy }
+    : null;
 }
 
 /**
@@ -38,14 +51,22 @@ async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
  * is the one an earlier attempt of this start (timed out) created, and it is adopted. Only a started `cron` session writes the agent's
  * `last_fired_at` (never moving it back) and `last_outcome`. A failed call is tried again
  * after a backoff, {@link START_ATTEMPTS} times in all, then the session is `failed`.
+ * With `rings`, the follow doorbell of a started session is added there (for the caller to
+ * publish in one batch) instead of being rung; `targets` are instances the caller read for a
+ * batch of starts (read just before, as this would).
  */
-export async function startSession(deps: Deps, sessionId: string): Promise<StartRun> {
+export async function startSession(
+  deps: Deps,
+  sessionId: string,
+  options: { rings?: Ring[]; targets?: Map<string, InstanceTarget> } = {},
+): Promise<StartRun> {
   const now = deps.clock.now();
-  const session = await claimStart(deps.db, sessionId, now, deps.config.work.leaseMs);
-  if (!session) return { outcome: 'not_claimed' };
-  const [agent] = await deps.db.select().from(agents).where(eq(agents.id, session.agentId));
-  if (!agent) return { outcome: 'not_claimed' };
-  const target = (await instanceTargets(deps.db, [session.instanceId])).get(session.instanceId);
+  const claim = await claimStart(deps.db, sessionId, now, deps.config.work.leaseMs);
+  if (!claim) return { outcome: 'not_claimed' };
+  const { session } = claim;
+  const target =
+    options.targets?.get(session.instanceId) ??
+    (await instanceTargets(deps.db, [session.instanceId])).get(session.instanceId);
   const notRunning = !target
     ? 'the instance no longer exists'
     : target.status !== 'running'
@@ -63,39 +84,43 @@ export async function startSession(deps: Deps, sessionId: string): Promise<Start
     machineId: target.machineId,
   };
   try {
-    if (agent.overlapPolicy === 'cancel_other' && session.trigger === 'cron')
+    if (claim.overlapPolicy === 'cancel_other' && session.trigger === 'cron')
       await cancelOthers(deps, session, controllerTarget);
     const started = await startOrAdopt(deps, session, controllerTarget);
     const at = deps.clock.now();
     const terminal = started.status === 'completed' || started.status === 'failed';
-    const next = { ...session, nextCheckAt: new Date(at.getTime() + followBackoffMs(1)) };
-    const done = await deps.db.transaction(async (tx) => {
-      const [row] = await tx
-        .update(agentSessions)
-        .set({
-          status: started.status,
-          controllerSessionId: started.id,
-          startedAt: at,
-          nextCheckAt: next.nextCheckAt,
-          lastError: started.error,
-          ...(terminal ? { endedAt: at } : {}),
-          ...released,
-        })
-        .where(heldBy(agentSessions, session))
-        .returning();
-      if (!row) return null;
-      if (row.trigger === 'cron')
-        await tx
-          .update(agents)
-          .set({
-            lastFiredAt: sql`greatest(${agents.lastFiredAt}, ${row.scheduledFor}::timestamptz)`,
-            lastOutcome: 'started',
-          })
-          .where(eq(agents.id, row.agentId));
-      return row;
-    });
-    if (!done) return { outcome: 'not_claimed' };
-    if (!terminal) await ring(deps, done);
+    const done: AgentSession = {
+      ...session,
+      status: started.status,
+      controllerSessionId: started.id,
+      startedAt: at,
+      nextCheckAt: new Date(at.getTime() + followBackoffMs(1)),
+      lastError: started.error,
+      endedAt: terminal ? at : null,
+      claimToken: null,
+      leaseUntil: null,
+    };
+    // One statement: the session's outcome (guarded by the claim) and, for a `cron` session,
+    // the agent's last_fired_at, never moved back (a buffered fire can start after a later one).
+    const recorded = await queryRows<{ id: string }>(
+      deps.db,
+      sql`with s as (
+            update ${agentSessions} set status = ${done.status}, controller_session_id = ${done.controllerSessionId},
+              started_at = ${at.toISOString()}::timestamptz, next_check_at = ${done.nextCheckAt.toISOString()}::timestamptz,
+              last_error = ${done.lastError}, ended_at = ${done.endedAt?.toISOString() ?? null}::timestamptz,
+              claim_token = null, lease_until = null
+            where id = ${session.id}::uuid and claim_token = ${session.claimToken}::uuid
+            returning id, agent_id, trigger, scheduled_for),
+          a as (
+            update ${agents} set last_fired_at = greatest(${agents}.last_fired_at, s.scheduled_for), last_outcome = 'started'
+            from s where ${agents}.id = s.agent_id and s.trigger = 'cron')
+          select id from s`,
+    );
+    if (!recorded.length) return { outcome: 'not_claimed' };
+    if (!terminal) {
+      if (options.rings) options.rings.push(sessionDoorbell(done));
+      else await ring(deps, done);
+    }
     return { outcome: 'started', session: done };
   } catch (err) {
     if (err instanceof InstanceNotRunning)

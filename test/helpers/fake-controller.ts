@@ -120,6 +120,8 @@ export function fakeController(options: { onePerAgent?: boolean } = {}) {
     timeOutNextStarts: (n: number) => {
       timeoutStarts = n;
     },
+    /** The agent of every session started, once per session. */
+    startedAgents: () => [...sessions.values()].map((s) => s.agentId),
     /** Controller sessions started for an agent. */
     sessionsOf: (agentId: string) => [...sessions.values()].filter((s) => s.agentId === agentId),
   };
