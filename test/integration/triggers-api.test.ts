@@ -233,6 +233,7 @@ describe('agents API (admin and platform)', async () => {
     const zone = await admin('GET', '/agents?timeZone=America/New_York&sort=name');
     expect(zone.body.items.map((a: { name: string }) => a.name)).toEqual([
       'Daily outreach',
+      'Many',
       'Night',
     ]);
     const wrongSort = await admin('GET', `/agents?sort=name&cursor=${page.body.nextCursor}`);
