@@ -5,6 +5,7 @@ import { requireAdminSession } from '../middleware/admin-session.ts';
 import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
 import { sameOriginOnly } from '../middleware/same-origin.ts';
 import { accountRoutes } from './account.tsx';
+import { agentConsoleRoutes } from './agents.tsx';
 import { auditRoutes } from './audit.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
@@ -33,16 +34,6 @@ const COMING: {
       { href: '/admin/scheduler', label: 'Schedule a restart' },
     ],
   },
-  {
-    path: '/agents',
-    title: 'Agents',
-    active: 'agents',
-    description: 'Agents and their cron triggers will be listed here.',
-    meanwhile: [
-      { href: '/admin/instances', label: 'Instances' },
-      { href: '/admin/deliveries', label: 'Deliveries (doorbells and schedules)' },
-    ],
-  },
 ];
 
 /**
@@ -67,6 +58,7 @@ export function adminRoutes() {
   app.route('/scheduler', schedulerDetailRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
+  app.route('/agents', agentConsoleRoutes());
   app.route('/settings', settingsRoutes());
   app.route('/account', accountRoutes());
   for (const page of COMING) {

@@ -67,7 +67,7 @@ describe('the Overview at /admin', async () => {
   });
 
   it('sections not available yet link to what exists instead of ending there', async () => {
-    for (const path of ['/admin/cli-runs', '/admin/agents']) {
+    for (const path of ['/admin/cli-runs']) {
       const doc = parse(await (await get(t, path, cookie)).text());
       expect(doc.querySelector('.empty')?.text).toContain('Not available yet');
       expect(doc.querySelectorAll('.meanwhile a').length).toBeGreaterThan(0);
