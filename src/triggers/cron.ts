@@ -55,15 +55,37 @@ export function allTimeZones(): string[] {
   return zones.includes('UTC') ? zones : ['UTC', ...zones];
 }
 
+export type ParsedSchedule =
+  | { ok: true; schedule: Schedule }
+  | { ok: false; problem: ScheduleProblem };
+
+// Parsing and validating costs about a millisecond (croner builds the pattern and looks for
+// a future match through Intl); thousands of agents share a few expressions, so each
+// (expression, zone) is parsed once per process. Bounded: cleared when it grows past 5,000.
+const parsedCache = new Map<string, ParsedSchedule>();
+const CACHE_LIMIT = 5_000;
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 /**
  * Validates an expression and a zone together. The expression is 5 whitespace-separated
  * fields of at most 120 characters, which croner must accept and which must match at least
  * one future time; the zone must be one the platform's time-zone data has.
  */
-export function parseSchedule(
-  expression: string,
-  timeZone: string,
-): { ok: true; schedule: Schedule } | { ok: false; problem: ScheduleProblem } {
+export function parseSchedule(expression: string, timeZone: string): ParsedSchedule {
+  return remember(parsedCache, `${expression}\u0000${timeZone}`, () =>
+    parseUncached(expression, timeZone),
+  );
+}
+
+function parseUncached(expression: string, timeZone: string): ParsedSchedule {
   const zone = canonicalTimeZone(timeZone);
   if (!zone)
     return {
@@ -116,23 +138,49 @@ export function nextFireTimes(schedule: Schedule, after: Date, count: number): D
   return schedule.cron.nextRuns(count, after);
 }
 
+// The next few fire times after an instant, per schedule: when 10,000 agents share a fire
+// time, their claim computes them once.
+const afterCache = new Map<string, Date[]>();
+const AHEAD = 4;
+
+/** The next {@link AHEAD} fire times strictly after `after` (fewer when the schedule ends). */
+function firesAfter(schedule: Schedule, after: Date): Date[] {
+  return remember(
+    afterCache,
+    `${schedule.expression}\u0000${schedule.timeZone}\u0000${after.getTime()}`,
+    () => schedule.cron.nextRuns(AHEAD, after),
+  );
+}
+
 /**
- * Fire times in `(after, until]`, in order; stops after `limit` of them (the caller asks for
- * one more than it keeps to know there were more).
+ * Fire times in `(after, until]`, in order (at most `limit`), and the first one after `until`
+ * (null when the schedule matches nothing more).
  */
+export function fireTimesUntil(
+  schedule: Schedule,
+  after: Date,
+  until: Date,
+  limit: number,
+): { due: Date[]; next: Date | null } {
+  const due: Date[] = [];
+  let cursor = after;
+  for (;;) {
+    const ahead = firesAfter(schedule, cursor);
+    for (const t of ahead) {
+      if (t > until) return { due, next: t };
+      if (due.length < limit) due.push(t);
+      cursor = t;
+    }
+    if (ahead.length < AHEAD) return { due, next: null };
+  }
+}
+
+/** Fire times in `(after, until]`, in order; at most `limit` of them. */
 export function fireTimesBetween(
   schedule: Schedule,
   after: Date,
   until: Date,
   limit: number,
 ): Date[] {
-  const out: Date[] = [];
-  let cursor = after;
-  while (out.length < limit) {
-    const next = schedule.cron.nextRun(cursor);
-    if (!next || next > until) break;
-    out.push(next);
-    cursor = next;
-  }
-  return out;
+  return fireTimesUntil(schedule, after, until, limit).due;
 }

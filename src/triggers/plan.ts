@@ -1,5 +1,5 @@
 import type { agents } from '../../db/schema/index.ts';
-import { fireTimesBetween, nextFireAfter, parseSchedule } from './cron.ts';
+import { fireTimesUntil, nextFireAfter, parseSchedule } from './cron.ts';
 
 export type Agent = typeof agents.$inferSelect;
 
@@ -41,16 +41,16 @@ export function planFires(agent: Agent, now: Date): FirePlan {
       reason: `${parsed.problem.field === 'timeZone' ? 'time zone' : 'cron expression'}: ${parsed.problem.message}`,
     };
   const { schedule } = parsed;
-  const next = nextFireAfter(schedule, now);
   const seen = agent.nextFireAt;
-  if (!seen || seen > now) return { kind: 'fire', fires: [], dropped: 0, next };
+  if (!seen || seen > now)
+    return { kind: 'fire', fires: [], dropped: 0, next: nextFireAfter(schedule, now) };
   const windowStart = new Date(now.getTime() - agent.catchupWindowSeconds * 1000);
   const onTimeFrom = new Date(now.getTime() - ON_TIME_MS);
   // Walk from the later of the seen fire time and the window (older ones fire under no
   // policy), and under `skip` from the on-time bound: missed ones would only be dropped.
   const floor = agent.catchupPolicy === 'skip' ? onTimeFrom : windowStart;
   const from = new Date(Math.max(seen.getTime(), floor.getTime()) - 1);
-  const due = fireTimesBetween(schedule, from, now, Number.MAX_SAFE_INTEGER);
+  const { due, next } = fireTimesUntil(schedule, from, now, Number.MAX_SAFE_INTEGER);
   const onTime = due.filter((f) => f >= onTimeFrom);
   const missed = due.filter((f) => f < onTimeFrom);
   let caught: Date[] = [];

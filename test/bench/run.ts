@@ -1,6 +1,7 @@
 // `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one.
 // Prints one JSON object per figure (see report.ts); progress goes to stderr.
 import { consoleBench } from './console.ts';
+import { cronBench } from './cron.ts';
 import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
@@ -19,6 +20,7 @@ const BENCHES: Bench[] = [
   schedulerLatenessBench,
   schedulerThroughputBench,
   consoleBench,
+  cronBench,
 ];
 
 const wanted = process.argv.slice(2);
