@@ -17,6 +17,7 @@ import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
 import type { Logger } from './lib/log.ts';
 import { isLoopback } from './lib/loopback.ts';
+import { RECONCILE_SCHEDULE } from './recovery/model.ts';
 
 /** What a runtime gives start-up: the parts that differ between Node, Deno and Vercel. */
 export type Host = {
@@ -185,6 +186,14 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
           host.log.error('sweep.schedule_failed', {
             error: err,
             hint: 'doorbells whose message was lost wait until the sweep schedule exists',
+          });
+        }
+        try {
+          await deps.doorbells.upsertSchedule(RECONCILE_SCHEDULE);
+        } catch (err) {
+          host.log.error('reconcile.schedule_failed', {
+            error: err,
+            hint: 'stopped machines are not noticed until the reconcile schedule exists',
           });
         }
         if (config.mode === 'embedded' && config.fly.simulated) {

@@ -34,6 +34,12 @@ const Env = z.object({
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CONTROLLER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CONTROLLER_REQUEST_TIMEOUT_SECONDS: seconds(1, 60).default(10),
+  CLI_RUN_MAX_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .max(1440, 'must be at most 1440')
+    .default(30),
   ADMIN_EMAIL: z.email('must be an email address').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   ADMIN_API_TOKEN: z
@@ -72,6 +78,33 @@ const Env = z.object({
     .min(1, 'must be at least 1')
     .max(100_000, 'must be at most 100000')
     .default(1000),
+  RECOVERY_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+  RECOVERY_IN_PLACE_ATTEMPTS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(10, 'must be at most 10')
+    .default(1),
+  RECOVERY_RELOCATION_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true'),
+  RECOVERY_RETAIN_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1')
+    .max(60, 'must be at most 60 (Fly keeps snapshots at most 60 days)')
+    .default(7),
+  RECOVERY_FALLBACK_REGIONS: z
+    .string()
+    .regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'must be Fly region codes separated by commas, e.g. fra,cdg')
+    .optional(),
+  RECOVERY_UNREACHABLE_SECONDS: seconds(0, 3600).default(120),
+  RECOVERY_STEP_RETRIES: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(20, 'must be at most 20')
+    .default(3),
 });
 
 export type Mode = 'embedded' | 'production';
@@ -105,6 +138,8 @@ export type Config = {
    * each controller call is abandoned after this.
    */
   controller: { secret: string | null; timeoutMs: number };
+  /** CLI runs: a run with no terminal state after `maxDurationMs` is cancelled and failed. */
+  cliRuns: { maxDurationMs: number };
   firstAdmin: { email: string; password: string | null } | null;
   adminApiToken: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -143,6 +178,27 @@ export type Config = {
   work: { leaseMs: number; stepBudgetMs: number; flyTimeoutMs: number };
   /** Targets of scheduled actions being applied at once across the deployment. */
   scheduler: { maxInFlight: number };
+  /** Unexpected-stop recovery (docs/recovery.md), per deployment. */
+  recovery: RecoverySettings;
+};
+
+/**
+ * `enabled`: reconcile starts recoveries (it still records divergences when off).
+ * `inPlaceAttempts`: in-place starts allowed per instance within an hour before a stop is
+ * answered by relocation (0: always relocate). `relocation`: move onto a replacement
+ * volume and machine when in place is not possible. `retainDays`: how long an old volume
+ * with snapshots is kept. `fallbackRegions`: tried in order after the old region on
+ * capacity errors. `unreachableMs`: how long a host may be unreachable under a started
+ * machine before it counts as down. `stepRetries`: tries per step before it fails.
+ */
+export type RecoverySettings = {
+  enabled: boolean;
+  inPlaceAttempts: number;
+  relocation: boolean;
+  retainDays: number;
+  fallbackRegions: string[];
+  unreachableMs: number;
+  stepRetries: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -261,6 +317,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         secret: e.CONTROLLER_SECRET ?? null,
         timeoutMs: e.CONTROLLER_REQUEST_TIMEOUT_SECONDS * 1000,
       },
+      cliRuns: { maxDurationMs: e.CLI_RUN_MAX_MINUTES * 60_000 },
       firstAdmin: wantsAdmin
         ? {
             email: (e.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase(),
@@ -278,6 +335,15 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         flyTimeoutMs: e.FLY_REQUEST_TIMEOUT_SECONDS * 1000,
       },
       scheduler: { maxInFlight: e.SCHEDULER_MAX_IN_FLIGHT },
+      recovery: {
+        enabled: e.RECOVERY_ENABLED === 'true',
+        inPlaceAttempts: e.RECOVERY_IN_PLACE_ATTEMPTS,
+        relocation: e.RECOVERY_RELOCATION_ENABLED === 'true',
+        retainDays: e.RECOVERY_RETAIN_DAYS,
+        fallbackRegions: e.RECOVERY_FALLBACK_REGIONS?.split(',') ?? [],
+        unreachableMs: e.RECOVERY_UNREACHABLE_SECONDS * 1000,
+        stepRetries: e.RECOVERY_STEP_RETRIES,
+      },
       fly: e.FLY_API_TOKEN
         ? {
             apiUrl: (e.FLY_API_URL ?? 'https://api.machines.dev').replace(/\/+$/, ''),

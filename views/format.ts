@@ -60,3 +60,12 @@ export function formatDrift(due: Date, started: Date | null): string | null {
   const seconds = Math.round((started.getTime() - due.getTime()) / 100) / 10;
   return `${seconds >= 0 ? '+' : '−'}${Math.abs(seconds).toLocaleString('en')} s`;
 }
+
+/** "850 ms", "12.3 s", "4 min 5 s", "2 h 3 min": how long a step took. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}

@@ -10,6 +10,7 @@ export type NavKey =
   | 'overview'
   | 'instances'
   | 'scheduler'
+  | 'recoveries'
   | 'cli-runs'
   | 'agents'
   | 'deliveries'
@@ -20,6 +21,7 @@ const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: 'overview', href: '/admin', label: 'Overview' },
   { key: 'instances', href: '/admin/instances', label: 'Instances' },
   { key: 'scheduler', href: '/admin/scheduler', label: 'Scheduler' },
+  { key: 'recoveries', href: '/admin/recoveries', label: 'Recoveries' },
   { key: 'cli-runs', href: '/admin/cli-runs', label: 'CLI runs' },
   { key: 'agents', href: '/admin/agents', label: 'Agents' },
   { key: 'deliveries', href: '/admin/deliveries', label: 'Deliveries' },

@@ -1,14 +1,19 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { cliRunCardData } from '../../src/cli-runs/queries.ts';
 import { type OperationRequest, requestOperation } from '../../src/fleet/operations/request.ts';
 import { instanceOverview, instancePageData } from '../../src/fleet/overview.ts';
 import { pinInstance, unpinInstance } from '../../src/fleet/pins.ts';
 import { AppError } from '../../src/lib/errors.ts';
+import { recoveryCardData } from '../../src/recovery/queries.ts';
+import { deleteRetainedVolumeNow } from '../../src/recovery/retained.ts';
+import { recoverNow } from '../../src/recovery/start.ts';
 import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
 import { upcomingForInstance } from '../../src/scheduler/queries.ts';
 import { LivePanel } from '../../views/instance/live.tsx';
 import { OperationPanel } from '../../views/instance/operation.tsx';
 import { InstancePage } from '../../views/pages/instance.tsx';
+import { RecoveryCard, type RecoveryCardProps } from '../../views/recovery/card.tsx';
 import { instanceDetailJson } from '../api/admin/instance-json.ts';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { redirectWithFlash } from './flash.ts';
@@ -21,7 +26,27 @@ const DONE = {
   unpinned: 'Pin removed.',
   'scheduled-cancelled': 'The scheduled action was cancelled for this instance.',
   'batch-cancelled': 'The whole scheduled batch was cancelled.',
+  recovering: 'Recovery started. Its steps are shown under Recovery.',
+  'retained-deleted': 'The retained old volume was deleted.',
 } as const;
+
+/** The recovery card's props for an instance (what src/recovery reads, and whether it may begin one). */
+async function recoveryCardProps(
+  c: Context<AppEnv>,
+  instance: { id: string; name: string; status: string },
+): Promise<RecoveryCardProps> {
+  const data = await recoveryCardData(c.get('deps').db, instance.id);
+  return {
+    instanceId: instance.id,
+    instanceName: instance.name,
+    instanceStatus: instance.status,
+    recovery: data.recovery ? { ...data.recovery, instanceName: instance.name } : null,
+    steps: data.steps,
+    retained: data.retained,
+    canRecover: ['running', 'stopped', 'failed'].includes(instance.status),
+    zone: zoneOf(c),
+  };
+}
 
 async function renderPage(c: Context<AppEnv>, id: string) {
   const deps = c.get('deps');
@@ -30,6 +55,10 @@ async function renderPage(c: Context<AppEnv>, id: string) {
     upcomingForInstance(deps.db, id),
   ]);
   const live = data.live ? instanceDetailJson(data).live : null;
+  const [recovery, cliRuns] = await Promise.all([
+    recoveryCardProps(c, data.instance),
+    cliRunCardData(deps.db, id),
+  ]);
   return c.render(
     <InstancePage
       instance={data.instance}
@@ -39,6 +68,15 @@ async function renderPage(c: Context<AppEnv>, id: string) {
       events={data.events}
       audit={data.audit}
       upcoming={upcoming}
+      recovery={recovery}
+      cliRuns={{
+        instanceId: data.instance.id,
+        instanceName: data.instance.name,
+        instanceStatus: data.instance.status,
+        live: cliRuns.live,
+        recent: cliRuns.recent,
+        zone: zoneOf(c),
+      }}
       actions={{
         busy: data.busy,
         latestImageTag: data.latestImageTag,
@@ -64,7 +102,10 @@ async function act(
   try {
     await run();
   } catch (err) {
-    if (err instanceof AppError && (err.status === 409 || err.status === 422))
+    if (
+      err instanceof AppError &&
+      (err.status === 409 || err.status === 422 || (err.status === 404 && err.code !== 'not-found'))
+    )
       return redirectWithFlash(c, page, { tone: 'error', text: err.message });
     throw err;
   }
@@ -110,6 +151,32 @@ export function instanceDetailRoutes() {
     const op = overview.operation;
     if (op && op.status !== 'pending' && op.status !== 'running') c.header('HX-Refresh', 'true');
     return c.html(<OperationPanel op={op} instanceId={overview.instance.id} zone={zoneOf(c)} />);
+  });
+
+  // Polled every 2 s while a recovery is active; when it has ended, the page reloads.
+  app.get('/:id/recovery', htmlValidator('param', IdParam), async (c) => {
+    const overview = await instanceOverview(c.get('deps'), c.req.valid('param').id, {
+      live: false,
+    });
+    const props = await recoveryCardProps(c, overview.instance);
+    const r = props.recovery;
+    if (!r || (r.status !== 'pending' && r.status !== 'running')) c.header('HX-Refresh', 'true');
+    return c.html(<RecoveryCard {...props} />);
+  });
+
+  app.post('/:id/recover', htmlValidator('param', IdParam), async (c) => {
+    const { id } = c.req.valid('param');
+    return act(c, id, () => recoverNow({ ctx: ctxOf(c), input: { instanceId: id } }), 'recovering');
+  });
+
+  app.post('/:id/retained-volume/delete', htmlValidator('param', IdParam), async (c) => {
+    const { id } = c.req.valid('param');
+    return act(
+      c,
+      id,
+      () => deleteRetainedVolumeNow({ ctx: ctxOf(c), input: { instanceId: id } }),
+      'retained-deleted',
+    );
   });
 
   const kinds: Record<string, (form: z.infer<typeof ActionForm>) => OperationRequest> = {

@@ -2,7 +2,10 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { agentTriggerRoutes } from './agent-triggers.ts';
+import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { reconcileRoute } from './reconcile.ts';
+import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
 import { sweepRoute } from './sweep.ts';
 import { verifyQStashSignature } from './verify.ts';
@@ -16,6 +19,9 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', reconcileRoute());
+  app.route('/', recoveryRoute());
+  app.route('/', cliRunsRoute());
   app.route('/', agentTriggerRoutes());
   return app;
 }

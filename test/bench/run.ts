@@ -6,6 +6,7 @@ import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
+import { recoveryBench } from './recovery.ts';
 import { type Bench, emitter } from './report.ts';
 import { schedulerLatenessBench, scheduleTenThousandBench } from './scheduler.ts';
 import { schedulerThroughputBench } from './scheduler-throughput.ts';
@@ -20,6 +21,7 @@ const BENCHES: Bench[] = [
   schedulerLatenessBench,
   schedulerThroughputBench,
   consoleBench,
+  recoveryBench,
   cronBench,
 ];
 

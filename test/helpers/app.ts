@@ -77,8 +77,6 @@ export type TestAppOptions = {
    */
   serve?: boolean;
   sweepers?: Sweeper[];
-  /** Replaces the instance controller's client (a fake); default: the real client against the simulator. */
-  controller?: Deps['controller'];
   /** Start the QStash emulator's delivery loop (browser tests); otherwise tests call `deliverDue()`. */
   autoDeliver?: boolean;
   /** Fly simulator time scale (default 0.01: a 2 s machine start takes 20 ms). */
@@ -87,8 +85,12 @@ export type TestAppOptions = {
   queueTimeScale?: number;
   /** The emulator's deliveries in flight at once (default: the emulator's own). */
   queueConcurrency?: number;
+  /** Database connections of the app's pool (default 10). */
+  maxConnections?: number;
   /** Each controller call's timeout in ms (default: the configuration's 10 s). */
   controllerTimeoutMs?: number;
+  /** Wraps the instance controller client (a fake around the real one: counting, hanging). */
+  wrapController?: (controller: Deps['controller']) => Deps['controller'];
   /** Wraps the Fly client (a fake around the real one: slow calls, crashes between steps). */
   wrapFly?: (fly: Deps['fly']) => Deps['fly'];
   /** Wraps the doorbells (a fake around the real ones: lost publishes). */
@@ -104,7 +106,9 @@ export type TestAppOptions = {
  * deliver on its own: tests call `deliverDue()`. Closes itself after the file's tests.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(
+    options.maxConnections ? { maxConnections: options.maxConnections } : {},
+  );
   let handle: Db = db.db;
   if (options.driver === 'neon') {
     const proxy = await startWsProxy();
@@ -165,14 +169,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
-    controller:
-      options.controller ??
+    controller: (options.wrapController ?? ((c) => c))(
       createControllerClient({
         baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
         secret: TEST_CONTROLLER_SECRET,
         fetch: fly.fetch,
         timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
       }),
+    ),
     dev: standIns.dev,
     vendorAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test

@@ -6,7 +6,7 @@ import { fakeController } from '../helpers/fake-controller.ts';
 describe('console: Agents', async () => {
   const clock = testClock(new Date('2026-12-07T08:00:00Z'));
   const fake = fakeController();
-  const t = await createTestApp({ serve: true, clock, controller: fake.client });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const { cookie } = await adminSession(t);
   const instance = await makeInstance(t, { name: 'inst-console-agents' });
   const form = (over: Record<string, string> = {}) => ({

@@ -158,4 +158,62 @@ describe('fly simulator faults: hosts, unexpected stops, reverted updates, the g
     });
     await h.call('DELETE', '/_faults');
   });
+
+  it('an unreachable host: its volume cannot be forked, its snapshot restores in another region', async () => {
+    const volume = await client.createVolume(app, { name: 'keep', region: 'sin' });
+    await client.createSnapshot(app, volume.id);
+    h.clock.advance(1000);
+    const m = await running(
+      agentConfig(undefined, { mounts: [{ volume: volume.id, path: '/data' }] }),
+      'sin',
+    );
+    await faults({ unreachable: { machine_ids: [m.id] } });
+    const [snapshot] = await client.listSnapshots(app, volume.id);
+    expect(snapshot?.status).toBe('created');
+    const restored = await client.createVolume(app, {
+      name: 'keep',
+      region: 'syd',
+      snapshot_id: snapshot?.id,
+    });
+    expect(restored).toMatchObject({ region: 'syd', state: 'restoring', host_status: 'ok' });
+    await h.call('DELETE', '/_faults');
+  });
+
+  it('a region out of capacity refuses volumes and machines with 412 insufficient_capacity', async () => {
+    await faults({ out_of_capacity: ['jnb'] });
+    expect(await fail(client.createVolume(app, { name: 'full', region: 'jnb' }))).toMatchObject({
+      status: 412,
+      code: 'insufficient_capacity',
+    });
+    expect(
+      await fail(client.createMachine(app, { config: agentConfig(), region: 'jnb' })),
+    ).toMatchObject({ status: 412, code: 'insufficient_capacity' });
+    await h.call('DELETE', '/_faults');
+  });
+
+  it('slow_hydration_ms keeps a fork hydrating (and mountable) until it has passed', async () => {
+    const source = await client.createVolume(app, { name: 'src', region: 'ams' });
+    await faults({ slow_hydration_ms: 600_000 });
+    const fork = await client.createVolume(app, { name: 'src', source_volume_id: source.id });
+    h.clock.advance(1000);
+    expect((await client.getVolume(app, fork.id)).state).toBe('hydrating');
+    const m = await client.createMachine(app, {
+      config: agentConfig(undefined, { mounts: [{ volume: fork.id, path: '/data' }] }),
+    });
+    expect(m.region).toBe('ams');
+    h.clock.advance(6000);
+    expect((await client.getVolume(app, fork.id)).state).toBe('created');
+    await h.call('DELETE', '/_faults');
+  });
+
+  it('slow_start_ms: a start outlasts the wait (408), then reaches started', async () => {
+    await faults({ slow_start_ms: 120_000 });
+    const m = await client.createMachine(app, { config: agentConfig(), region: 'ams' });
+    expect(
+      await fail(client.waitMachine(app, m.id, { state: 'started', timeoutSeconds: 1 })),
+    ).toMatchObject({ status: 408 });
+    h.clock.advance(1300);
+    expect((await client.getMachine(app, m.id)).state).toBe('started');
+    expect((await (await faults({ slow_start_ms: 0 })).json()).slow_start_ms).toBe(0);
+  });
 });

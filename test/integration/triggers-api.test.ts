@@ -9,7 +9,7 @@ import { api } from '../helpers/fleet.ts';
 describe('agents API (admin and platform)', async () => {
   const clock = testClock(new Date('2026-12-05T08:00:00Z'));
   const fake = fakeController();
-  const t = await createTestApp({ serve: true, clock, controller: fake.client });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const { key } = await makeApiKey(t, 'admin');
   const admin = api(t, key);
   const { key: pkey } = await makeApiKey(t, 'platform');

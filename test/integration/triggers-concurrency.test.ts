@@ -16,7 +16,7 @@ describe('firing under concurrency', async () => {
   // 40 s after the fire time: the sweep's tick takes what is due over 30 s ago.
   const clock = testClock(new Date(DUE.getTime() + 40_000));
   const fake = fakeController();
-  const t = await createTestApp({ serve: true, clock, controller: fake.client });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const instances = await Promise.all(Array.from({ length: 20 }, () => makeInstance(t)));
 
   // Eight copies of the app, each with a pool of its own: eight processes' worth of connections.

@@ -12,7 +12,7 @@ const T0 = new Date('2026-12-02T10:01:00Z');
 describe('firing agents at their fire times', async () => {
   const clock = testClock(T0);
   const fake = fakeController();
-  const t = await createTestApp({ serve: true, clock, controller: fake.client });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const rig = await agentRig(t);
   const at = (iso: string) => clock.set(new Date(iso));
 
@@ -138,7 +138,7 @@ describe('firing agents at their fire times', async () => {
 
   it('a doorbell for a fire time the agent no longer has does nothing; an early one rings again for its time', async () => {
     const f2 = fakeController();
-    const t2 = await createTestApp({ serve: true, clock, controller: f2.client });
+    const t2 = await createTestApp({ serve: true, clock, wrapController: () => f2.client });
     const r2 = await agentRig(t2);
     at('2026-12-02T10:36:00Z');
     const agent = await r2.create({ cronExpression: '0 * * * *' });

@@ -9,7 +9,7 @@ const statuses = (rows: { status: string; reason: string | null }[]) =>
 describe('overlap policies (Temporal Schedules semantics)', async () => {
   const clock = testClock(new Date('2026-12-03T08:00:30Z'));
   const fake = fakeController();
-  const t = await createTestApp({ serve: true, clock, controller: fake.client });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const rig = await agentRig(t);
   const at = (iso: string) => clock.set(new Date(iso));
   const fireAt = async (id: string, iso: string) => {
@@ -75,7 +75,7 @@ describe('overlap policies (Temporal Schedules semantics)', async () => {
 
   it('allow_all: every fire starts a session, live ones or not (with a controller that allows it)', async () => {
     const open = fakeController({ onePerAgent: false });
-    const t2 = await createTestApp({ serve: true, clock, controller: open.client });
+    const t2 = await createTestApp({ serve: true, clock, wrapController: () => open.client });
     const r2 = await agentRig(t2);
     at('2026-12-03T08:00:30Z');
     const agent = await r2.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'allow_all' });
@@ -120,7 +120,7 @@ describe('overlap policies (Temporal Schedules semantics)', async () => {
 describe('catch-up policies after downtime', async () => {
   const clock = testClock(new Date('2026-12-03T09:30:00Z'));
   const fake = fakeController({ onePerAgent: false });
-  const t = await createTestApp({ serve: true, clock, controller: fake.client });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const rig = await agentRig(t);
   const at = (iso: string) => clock.set(new Date(iso));
   const times = async (id: string) =>

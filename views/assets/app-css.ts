@@ -47,7 +47,6 @@ tr:hover td { background: #fafaf7; }
 .badge-info { color: var(--info); } .badge-muted { color: var(--muted); }
 .pager { display: flex; gap: 8px; align-items: center; justify-content: space-between; margin-top: 10px; }
 .empty { text-align: center; padding: 40px 16px; color: var(--muted); }
-.empty .meanwhile { justify-content: center; align-items: center; margin-top: 12px; }
 .empty strong { display: block; color: var(--text); font-size: 15px; margin-bottom: 4px; }
 .flash { padding: 10px 12px; border-radius: var(--radius); margin-bottom: 12px; border: 1px solid; }
 .flash-error { background: #fef3f2; border-color: #fecdca; color: var(--danger); }
@@ -66,7 +65,9 @@ dl.facts dd { margin: 0; }
 .inline { display: inline; }
 .htmx-indicator { opacity: 0; transition: opacity 200ms; }
 .htmx-request .htmx-indicator, .htmx-request.htmx-indicator { opacity: 1; }
-.steps { display: flex; gap: 6px; list-style: none; padding: 0; margin: 6px 0; }
+.steps { display: flex; flex-wrap: wrap; gap: 6px; list-style: none; padding: 0; margin: 6px 0; }
+.steps-log { padding-left: 18px; margin: 6px 0; }
+.steps-log li { margin: 4px 0; }
 .steps li { padding: 2px 8px; border-radius: 999px; border: 1px solid var(--line); color: var(--muted); }
 .steps li.done { color: var(--ok); border-color: var(--ok); }
 .steps li.current { color: var(--info); border-color: var(--info); font-weight: 600; }
@@ -110,6 +111,8 @@ button.danger:not(:disabled):hover { background: var(--danger); color: #fff; }
 .kv dt { color: var(--muted); }
 .kv dd { margin: 0; overflow-wrap: anywhere; }
 details.raw summary { cursor: pointer; color: var(--muted); font-size: 12px; }
+pre.cli-output { max-height: 420px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: #111827; color: #e5e7eb; padding: 8px 10px; border-radius: 6px; font-size: 12px; margin: 6px 0; }
+.badge-admin { color: #6d28d9; }
 details.raw pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 0; font-size: 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; margin-bottom: 16px; }
 .cards .panel { margin-bottom: 0; }

@@ -1,3 +1,4 @@
+import { CliRunCard, type CliRunCardProps } from '../cli-runs/card.tsx';
 import { StatusBadge } from '../components/badge.tsx';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
@@ -7,6 +8,7 @@ import { LivePanel, type LiveView } from '../instance/live.tsx';
 import { OperationPanel, type OperationView } from '../instance/operation.tsx';
 import { Timeline, type TimelineEvent } from '../instance/timeline.tsx';
 import { UpcomingAction, type UpcomingView } from '../instance/upcoming.tsx';
+import { RecoveryCard, type RecoveryCardProps } from '../recovery/card.tsx';
 import { type AuditRowView, AuditTable } from './audit.tsx';
 
 export type InstanceDetailView = {
@@ -34,6 +36,10 @@ export type InstancePageProps = {
   events: TimelineEvent[];
   audit: AuditRowView[];
   upcoming: UpcomingView | null;
+  /** The CLI run card (src/cli-runs); null leaves it out. */
+  cliRuns?: CliRunCardProps | null;
+  /** The recovery card (src/recovery); null leaves it out. */
+  recovery?: RecoveryCardProps | null;
   actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
   zone: string;
 };
@@ -49,7 +55,7 @@ export function InstancePage(p: InstancePageProps) {
       <h1>
         {i.name} <StatusBadge status={i.status} />
       </h1>
-      {i.lastError && i.status === 'failed' ? (
+      {i.lastError && (i.status === 'failed' || i.status === 'stopped') ? (
         <div class="flash flash-error" role="alert">
           <strong>The last action failed.</strong> {i.lastError}
         </div>
@@ -112,6 +118,12 @@ export function InstancePage(p: InstancePageProps) {
           <OperationPanel op={p.operation} instanceId={i.id} zone={p.zone} />
         </section>
       </div>
+      {p.cliRuns ? (
+        <section class="panel">
+          <h2>CLI run</h2>
+          <CliRunCard {...p.cliRuns} />
+        </section>
+      ) : null}
       <div class="grid2">
         <section class="panel">
           <h2>Live machine</h2>
@@ -180,6 +192,12 @@ export function InstancePage(p: InstancePageProps) {
           <Timeline events={p.events} zone={p.zone} />
         </section>
       </div>
+      {p.recovery ? (
+        <section class="panel">
+          <h2>Recovery</h2>
+          <RecoveryCard {...p.recovery} />
+        </section>
+      ) : null}
       <section>
         <h2>Audit entries</h2>
         <AuditTable rows={p.audit} zone={p.zone} empty="No admin has acted on this instance yet." />

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { InstanceOverview } from '../../../src/fleet/overview.ts';
+import type { Recovery } from '../../../src/recovery/model.ts';
 import type { Upcoming } from '../../../src/scheduler/queries.ts';
 import {
   Instance,
@@ -8,6 +9,7 @@ import {
   Operation,
   operationJson,
 } from '../schemas.ts';
+import { RecoveryJson, recoveryJson } from './recovery-json.ts';
 import { UpcomingJson, upcomingJson } from './scheduled-json.ts';
 
 export const InstanceDetail = Instance.extend({
@@ -23,11 +25,15 @@ export const InstanceDetail = Instance.extend({
   upcomingScheduledAction: UpcomingJson.nullable().openapi({
     description: 'Its pending or running scheduled target, if any.',
   }),
+  recovery: RecoveryJson.nullable().openapi({
+    description: 'Its active unexpected-stop recovery, if any.',
+  }),
 }).openapi('InstanceDetail');
 
 export function instanceDetailJson(
   o: InstanceOverview,
   upcoming: Upcoming | null = null,
+  recovery: Recovery | null = null,
 ): z.infer<typeof InstanceDetail> {
   const m = o.live?.machine ?? null;
   return {
@@ -37,6 +43,7 @@ export function instanceDetailJson(
     lastError: o.instance.lastError,
     operation: o.operation ? operationJson(o.operation) : null,
     upcomingScheduledAction: upcoming ? upcomingJson(upcoming) : null,
+    recovery: recovery ? recoveryJson({ ...recovery, instanceName: o.instance.name }) : null,
     live: o.live
       ? {
           machine: m

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { countInstances, INSTANCE_SORTS, listInstances } from '../../../src/fleet/instances.ts';
 import { instanceOverview } from '../../../src/fleet/overview.ts';
+import { activeRecovery } from '../../../src/recovery/model.ts';
 import { upcomingForInstance } from '../../../src/scheduler/queries.ts';
 import { apiApp } from '../app.ts';
 import {
@@ -134,10 +135,11 @@ export function instanceRoutes() {
     .openapi(get, async (c) => {
       const deps = c.get('deps');
       const { id } = c.req.valid('param');
-      const [overview, upcoming] = await Promise.all([
+      const [overview, upcoming, recovery] = await Promise.all([
         instanceOverview(deps, id, { live: c.req.valid('query').live === 'true' }),
         upcomingForInstance(deps.db, id),
+        activeRecovery(deps.db, id),
       ]);
-      return c.json(instanceDetailJson(overview, upcoming), 200);
+      return c.json(instanceDetailJson(overview, upcoming, recovery), 200);
     });
 }

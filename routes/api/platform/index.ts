@@ -4,6 +4,7 @@ import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
+import { platformCliRunRoutes } from '../cli-runs.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
 
 const UserInstance = z
@@ -57,6 +58,7 @@ export function platformApi() {
       200,
     );
   });
+  app.route('/', platformCliRunRoutes());
   app.route('/', agentRoutes('platform'));
   return app;
 }

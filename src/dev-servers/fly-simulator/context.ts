@@ -64,6 +64,20 @@ export type SimContext = {
   controller: ControllerRuns;
 };
 
+/**
+ * The timings as the faults leave them: `slow_start_ms` lengthens starts (a start that
+ * outlasts a caller's wait), `slow_hydration_ms` keeps forks hydrating longer.
+ */
+export function currentTimings(ctx: SimContext): SimTimings {
+  const { slowStartMs, slowHydrationMs } = ctx.faults.state;
+  if (!slowStartMs && !slowHydrationMs) return ctx.timings;
+  return {
+    ...ctx.timings,
+    startMs: ctx.timings.startMs + ctx.scaled(slowStartMs),
+    forkHydrateMs: ctx.timings.forkHydrateMs + ctx.scaled(slowHydrationMs),
+  };
+}
+
 /** Resolves options: defaults, scaled timings, fresh in-memory faults and rate buckets. */
 export function createContext(options: FlySimulatorOptions): SimContext {
   const now = options.now ?? (() => new Date());

@@ -89,6 +89,17 @@ export const FaultsInput = z
       )
       .optional(),
     image_pull_failures: z.array(z.string().min(1)).optional(),
+    /**
+     * Milliseconds (× timeScale) a fork stays `hydrating` beyond its usual time; replaces
+     * any earlier value, 0 turns it off.
+     */
+    slow_hydration_ms: z.number().int().min(0).max(3_600_000).optional(),
+    /**
+     * Milliseconds (× timeScale) every start and every launching create takes on top of its
+     * usual time, so a `wait` for `started` answers 408 meanwhile; replaces any earlier
+     * value, 0 turns it off.
+     */
+    slow_start_ms: z.number().int().min(0).max(3_600_000).optional(),
     unhealthy_machines: Ids.optional(),
     /** These machines' controllers forget every run and session, as after a restart (acts once). */
     forget_runs: Ids.optional(),
@@ -116,6 +127,8 @@ export function createFaults() {
     imagePullFailures: new Set<string>(),
     unhealthy: new Set<string>(),
     rateLimit: false,
+    slowHydrationMs: 0,
+    slowStartMs: 0,
   };
   return {
     state,
@@ -129,12 +142,16 @@ export function createFaults() {
       for (const i of input.image_pull_failures ?? []) state.imagePullFailures.add(i);
       for (const m of input.unhealthy_machines ?? []) state.unhealthy.add(m);
       if (input.rate_limit !== undefined) state.rateLimit = input.rate_limit;
+      if (input.slow_hydration_ms !== undefined) state.slowHydrationMs = input.slow_hydration_ms;
+      if (input.slow_start_ms !== undefined) state.slowStartMs = input.slow_start_ms;
     },
     clear() {
       state.errors = [];
       state.latency = [];
       for (const set of Object.values(state)) if (set instanceof Set) set.clear();
       state.rateLimit = false;
+      state.slowHydrationMs = 0;
+      state.slowStartMs = 0;
     },
     /** The error to inject for this request and phase, consuming one of its `times`. */
     takeError(endpoint: Endpoint, phase: 'before' | 'after', random: () => number) {
@@ -169,6 +186,8 @@ export function createFaults() {
         image_pull_failures: [...state.imagePullFailures],
         unhealthy_machines: [...state.unhealthy],
         rate_limit: state.rateLimit,
+        slow_hydration_ms: state.slowHydrationMs,
+        slow_start_ms: state.slowStartMs,
       };
     },
   };

@@ -1,7 +1,7 @@
 // Start, stop, restart, suspend, destroy and events (docs: machines/api/machines-resource;
 // bodies from the docs' example responses).
 import { Hono } from 'hono';
-import type { SimContext } from './context.ts';
+import { currentTimings, type SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';
 import { assertLeaseAllows, NONCE_HEADER } from './leases.ts';
 import { hostDown } from './placement.ts';
@@ -43,7 +43,7 @@ export function machineActionRoutes(ctx: SimContext, guard: EndpointGuard) {
     let previous = '';
     await act(c, (m, t0) => {
       previous = m.state;
-      const p = planStart(m.state, t0, ctx.timings);
+      const p = planStart(m.state, t0, currentTimings(ctx));
       if (p && ctx.faults.state.outOfCapacity.has(m.region)) throw noCapacity('machine', m.region);
       return p;
     });
@@ -60,7 +60,7 @@ export function machineActionRoutes(ctx: SimContext, guard: EndpointGuard) {
   });
 
   app.post(`${base}/restart`, guard('restart_machine'), async (c) => {
-    await act(c, (m, t0) => planRestart(m.state, t0, ctx.timings));
+    await act(c, (m, t0) => planRestart(m.state, t0, currentTimings(ctx)));
     return c.json({ ok: true });
   });
 

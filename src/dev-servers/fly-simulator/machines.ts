@@ -9,7 +9,7 @@ import {
 } from '../../../db/dev-schema/index.ts';
 import type { MachineConfig } from '../../adapters/fly/types.ts';
 import { requireApp } from './apps.ts';
-import type { SimContext } from './context.ts';
+import { currentTimings, type SimContext } from './context.ts';
 import type { EndpointGuard } from './faults.ts';
 import * as ids from './ids.ts';
 import { assertLeaseAllows, createLease, NONCE_HEADER, ownerOf } from './leases.ts';
@@ -77,7 +77,7 @@ export function machineRoutes(ctx: SimContext, guard: EndpointGuard) {
         `already_exists: unique machine name violation, machine ID ${clash} already exists with name "${name}"`,
       );
     const t0 = ctx.nowMs();
-    const plan = planCreate(body.skip_launch === true, t0, ctx.timings);
+    const plan = planCreate(body.skip_launch === true, t0, currentTimings(ctx));
     const id = ids.machineId();
     const instanceId = ids.ulid(t0);
     const row = await ctx.db.transaction(async (tx) => {

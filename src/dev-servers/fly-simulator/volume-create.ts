@@ -4,7 +4,7 @@
 import { and, eq, notInArray } from 'drizzle-orm';
 import type { SimFlyStep } from '../../../db/dev-schema/fly-simulator.ts';
 import { simFlySnapshots, simFlyVolumes } from '../../../db/dev-schema/index.ts';
-import type { SimContext } from './context.ts';
+import { currentTimings, type SimContext } from './context.ts';
 import * as ids from './ids.ts';
 import { invalid, noCapacity, opt, precondition, SimError } from './respond.ts';
 import type { VolumeRow } from './serialize.ts';
@@ -53,12 +53,13 @@ async function originOf(
     if (ctx.faults.hostUnreachable(from))
       throw precondition(`source volume ${source} is on an unreachable host`);
     const t = ctx.timings.forkHydrateMs;
+    const hydrated = currentTimings(ctx).forkHydrateMs;
     return {
       state: 'creating',
       steps: [
         { at: t0 + t * 0.1, state: 'enabling_remote_export' },
         { at: t0 + t * 0.2, state: 'hydrating' },
-        { at: t0 + t, state: 'created' },
+        { at: t0 + hydrated, state: 'created' },
       ],
       region: from.region,
       sizeGb: from.sizeGb,

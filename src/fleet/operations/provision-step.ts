@@ -43,7 +43,7 @@ export function volumeNameFor(instanceName: string, operationId: string): string
  * Creates the machine; a 412 saying its volume is already in use by a machine means our
  * own earlier create got there first (a rerun that listed before it landed): adopt it.
  */
-async function createMachineOnce(
+export async function createMachineOnce(
   deps: Deps,
   app: string,
   tagged: () => Promise<Machine[]>,

@@ -170,7 +170,7 @@ export async function runOperationStep(
 }
 
 /** The Fly client with `before` awaited ahead of every call. */
-function withLease(fly: FlyClient, before: () => Promise<void>): FlyClient {
+export function withLease(fly: FlyClient, before: () => Promise<void>): FlyClient {
   return new Proxy(fly, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);
