@@ -9,6 +9,8 @@ export type PreviewView =
  * The live part of the editor: the expression in words (cronstrue) and the next 5 fire
  * times in the agent's zone and in the viewer's, re-rendered by htmx as the fields change.
  * With `expression`, the expression field is swapped out of band too (a preset was picked).
+ * Every preview request replaces the one in flight (`hx-sync`), so a slow answer for an
+ * earlier value never overwrites a newer one.
  */
 export function CronPreview({
   preview,
@@ -160,6 +162,7 @@ export function AgentEditor({
               hx-include="#agent-form"
               hx-vals={JSON.stringify({ preset: p.expression })}
               hx-target="#cron-preview"
+              hx-sync="#agent-form:replace"
             >
               {p.label}
             </button>
