@@ -1,11 +1,13 @@
 import type { Database } from '../db/client.ts';
 import { connect } from '../db/client.ts';
 import { createControllerClient, flyDevControllerUrl } from './adapters/controller/client.ts';
+import { setupMailer } from './adapters/email/setup.ts';
 import { setupFly } from './adapters/fly/setup.ts';
+import { setupPusher } from './adapters/push/setup.ts';
 import { setupQueue } from './adapters/queue/setup.ts';
 import { createApp } from './app.ts';
 import type { StaticAsset } from './assets.ts';
-import { registerConfiguredAdminToken } from './auth/api-keys.ts';
+import { registerConfiguredAdminToken, registerConfiguredPlatformKey } from './auth/api-keys.ts';
 import { ensureFirstAdmin } from './auth/bootstrap.ts';
 import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import { type Config, servesStandIns } from './config.ts';
@@ -124,6 +126,8 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       doorbells: queue.doorbells,
       doorbellConsole: queue.doorbellConsole,
       signatures: queue.signatures,
+      mailer: setupMailer(config, standIns?.outbox?.mailer ?? null),
+      pusher: setupPusher(config, standIns?.outbox?.pusher ?? null),
       sweepers: SWEEPERS,
       operationListeners: OPERATION_LISTENERS,
       fly: fly.client,
@@ -134,7 +138,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
         fetch: fly.fetch,
         timeoutMs: config.controller.timeoutMs,
       }),
-      dev: standIns?.dev ?? { qstash: null, fly: null },
+      dev: standIns?.dev ?? { qstash: null, fly: null, outbox: null },
       peerAddress: host.peerAddress,
       vendorAssets: await host.vendorAssets(),
       security: {
@@ -155,6 +159,13 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       if (state === 'revoked')
         host.log.warn('config.admin_api_token_revoked', {
           hint: 'ADMIN_API_TOKEN was revoked in the console and stays revoked',
+        });
+    }
+    if (config.platformApiKey) {
+      const state = await registerConfiguredPlatformKey(deps, config.platformApiKey);
+      if (state === 'revoked')
+        host.log.warn('config.platform_api_key_revoked', {
+          hint: 'PLATFORM_API_KEY was revoked in the console and stays revoked',
         });
     }
     host.print(`fleetwarden (${config.mode} mode) · ${describeDatabase(config.database)}`);

@@ -46,6 +46,31 @@ const Env = z.object({
     .string()
     .regex(/^fwa_[A-Za-z0-9]{40}$/, 'must be fwa_ followed by 40 letters or digits')
     .optional(),
+  PLATFORM_API_KEY: z
+    .string()
+    .regex(/^fwp_[A-Za-z0-9]{40}$/, 'must be fwp_ followed by 40 letters or digits')
+    .optional(),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RESEND_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  EMAIL_FROM: z.string().min(3).optional(),
+  EXPO_ACCESS_TOKEN: z.string().min(1).optional(),
+  EXPO_PUSH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  EMAIL_REQUESTS_PER_SECOND: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be above 0')
+    .max(1000, 'must be at most 1000')
+    .default(2),
+  PUSH_REQUESTS_PER_SECOND: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be above 0')
+    .max(1000, 'must be at most 1000')
+    .default(6),
+  NOTICES_CONCURRENCY: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(32, 'must be at most 32')
+    .default(4),
   TRUST_PROXY_HEADER: z
     .string()
     .regex(/^[A-Za-z0-9-]+$/, 'must be a header name, e.g. Fly-Client-IP')
@@ -142,6 +167,8 @@ export type Config = {
   cliRuns: { maxDurationMs: number };
   firstAdmin: { email: string; password: string | null } | null;
   adminApiToken: string | null;
+  /** `PLATFORM_API_KEY`: registered as a platform key at start, like `adminApiToken`. */
+  platformApiKey: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /**
    * Header a trusted proxy puts the client address in (`Fly-Client-IP` on Fly,
@@ -178,6 +205,24 @@ export type Config = {
   work: { leaseMs: number; stepBudgetMs: number; flyTimeoutMs: number };
   /** Targets of scheduled actions being applied at once across the deployment. */
   scheduler: { maxInFlight: number };
+  /**
+   * How notices reach users. `email`: Resend (`RESEND_API_KEY` and `EMAIL_FROM`), the
+   * outbox stand-in (embedded mode and tests), or none (production without a key: email
+   * notices fail, saying so). `push`: Expo's push service, or the outbox. Rates are the
+   * providers' request limits (Resend's default team limit is 2 requests/s; Expo takes
+   * 600 notifications/s, i.e. 6 requests of 100); `concurrency`: requests in flight per
+   * channel and dispatch.
+   */
+  notices: {
+    email:
+      | { kind: 'resend'; apiKey: string; from: string; baseUrl: string | null }
+      | { kind: 'outbox' }
+      | { kind: 'none' };
+    push: { kind: 'expo'; accessToken: string | null; baseUrl: string | null } | { kind: 'outbox' };
+    emailRequestsPerSecond: number;
+    pushRequestsPerSecond: number;
+    concurrency: number;
+  };
   /** Unexpected-stop recovery (docs/recovery.md), per deployment. */
   recovery: RecoverySettings;
 };
@@ -250,7 +295,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
-      const got = typeof present[name] === 'string' && !/SECRET|PASSWORD|TOKEN/.test(name);
+      const got = typeof present[name] === 'string' && !/SECRET|PASSWORD|TOKEN|KEY/.test(name);
       problems.push(`${name}: ${issue.message}${got ? ` (got "${present[name]}")` : ''}`);
     }
     return { ok: false, message: formatProblems(problems) };
@@ -283,6 +328,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
   if (mode === 'embedded') problems.push(...embeddedRefusals(e));
   if (mode === 'production' && !e.FLY_API_TOKEN)
     problems.push('FLY_API_TOKEN: required in production (fly tokens create deploy -a <app>)');
+  if (e.RESEND_API_KEY && !e.EMAIL_FROM)
+    problems.push('EMAIL_FROM: required with RESEND_API_KEY (e.g. "Fleet <fleet@example.com>")');
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL && mode === 'production')
     problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (e.CLAIM_LEASE_SECONDS <= e.STEP_BUDGET_SECONDS + e.FLY_REQUEST_TIMEOUT_SECONDS)
@@ -325,6 +372,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
           }
         : null,
       adminApiToken: e.ADMIN_API_TOKEN ?? null,
+      platformApiKey: e.PLATFORM_API_KEY ?? null,
       logLevel: e.LOG_LEVEL,
       trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase() ?? null,
       qstash,
@@ -335,6 +383,30 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         flyTimeoutMs: e.FLY_REQUEST_TIMEOUT_SECONDS * 1000,
       },
       scheduler: { maxInFlight: e.SCHEDULER_MAX_IN_FLIGHT },
+      notices: {
+        email:
+          e.RESEND_API_KEY && e.EMAIL_FROM
+            ? {
+                kind: 'resend',
+                apiKey: e.RESEND_API_KEY,
+                from: e.EMAIL_FROM,
+                baseUrl: e.RESEND_API_URL ?? null,
+              }
+            : mode === 'embedded'
+              ? { kind: 'outbox' }
+              : { kind: 'none' },
+        push:
+          mode === 'embedded' && !e.EXPO_PUSH_URL
+            ? { kind: 'outbox' }
+            : {
+                kind: 'expo',
+                accessToken: e.EXPO_ACCESS_TOKEN ?? null,
+                baseUrl: e.EXPO_PUSH_URL ?? null,
+              },
+        emailRequestsPerSecond: e.EMAIL_REQUESTS_PER_SECOND,
+        pushRequestsPerSecond: e.PUSH_REQUESTS_PER_SECOND,
+        concurrency: e.NOTICES_CONCURRENCY,
+      },
       recovery: {
         enabled: e.RECOVERY_ENABLED === 'true',
         inPlaceAttempts: e.RECOVERY_IN_PLACE_ATTEMPTS,

@@ -1,7 +1,9 @@
 import type { Db } from '../db/client.ts';
 import type { ControllerClient } from './adapters/controller/client.ts';
+import type { Mailer } from './adapters/email/mailer.ts';
 import type { FlyClient } from './adapters/fly/api.ts';
 import type { Gateway } from './adapters/fly/gateway.ts';
+import type { Pusher } from './adapters/push/pusher.ts';
 import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
 import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
@@ -33,6 +35,10 @@ export type Deps = {
   doorbells: Doorbells;
   /** Reads QStash's event log, DLQ and schedules for the Deliveries page. */
   doorbellConsole: DoorbellConsole;
+  /** Email for notices (Resend, or the outbox in embedded mode and tests). */
+  mailer: Mailer;
+  /** Mobile push for notices (Expo, or the outbox in embedded mode and tests). */
+  pusher: Pusher;
   /** Verifies `Upstash-Signature` on callbacks. */
   signatures: SignatureVerifier;
   /** Called in the transaction that finishes an instance operation (the scheduler records its targets). */
@@ -43,7 +49,7 @@ export type Deps = {
    * Local stand-ins served by this process in embedded mode and tests (built by
    * src/dev-servers, which only the embedded entries and tests load); null in production.
    */
-  dev: { qstash: QueueDevServer | null; fly: DevServer | null };
+  dev: { qstash: QueueDevServer | null; fly: DevServer | null; outbox: OutboxReader | null };
   /** The TCP peer's address from the runtime's per-request `env` (c.env), or null. */
   peerAddress(env: unknown): string | null;
   security: {
@@ -68,6 +74,32 @@ export const IN_PROCESS_ENV: Readonly<{ inProcess: true }> = Object.freeze({ inP
 
 /** A local stand-in for an external API, served by this process under `/__dev/…`. */
 export type DevServer = { fetch(request: Request): Response | Promise<Response> };
+
+/** What the console and the admin API read from the email/push outbox stand-in. */
+export type OutboxReader = {
+  list(filter: {
+    recipient?: string;
+    channel?: 'email' | 'push';
+    kind?: string;
+    actionId?: string;
+    before?: { createdAt: Date; id: string };
+    limit?: number;
+  }): Promise<OutboxEntry[]>;
+  get(id: string): Promise<OutboxEntry | null>;
+};
+
+/** One recorded message of the outbox. */
+export type OutboxEntry = {
+  id: string;
+  channel: 'email' | 'push';
+  recipient: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  tags: Record<string, string>;
+  idempotencyKey: string | null;
+  createdAt: Date;
+};
 
 /** The QStash stand-in: its HTTP API and the loop that delivers its messages. */
 export type QueueDevServer = DevServer & {
@@ -112,6 +144,8 @@ export type DevServersInput = {
 export type DevServers = {
   /** What {@link Deps.dev} holds: each is null when the configuration uses the real service. */
   dev: Deps['dev'];
+  /** The outbox's mailer and pusher (embedded mode and tests), for the wiring to use. */
+  outbox: { mailer: Mailer; pusher: Pusher } | null;
   /** `urlFor` of the simulator's edge for the Fly gateway; null when Fly is real. */
   flyGatewayUrlFor: ((target: { appName: string; machineId: string }) => string) | null;
   /** The simulator's stand-in for `https://<app>.fly.dev` (controllers); null when Fly is real. */

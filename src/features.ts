@@ -2,6 +2,7 @@ import { cliRunsSweeper } from './cli-runs/sweeper.ts';
 import type { Sweeper } from './doorbells/sweeper.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import { operationsSweeper } from './fleet/operations/sweeper.ts';
+import { noticesSweeper } from './notices/sweeper.ts';
 import { recoverySweeper } from './recovery/sweeper.ts';
 import { recordTargetOutcome } from './scheduler/outcome.ts';
 import { schedulerSweeper } from './scheduler/sweeper.ts';
@@ -13,6 +14,7 @@ export const SWEEPERS: Sweeper[] = [
   schedulerSweeper,
   recoverySweeper,
   cliRunsSweeper,
+  noticesSweeper,
   triggersSweeper,
 ];
 

@@ -10,6 +10,7 @@ export type NavKey =
   | 'overview'
   | 'instances'
   | 'scheduler'
+  | 'outbox'
   | 'recoveries'
   | 'cli-runs'
   | 'agents'
@@ -25,6 +26,7 @@ const NAV: { key: NavKey; href: string; label: string }[] = [
   { key: 'cli-runs', href: '/admin/cli-runs', label: 'CLI runs' },
   { key: 'agents', href: '/admin/agents', label: 'Agents' },
   { key: 'deliveries', href: '/admin/deliveries', label: 'Deliveries' },
+  { key: 'outbox', href: '/admin/outbox', label: 'Outbox' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
   { key: 'settings', href: '/admin/settings', label: 'Settings' },
 ];

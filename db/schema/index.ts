@@ -3,6 +3,7 @@ export * from './audit.ts';
 export * from './auth.ts';
 export * from './cli-runs.ts';
 export * from './fleet.ts';
+export * from './notices.ts';
 export * from './recovery.ts';
 export * from './scheduler.ts';
 export * from './sweep.ts';

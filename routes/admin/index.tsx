@@ -11,6 +11,7 @@ import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
 import { loginRoutes } from './login.tsx';
+import { outboxRoutes } from './outbox.tsx';
 import { overviewRoutes } from './overview.tsx';
 import { recoveryConsoleRoutes } from './recoveries.tsx';
 import { renderer } from './renderer.tsx';
@@ -43,6 +44,7 @@ export function adminRoutes() {
   app.route('/recoveries', recoveryConsoleRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
+  app.route('/', outboxRoutes());
   app.route('/agents', agentConsoleRoutes());
   app.route('/settings', settingsRoutes());
   app.route('/account', accountRoutes());

@@ -1,11 +1,13 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { AppError } from '../../src/lib/errors.ts';
+import { actionNotices } from '../../src/notices/queries.ts';
 import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
 import { TARGET_STATUSES } from '../../src/scheduler/model.ts';
 import { countTargetsByStatus, getAction, listTargets } from '../../src/scheduler/queries.ts';
 import { pauseAction, resumeAction } from '../../src/scheduler/resume.ts';
 import { retryFailedTargets } from '../../src/scheduler/retry.ts';
+import { ActionNoticesPanel } from '../../views/notices/action-notices.tsx';
 import { ActionDetailPage } from '../../views/scheduler/detail.tsx';
 import { isLive, ProgressPanel } from '../../views/scheduler/progress.tsx';
 import { TargetsTable } from '../../views/scheduler/targets.tsx';
@@ -53,10 +55,15 @@ async function targetsTable(
 async function renderDetail(c: Context<AppEnv>, id: string, q: TargetsQuery) {
   const action = await getAction(c.get('deps').db, id);
   const { table } = await targetsTable(c, action, q);
-  return c.render(<ActionDetailPage action={action} targets={table} zone={zoneOf(c)} />, {
-    title: 'Scheduled action',
-    active: 'scheduler',
-  });
+  const notices = await actionNotices(c.get('deps').db, id);
+  const panel = <ActionNoticesPanel actionId={id} notices={notices} zone={zoneOf(c)} />;
+  return c.render(
+    <ActionDetailPage action={action} targets={table} notices={panel} zone={zoneOf(c)} />,
+    {
+      title: 'Scheduled action',
+      active: 'scheduler',
+    },
+  );
 }
 
 /**

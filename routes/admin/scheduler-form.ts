@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../src/lib/errors.ts';
 import { zonedInputToInstant } from '../../src/lib/zoned-time.ts';
 import type { ScheduleInput } from '../../src/scheduler/schedule.ts';
+import type { NotifyValues } from '../../views/notices/notify-fields.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
 import { ScheduleRequest, toScheduleInput } from '../api/admin/schedule-request.ts';
 
@@ -38,7 +39,41 @@ export const SchedulerForm = z.object({
   skipAlreadyScheduled: flag,
   maxInFlight: text(10),
   reason: text(500),
+  noticeFields: z.literal('1').optional(),
+  notify: z.enum(['on', 'off']).optional(),
+  leadMinutes: text(10),
+  noticeSubject: text(200),
+  noticeBody: text(4000),
+  notifyEmail: flag,
+  notifyPush: flag,
+  notifyWebapp: flag,
 });
+
+/**
+ * The notify controls as the JSON API's fields. A form without them (an old link) keeps
+ * the defaults; with them, an unticked channel is left out.
+ */
+export function noticeFieldsOf(v: NotifyValues) {
+  if (v.noticeFields !== '1') return {};
+  const lead = v.leadMinutes?.trim() ? Number(v.leadMinutes) : 1440;
+  if (!Number.isInteger(lead) || lead < 0 || lead > 10_080)
+    throw invalid('Lead time: whole minutes from 0 to 10,080 (a week).');
+  return {
+    notify: v.notify !== 'off',
+    leadMinutes: lead,
+    subject: v.noticeSubject?.trim() || null,
+    body: v.noticeBody?.trim() ? v.noticeBody : null,
+    channels: (
+      [
+        ['email', v.notifyEmail],
+        ['push', v.notifyPush],
+        ['webapp', v.notifyWebapp],
+      ] as const
+    )
+      .filter(([, on]) => on === 'true')
+      .map(([c]) => c),
+  };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -133,6 +168,7 @@ export function toScheduleInputFromForm(
     skipAlreadyScheduled: v.skipAlreadyScheduled === 'true',
     includeStopped: v.includeStopped === 'true',
     maxInFlight,
+    ...noticeFieldsOf(v),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -145,7 +181,11 @@ export function toScheduleInputFromForm(
           ? 'Failure gate (%)'
           : path.includes('maxInFlight')
             ? 'At most at once'
-            : (LABELS[String(path[0])] ?? 'Form');
+            : path.includes('subject')
+              ? 'Subject'
+              : path.includes('body')
+                ? 'Message'
+                : (LABELS[String(path[0])] ?? 'Form');
     throw invalid(`${field}: ${issue?.message ?? 'invalid'}`);
   }
   return toScheduleInput(parsed.data);

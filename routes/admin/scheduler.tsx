@@ -10,6 +10,7 @@ import {
 } from '../../src/fleet/instances.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { zonedInputValue } from '../../src/lib/zoned-time.ts';
+import { previewNotice } from '../../src/notices/preview.ts';
 import { ACTION_STATUSES } from '../../src/scheduler/model.ts';
 import { ACTION_SORTS, listActions } from '../../src/scheduler/queries.ts';
 import {
@@ -18,6 +19,7 @@ import {
   type ScheduleInput,
   scheduleAction,
 } from '../../src/scheduler/schedule.ts';
+import { NoticePreviewPanel } from '../../views/notices/notify-fields.tsx';
 import { plural } from '../../views/plural.ts';
 import { ActionsTable } from '../../views/scheduler/actions.tsx';
 import { ConfirmPage } from '../../views/scheduler/confirm.tsx';
@@ -133,6 +135,14 @@ async function previewFor(c: Context<AppEnv>, values: SchedulerValues) {
     });
     const preview = await previewSchedule(ctxOf(c), input);
     const names = await exclusionNames(c, preview);
+    const notice = await previewNotice(c.get('deps').db, {
+      actionType: input.actionType,
+      targetImageTag: input.targetImageTag ?? null,
+      settings: preview.notices,
+      at: preview.runAt,
+      sample: preview.sample,
+      fallbackZone: zone,
+    });
     return (
       <PreviewPanel
         {...base}
@@ -140,6 +150,13 @@ async function previewFor(c: Context<AppEnv>, values: SchedulerValues) {
         preview={preview}
         error={null}
         skipAlreadyScheduled={skip}
+        notice={
+          <NoticePreviewPanel
+            preview={notice}
+            firstDueAt={preview.notices.firstDueAt}
+            zone={zone}
+          />
+        }
       />
     );
   } catch (err) {

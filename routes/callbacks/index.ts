@@ -4,6 +4,7 @@ import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { agentTriggerRoutes } from './agent-triggers.ts';
 import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { noticesRoute } from './notices.ts';
 import { reconcileRoute } from './reconcile.ts';
 import { recoveryRoute } from './recovery.ts';
 import { scheduledStagesRoute } from './scheduled-stages.ts';
@@ -19,6 +20,7 @@ export function callbackRoutes() {
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());
   app.route('/', scheduledStagesRoute());
+  app.route('/', noticesRoute());
   app.route('/', reconcileRoute());
   app.route('/', recoveryRoute());
   app.route('/', cliRunsRoute());

@@ -146,9 +146,20 @@ export async function verifyApiKey(
  * Registers `ADMIN_API_TOKEN` from the configuration at start-up (idempotent). A token
  * revoked in the console stays revoked: configuration never brings it back.
  */
-export async function registerConfiguredAdminToken(
+export function registerConfiguredAdminToken(deps: Deps, token: string) {
+  return registerConfiguredKey(deps, 'admin', token, 'ADMIN_API_TOKEN');
+}
+
+/** Registers `PLATFORM_API_KEY` at start-up, as {@link registerConfiguredAdminToken} does. */
+export function registerConfiguredPlatformKey(deps: Deps, key: string) {
+  return registerConfiguredKey(deps, 'platform', key, 'PLATFORM_API_KEY');
+}
+
+async function registerConfiguredKey(
   deps: Deps,
+  kind: ApiKeyKind,
   token: string,
+  variable: string,
 ): Promise<'registered' | 'present' | 'revoked'> {
   const prefix = token.slice(0, PREFIX_LENGTH);
   const hash = await sha256Hex(token);
@@ -157,13 +168,13 @@ export async function registerConfiguredAdminToken(
     if (existing) {
       if (!(await timingSafeEqual(existing.hash, hash)))
         throw new Error(
-          'ADMIN_API_TOKEN shares its first 12 characters with another key; generate a new token.',
+          `${variable} shares its first 12 characters with another key; generate a new one.`,
         );
       return existing.revokedAt ? 'revoked' : 'present';
     }
     const [row] = await tx
       .insert(apiKeys)
-      .values({ kind: 'admin', prefix, hash, label: 'ADMIN_API_TOKEN (configuration)' })
+      .values({ kind, prefix, hash, label: `${variable} (configuration)` })
       .returning();
     await recordAudit(
       tx,
@@ -172,7 +183,7 @@ export async function registerConfiguredAdminToken(
         action: 'api_key.register',
         subjectType: 'api_key',
         subjectId: row?.id,
-        payload: { kind: 'admin', prefix, source: 'ADMIN_API_TOKEN' },
+        payload: { kind, prefix, source: variable },
       },
     );
     return 'registered';

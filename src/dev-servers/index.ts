@@ -2,12 +2,15 @@
 // entries (node.ts, main.ts, through the Host's `devServers` hook, by dynamic import) and
 // the test helpers import this folder; src/boot.ts and the adapters never do, so a
 // production start loads none of it (test/integration/production-graph.test.ts).
+import { emailLimiter } from '../adapters/email/setup.ts';
+import { pushLimiter } from '../adapters/push/setup.ts';
 import type { DevServers, DevServersInput } from '../deps.ts';
 import {
   createFlySimulator,
   simulatorControllerUrlFor,
   simulatorGatewayUrlFor,
 } from './fly-simulator/index.ts';
+import { createOutbox } from './outbox/index.ts';
 import { createQStashEmulator } from './qstash-emulator/index.ts';
 
 /**
@@ -60,8 +63,17 @@ export function createDevServers(input: DevServersInput): DevServers {
         timeScale: input.fly?.timeScale ?? config.flySimulatorTimeScale,
       })
     : null;
+  const outbox =
+    config.notices.email.kind === 'outbox' || config.notices.push.kind === 'outbox'
+      ? createOutbox({
+          db: input.db,
+          now: input.qstash?.now ?? (() => new Date()),
+          limiters: { email: emailLimiter(config), push: pushLimiter(config) },
+        })
+      : null;
   return {
-    dev: { qstash, fly },
+    dev: { qstash, fly, outbox: outbox?.store ?? null },
+    outbox: outbox ? { mailer: outbox.mailer, pusher: outbox.pusher } : null,
     flyGatewayUrlFor: fly ? simulatorGatewayUrlFor(config.fly.apiUrl) : null,
     controllerBaseUrlFor: fly ? simulatorControllerUrlFor(config.fly.apiUrl) : null,
     attachApp(fetch) {

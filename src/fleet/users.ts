@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
 
@@ -25,4 +25,23 @@ export async function findOrCreateUser(
   const [winner] = await db.select().from(users).where(byEmail);
   if (!winner) throw new Error(`user ${email} vanished`);
   return winner;
+}
+
+/** How to reach a user: address, name and zone; `deletedAt` set when erased (GDPR). */
+export type Contact = Pick<User, 'id' | 'email' | 'displayName' | 'timeZone' | 'deletedAt'>;
+
+/** The contacts of these users, by id (unknown ids are absent). */
+export async function contactsOf(db: Db, ids: string[]): Promise<Map<string, Contact>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({
+      id: users.id,
+      email: users.email,
+      displayName: users.displayName,
+      timeZone: users.timeZone,
+      deletedAt: users.deletedAt,
+    })
+    .from(users)
+    .where(inArray(users.id, ids));
+  return new Map(rows.map((r) => [r.id, r]));
 }

@@ -8,6 +8,8 @@ import {
 import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
 import { ConflictError, NotFoundError } from '../lib/errors.ts';
+import { cancelNotices } from '../notices/cancel.ts';
+import { ringNoticeTimes } from '../notices/plan.ts';
 import type { ScheduledAction, Stage, Target } from './model.ts';
 import { bumpAction, bumpStage, ringStage, settleStage, stageDrained } from './outcome.ts';
 
@@ -77,7 +79,7 @@ export async function cancelAction({
       action.status === 'failed' ||
       action.status === 'cancelled'
     )
-      return { action, withdrawn: [] as Stage[] };
+      return { action, withdrawn: [] as Stage[], followUps: false };
     const cancelled = await tx
       .update(scheduledActionTargets)
       .set({ status: 'cancelled', finishedAt: now })
@@ -88,6 +90,12 @@ export async function cancelAction({
         ),
       )
       .returning({ id: scheduledActionTargets.id });
+    const followUps = await cancelNotices(tx, {
+      actionId: action.id,
+      scope: { all: true },
+      cancelledTargetIds: cancelled.map((t) => t.id),
+      now,
+    });
     const open = openStages(stages);
     // A stage's pending counter is exactly its pending targets, all cancelled just now.
     await tx
@@ -118,8 +126,9 @@ export async function cancelAction({
         previousStatus: action.status,
       },
     });
-    return { action: updated ?? action, withdrawn: open };
+    return { action: updated ?? action, withdrawn: open, followUps };
   });
+  if (result.followUps) await ringNoticeTimes(ctx, input.actionId, [now]);
   for (const stage of result.withdrawn) {
     if (!stage.doorbellMessageId) continue;
     // The stage handler would ignore them anyway (the action is cancelled); this keeps QStash tidy.
@@ -170,8 +179,14 @@ export async function cancelTarget({
         .select()
         .from(scheduledActionTargets)
         .where(eq(scheduledActionTargets.id, found.id));
-      return { target: current ?? found, next: null };
+      return { target: current ?? found, next: null, followUps: false };
     }
+    const followUps = await cancelNotices(tx, {
+      actionId: target.actionId,
+      scope: { targetId: target.id },
+      cancelledTargetIds: [target.id],
+      now,
+    });
     const [after] = await tx
       .update(scheduledActionStages)
       .set({ pending: sql`${scheduledActionStages.pending} - 1`, ...bumpStage('cancelled') })
@@ -190,12 +205,13 @@ export async function cancelTarget({
     });
     if (action && action.cancelled === action.total) {
       await endCancelled(tx, action.id, locked.stages, now);
-      return { target, next: null };
+      return { target, next: null, followUps };
     }
     const settled = after && stageDrained(after) ? await settleStage(tx, after, now) : null;
-    return { target, next: settled?.nextDue ?? null };
+    return { target, next: settled?.nextDue ?? null, followUps };
   });
   const { target } = outcome;
+  if (outcome.followUps) await ringNoticeTimes(ctx, target.actionId, [now]);
   if (outcome.next) await ringStage(ctx, outcome.next, `after-${target.stageId}`, now);
   if (target.status === 'cancelled') return target;
   throw new ConflictError(

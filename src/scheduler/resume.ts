@@ -8,6 +8,7 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
 import { ConflictError, NotFoundError } from '../lib/errors.ts';
 import { isUniqueViolation } from '../lib/pg-errors.ts';
+import { replanNotices, ringNoticeTimes } from '../notices/plan.ts';
 import { lockAction } from './cancel.ts';
 import type { ScheduledAction, Stage } from './model.ts';
 import { finishAction, ringStage } from './outcome.ts';
@@ -73,7 +74,12 @@ export async function resumeAction({
   input: { actionId: string };
 }): Promise<ScheduledAction> {
   const now = ctx.clock.now();
-  const { action, ring, pausedAt } = await retryOnUniqueViolation(() =>
+  const {
+    action,
+    ring,
+    pausedAt,
+    noticeTimes = [],
+  } = await retryOnUniqueViolation(() =>
     ctx.db.transaction(async (tx) => {
       const locked = await lockAction(tx, input.actionId);
       if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
@@ -91,10 +97,13 @@ export async function resumeAction({
           payload: { from: 'paused', pausedSeconds: secondsSince(current.pausedAt, now) },
         });
         const live = stages.find((s) => s.status === 'running' || s.status === 'pending');
+        // Notices held while paused are due again (stage times did not move).
+        const noticeTimes = await replanNotices(tx, { actionId: current.id, targets: [], now });
         return {
           action: updated ?? current,
           ring: live ? [live] : [],
           pausedAt: current.pausedAt ?? now,
+          noticeTimes,
         };
       }
       if (current.status !== 'halted')
@@ -114,6 +123,7 @@ export async function resumeAction({
         return { action: ended ?? current, ring: [], pausedAt: null };
       }
       const resumed: Stage[] = [];
+      const replanned: { targetId: string; actionAt: Date }[] = [];
       let back = 0;
       for (const [k, stage] of halted.entries()) {
         const scheduledAt = new Date(now.getTime() + k * current.stageIntervalSeconds * 1000);
@@ -139,6 +149,7 @@ export async function resumeAction({
           })
           .where(heldBack)
           .returning({ id: scheduledActionTargets.id });
+        for (const t of targets) replanned.push({ targetId: t.id, actionAt: scheduledAt });
         const [row] = await tx
           .update(scheduledActionStages)
           .set({
@@ -164,7 +175,13 @@ export async function resumeAction({
         subjectId: current.id,
         payload: { from: 'halted', stages: resumed.length, targets: back },
       });
-      return { action: updated ?? current, ring: resumed, pausedAt: null };
+      // Their unsent notices were held while halted; they now follow the new stage times.
+      const noticeTimes = await replanNotices(tx, {
+        actionId: current.id,
+        targets: replanned,
+        now,
+      });
+      return { action: updated ?? current, ring: resumed, pausedAt: null, noticeTimes };
     }),
   );
   if (pausedAt) {
@@ -173,6 +190,7 @@ export async function resumeAction({
       if (stage.scheduledAt <= now)
         await ringStage(ctx, stage, `resume-${pausedAt.getTime()}`, now);
   } else await ringStages(ctx, ring);
+  await ringNoticeTimes(ctx, action.id, noticeTimes);
   return action;
 }
 

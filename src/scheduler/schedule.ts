@@ -10,6 +10,8 @@ import type { Ctx } from '../deps.ts';
 import { availableImage } from '../fleet/catalog.ts';
 import { ConflictError, UnprocessableError } from '../lib/errors.ts';
 import { isUniqueViolation } from '../lib/pg-errors.ts';
+import { DEFAULT_NOTICE_SETTINGS, type NoticeSettings } from '../notices/model.ts';
+import { dueFor, planNotices, ringNoticeTimes } from '../notices/plan.ts';
 import {
   type ActionType,
   DEFAULT_MAX_IN_FLIGHT,
@@ -42,6 +44,8 @@ export type ScheduleInput = {
   includeStopped?: boolean;
   /** The action whose failed targets this one retries (recorded with the selection). */
   retryOf?: string;
+  /** How the users are told (default: notify on every channel, 24 h ahead). */
+  notices?: NoticeSettings;
 };
 
 export type Preview = {
@@ -60,6 +64,10 @@ export type Preview = {
   pinsOverridden: number;
   /** Eligible instances busy right now: they are retried at claim time for up to 10 minutes. */
   busy: string[];
+  /** How users would be told: the settings, and when the first notices go out (null: none). */
+  notices: NoticeSettings & { firstDueAt: Date | null };
+  /** One eligible user and up to 3 of their eligible instances, for a sample message. */
+  sample: { userId: string; instanceIds: string[] } | null;
 };
 
 const INSERT_BATCH = 1000;
@@ -128,7 +136,24 @@ export async function previewSchedule(
       ? p.eligible.filter((c) => c.pinnedImageTag && c.pinnedImageTag !== p.targetImageTag).length
       : 0,
     busy: p.busy,
+    notices: noticePreview(input.notices ?? DEFAULT_NOTICE_SETTINGS, p.runAt, p.now),
+    sample: sampleOf(p.eligible),
   };
+}
+
+function sampleOf(eligible: { userId: string; instanceId: string }[]) {
+  const first = eligible[0];
+  if (!first) return null;
+  const instanceIds = eligible
+    .filter((c) => c.userId === first.userId)
+    .slice(0, 3)
+    .map((c) => c.instanceId);
+  return { userId: first.userId, instanceIds };
+}
+
+function noticePreview(settings: NoticeSettings, runAt: Date, now: Date) {
+  const on = settings.notify && settings.channels.length > 0;
+  return { ...settings, firstDueAt: on ? dueFor(runAt, settings.leadMinutes, now) : null };
 }
 
 /** The refusals shared by scheduling and a strict preview. */
@@ -175,7 +200,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
     p.runAt,
     p.rollout.intervalSeconds,
   );
-  let created: { action: ScheduledAction; stages: Stage[] };
+  let created: { action: ScheduledAction; stages: Stage[]; noticeTimes: Date[] };
   try {
     created = await ctx.db.transaction(async (tx) => {
       const [action] = await tx
@@ -225,6 +250,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
         if (!stage) throw new Error('stage missing');
         for (const c of ordered.slice(offset, offset + plan.size))
           rows.push({
+            id: crypto.randomUUID(),
             actionId,
             stageId: stage.id,
             instanceId: c.instanceId,
@@ -241,6 +267,17 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
       rows.sort((x, y) => (x.instanceId < y.instanceId ? -1 : x.instanceId > y.instanceId ? 1 : 0));
       for (let i = 0; i < rows.length; i += INSERT_BATCH)
         await tx.insert(scheduledActionTargets).values(rows.slice(i, i + INSERT_BATCH));
+      const noticeTimes = await planNotices(tx, {
+        actionId,
+        settings: input.notices ?? DEFAULT_NOTICE_SETTINGS,
+        targets: rows.map((r) => ({
+          targetId: r.id,
+          userId: r.userId,
+          instanceId: r.instanceId,
+          actionAt: r.nextAttemptAt,
+        })),
+        now: p.now,
+      });
       await recordAudit(tx, ctx, {
         action: 'scheduled_action.create',
         subjectType: 'scheduled_action',
@@ -254,9 +291,10 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
           stages: plans.map((s) => s.size),
           maxInFlight: input.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
           reason,
+          notices: input.notices ?? DEFAULT_NOTICE_SETTINGS,
         },
       });
-      return { action, stages };
+      return { action, stages, noticeTimes };
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -278,6 +316,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
     );
   }
   await ringStages(ctx, created.stages);
+  await ringNoticeTimes(ctx, actionId, created.noticeTimes);
   return { ...created, exclusions: p.exclusions, notFound: p.notFound };
 }
 

@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 
 /**
  * Cron expressions in an IANA time zone: validation, next fire times and the daylight-saving
- * rules of docs/cron.md. The expression is parsed and matched by croner (ADR 0009), never by
+ * rules of docs/cron.md. The expression is parsed and matched by croner (ADR 0010), never by
  * hand; this module only picks croner's options and words its errors for the API.
  *
  * The options that make croner follow docs/cron.md:

@@ -6,6 +6,7 @@ import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
 import { instancesListBench } from './instances-list.ts';
+import { noticesBench } from './notices.ts';
 import { recoveryBench } from './recovery.ts';
 import { type Bench, emitter } from './report.ts';
 import { schedulerLatenessBench, scheduleTenThousandBench } from './scheduler.ts';
@@ -22,6 +23,7 @@ const BENCHES: Bench[] = [
   schedulerThroughputBench,
   consoleBench,
   recoveryBench,
+  noticesBench,
   cronBench,
 ];
 

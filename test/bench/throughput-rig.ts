@@ -7,8 +7,10 @@ import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
 import { createControllerClient } from '../../src/adapters/controller/client.ts';
+import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
+import { setupPusher } from '../../src/adapters/push/setup.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
@@ -136,11 +138,13 @@ export async function throughputRig(
     fly: fly.client,
     // The simulator's edge, not `<app>.fly.dev`.
     gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),
+    mailer: setupMailer(config, null),
+    pusher: setupPusher(config, null),
     controller: createControllerClient({
       baseUrlFor: simulatorControllerUrlFor(config.fly.apiUrl),
       secret: config.controller.secret ?? '',
     }),
-    dev: { qstash: null, fly: null },
+    dev: { qstash: null, fly: null, outbox: null },
     vendorAssets: await loadVendorAssets(),
     peerAddress: () => null,
     security: {

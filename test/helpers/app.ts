@@ -6,7 +6,9 @@ import {
   createControllerClient,
   flyDevControllerUrl,
 } from '../../src/adapters/controller/client.ts';
+import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
+import { setupPusher } from '../../src/adapters/push/setup.ts';
 import { setupQueue } from '../../src/adapters/queue/setup.ts';
 import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -97,6 +99,10 @@ export type TestAppOptions = {
   wrapDoorbells?: (doorbells: Deps['doorbells']) => Deps['doorbells'];
   /** Origins the emulator may deliver to besides the app (a recording destination). */
   queueDestinations?: string[];
+  /** A mailer instead of the outbox's (the real Resend adapter against a local fake). */
+  mailer?: (outbox: Deps['mailer']) => Deps['mailer'];
+  /** A pusher instead of the outbox's (the real Expo adapter against a local fake). */
+  pusher?: (outbox: Deps['pusher']) => Deps['pusher'];
 };
 
 /**
@@ -165,6 +171,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     doorbells: options.wrapDoorbells ? options.wrapDoorbells(queue.doorbells) : queue.doorbells,
     doorbellConsole: queue.doorbellConsole,
     signatures: queue.signatures,
+    mailer: (options.mailer ?? ((m) => m))(setupMailer(config, standIns.outbox?.mailer ?? null)),
+    pusher: (options.pusher ?? ((p) => p))(setupPusher(config, standIns.outbox?.pusher ?? null)),
     sweepers: options.sweepers ?? SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,

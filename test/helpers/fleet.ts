@@ -132,12 +132,12 @@ export async function provisioned(
 export async function fleetOf(
   t: TestApp,
   n: number,
-  over: { region?: string; imageTag?: string } = {},
+  over: { region?: string; imageTag?: string; userId?: string } = {},
 ) {
   const app = t.deps.config.fly.appName;
   const created: { id: string; machineId: string; machineVersion: string }[] = [];
   for (let i = 0; i < n; i++) {
-    const user = await makeUser(t);
+    const user = over.userId ? { id: over.userId } : await makeUser(t);
     const region = over.region ?? 'ams';
     const imageTag = over.imageTag ?? IMAGES.current;
     // The id comes first so the machine carries the instance's controller token.

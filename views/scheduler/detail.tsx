@@ -92,7 +92,12 @@ function Controls({ a }: { a: ActionDetailView }) {
  * One scheduled action: what it does and why, its live progress and stages, the controls
  * to cancel or resume it, and its targets.
  */
-export function ActionDetailPage(p: { action: ActionDetailView; targets: Child; zone: string }) {
+export function ActionDetailPage(p: {
+  action: ActionDetailView;
+  targets: Child;
+  notices?: Child;
+  zone: string;
+}) {
   const a = p.action;
   return (
     <>
@@ -148,6 +153,10 @@ export function ActionDetailPage(p: { action: ActionDetailView; targets: Child; 
       <section class="panel">
         <h2>Progress</h2>
         <ProgressPanel a={a} zone={p.zone} />
+      </section>
+      <section class="panel">
+        <h2>Notices</h2>
+        {p.notices ?? null}
       </section>
       <section id="targets">
         <h2>Targets</h2>

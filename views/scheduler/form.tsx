@@ -1,6 +1,7 @@
 import type { Child } from 'hono/jsx';
 import { labelOf } from '../components/version.tsx';
 import { zoneLabel } from '../format.ts';
+import { NotifyFields, type NotifyValues } from '../notices/notify-fields.tsx';
 
 /** What the admin typed into the scheduler form, kept as text so it can be shown again. */
 export type SchedulerValues = {
@@ -23,7 +24,7 @@ export type SchedulerValues = {
   skipAlreadyScheduled?: 'true' | undefined;
   maxInFlight?: string | undefined;
   reason?: string | undefined;
-};
+} & NotifyValues;
 
 export type SchedulerOptions = {
   statuses: readonly string[];
@@ -232,6 +233,7 @@ export function SchedulerForm(p: {
               />
             </label>
           </fieldset>
+          <NotifyFields v={v} />
           <label>
             Reason (shown to admins and in the audit log)
             <input type="text" name="reason" required maxlength={500} value={v.reason ?? ''} />

@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import { formatDateTime, formatUtc, zoneLabel } from '../format.ts';
 import { count, plural } from '../plural.ts';
 import { EXCLUSION_LABEL, instancesWord } from './words.ts';
@@ -104,6 +105,8 @@ export function PreviewPanel(p: {
   zone: string;
   names: Map<string, string>;
   skipAlreadyScheduled: boolean;
+  /** The rendered notice (NoticePreviewPanel), when there is a preview. */
+  notice?: Child;
 }) {
   if (p.error)
     return (
@@ -157,6 +160,7 @@ export function PreviewPanel(p: {
       ) : (
         <p class="muted">No stage: nothing in the selection is eligible.</p>
       )}
+      {p.notice ?? null}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
 import { instanceRoutes } from './instances.ts';
 import { meRoute } from './me.ts';
+import { noticeRoutes } from './notices.ts';
 import { recoveryRoutes } from './recoveries.ts';
 import { scheduledActionRoutes } from './scheduled-actions.ts';
 
@@ -21,6 +22,7 @@ export function adminApi() {
   app.route('/', auditLogRoutes());
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());
+  app.route('/', noticeRoutes());
   app.route('/', recoveryRoutes());
   app.route('/', adminCliRunRoutes());
   app.route('/', agentRoutes('admin'));

@@ -1,5 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import {
+  MAX_BODY_LENGTH,
+  MAX_LEAD_MINUTES,
+  MAX_SUBJECT_LENGTH,
+  NOTICE_CHANNELS,
+} from '../../../src/notices/model.ts';
+import {
   ACTION_TYPES,
   DEFAULT_MAX_IN_FLIGHT,
   MAX_IN_FLIGHT_LIMIT,
@@ -79,6 +85,29 @@ export const ScheduleRequest = z
       description:
         'A version change also moves stopped instances; they stay stopped, on the new version. Restarts always leave stopped instances out.',
     }),
+    notify: z.boolean().default(true).openapi({
+      description: 'Tell each affected user ahead of time (email, push, in-app banner).',
+    }),
+    leadMinutes: z.number().int().min(0).max(MAX_LEAD_MINUTES).default(1440).openapi({
+      description:
+        "Minutes before each target's stage time that its notice goes out (clamped to now).",
+    }),
+    subject: Text()
+      .trim()
+      .min(1)
+      .max(MAX_SUBJECT_LENGTH)
+      .nullable()
+      .default(null)
+      .openapi({ description: "The email's subject and push title (default: the template's)." }),
+    body: Text().max(MAX_BODY_LENGTH).nullable().default(null).openapi({
+      description: 'Plain text added to the message (escaped; newlines kept).',
+    }),
+    channels: z
+      .array(z.enum(NOTICE_CHANNELS))
+      .max(3)
+      .refine((c) => new Set(c).size === c.length, 'each channel once')
+      .default([...NOTICE_CHANNELS])
+      .openapi({ description: 'Any of email, push, webapp (default: all three).' }),
     skipAlreadyScheduled: z.boolean().default(false).openapi({
       description:
         'Leave out instances that already have a pending scheduled action instead of answering 409.',
@@ -98,6 +127,13 @@ export function toScheduleInput(body: z.infer<typeof ScheduleRequest>): Schedule
     skipAlreadyScheduled: body.skipAlreadyScheduled,
     maxInFlight: body.maxInFlight,
     includeStopped: body.includeStopped,
+    notices: {
+      notify: body.notify,
+      leadMinutes: body.leadMinutes,
+      subject: body.subject,
+      body: body.body?.trim() ? body.body.replace(/\r\n/g, '\n') : null,
+      channels: body.channels,
+    },
     ...(body.rollout
       ? {
           rollout: {

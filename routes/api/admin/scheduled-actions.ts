@@ -21,6 +21,7 @@ import {
   Timestamp,
   Uuid,
 } from '../schemas.ts';
+import { NoticeSettingsJson } from './notices-json.ts';
 import { ScheduleRequest, toScheduleInput } from './schedule-request.ts';
 import { ActionJson, actionJson, TargetJson, targetJson } from './scheduled-json.ts';
 
@@ -64,6 +65,11 @@ const Preview = z
     stages: z.array(
       z.object({ index: z.number().int(), size: z.number().int(), scheduledAt: Timestamp }),
     ),
+    notices: NoticeSettingsJson.extend({
+      firstDueAt: Timestamp.nullable().openapi({
+        description: 'When the first notices go out (null: notify off or no channel).',
+      }),
+    }),
   })
   .openapi('SchedulePreview');
 
@@ -311,6 +317,7 @@ export function scheduledActionRoutes() {
         busy: p.busy,
         runAt: p.runAt.toISOString(),
         stages: p.stages.map((s) => ({ ...s, scheduledAt: s.scheduledAt.toISOString() })),
+        notices: { ...p.notices, firstDueAt: p.notices.firstDueAt?.toISOString() ?? null },
       },
       200,
     );

@@ -6,6 +6,8 @@ import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { platformCliRunRoutes } from '../cli-runs.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
+import { instanceStatusRoute } from './instance-status.ts';
+import { pushTokenRoutes } from './push-tokens.ts';
 
 const UserInstance = z
   .object({
@@ -38,6 +40,8 @@ const route = createRoute({
 export function platformApi() {
   const app = apiApp();
   app.use('*', requireApiKey('platform'), requireUtf8Json());
+  app.route('/', instanceStatusRoute());
+  app.route('/', pushTokenRoutes());
   app.openapi(route, async (c) => {
     const page = await listInstances(c.get('deps').db, {
       userId: c.req.valid('param').userId,

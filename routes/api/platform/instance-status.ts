@@ -1,0 +1,81 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { getInstance } from '../../../src/fleet/instances.ts';
+import { contactsOf } from '../../../src/fleet/users.ts';
+import { upcomingAction } from '../../../src/notices/queries.ts';
+import { ACTION_TYPES } from '../../../src/scheduler/model.ts';
+import { apiApp } from '../app.ts';
+import { commonProblems, InstanceStatus, notFoundProblem, Timestamp, Uuid } from '../schemas.ts';
+
+export const UpcomingActionJson = z
+  .object({
+    actionId: Uuid,
+    targetId: Uuid,
+    actionType: z.enum(ACTION_TYPES),
+    targetImageTag: z.string().nullable(),
+    scheduledAt: Timestamp.openapi({ description: "When the instance's stage is due (UTC)." }),
+    noticeAt: Timestamp.openapi({ description: 'When the notice window opened (UTC).' }),
+    subject: z.string().nullable(),
+    body: z.string().nullable().openapi({ description: 'Plain text; render it escaped.' }),
+  })
+  .openapi('UpcomingAction');
+
+/**
+ * The status answer. An object of named parts, so other features add theirs (e.g. the
+ * instance's recovery) with `.extend` without changing these.
+ */
+export const InstanceStatusJson = z
+  .object({
+    instanceId: Uuid,
+    status: InstanceStatus,
+    timeZone: z.string().openapi({ description: "The user's IANA zone, for showing times." }),
+    upcomingAction: UpcomingActionJson.nullable().openapi({
+      description:
+        'For the in-app banner: null unless the action notifies on `webapp` and its lead window has opened.',
+    }),
+  })
+  .openapi('InstanceStatus');
+
+const route = createRoute({
+  method: 'get',
+  path: '/instances/{id}/status',
+  tags: ['platform'],
+  summary: "An instance's status and its upcoming action, for the product's apps",
+  security: [{ platformKey: [] }],
+  request: { params: z.object({ id: Uuid }) },
+  responses: {
+    200: {
+      description: 'The status.',
+      content: { 'application/json': { schema: InstanceStatusJson } },
+    },
+    ...commonProblems,
+    ...notFoundProblem,
+  },
+});
+
+export function instanceStatusRoute() {
+  const app = apiApp();
+  app.openapi(route, async (c) => {
+    const deps = c.get('deps');
+    const instance = await getInstance(deps.db, c.req.valid('param').id);
+    const [contact, upcoming] = await Promise.all([
+      contactsOf(deps.db, [instance.user.id]),
+      upcomingAction(deps.db, instance.id, deps.clock.now()),
+    ]);
+    return c.json(
+      {
+        instanceId: instance.id,
+        status: instance.status,
+        timeZone: contact.get(instance.user.id)?.timeZone ?? 'UTC',
+        upcomingAction: upcoming
+          ? {
+              ...upcoming,
+              scheduledAt: upcoming.scheduledAt.toISOString(),
+              noticeAt: upcoming.noticeAt.toISOString(),
+            }
+          : null,
+      },
+      200,
+    );
+  });
+  return app;
+}
