@@ -6,6 +6,7 @@ import { noticesSweeper } from './notices/sweeper.ts';
 import { recoverySweeper } from './recovery/sweeper.ts';
 import { recordTargetOutcome } from './scheduler/outcome.ts';
 import { schedulerSweeper } from './scheduler/sweeper.ts';
+import { triggersSweeper } from './triggers/sweeper.ts';
 
 /** Every feature's part of the every-minute sweep. */
 export const SWEEPERS: Sweeper[] = [
@@ -14,6 +15,7 @@ export const SWEEPERS: Sweeper[] = [
   recoverySweeper,
   cliRunsSweeper,
   noticesSweeper,
+  triggersSweeper,
 ];
 
 /** Features told, inside its transaction, when an instance operation finishes. */

@@ -1,3 +1,4 @@
+export * from './agents.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './cli-runs.ts';

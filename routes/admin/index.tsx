@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import { PlaceholderPage } from '../../views/pages/placeholder.tsx';
 import type { AppEnv } from '../env.ts';
 import { requireAdminSession } from '../middleware/admin-session.ts';
 import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
 import { sameOriginOnly } from '../middleware/same-origin.ts';
 import { accountRoutes } from './account.tsx';
+import { agentConsoleRoutes } from './agents.tsx';
 import { auditRoutes } from './audit.tsx';
 import { cliRunConsoleRoutes, instanceCliRunRoutes } from './cli-runs.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
@@ -18,25 +18,6 @@ import { renderer } from './renderer.tsx';
 import { schedulerRoutes } from './scheduler.tsx';
 import { schedulerDetailRoutes } from './scheduler-detail.tsx';
 import { settingsRoutes } from './settings.tsx';
-
-const COMING: {
-  path: string;
-  title: string;
-  active: 'agents';
-  description: string;
-  meanwhile: { href: string; label: string }[];
-}[] = [
-  {
-    path: '/agents',
-    title: 'Agents',
-    active: 'agents',
-    description: 'Agents and their cron triggers will be listed here.',
-    meanwhile: [
-      { href: '/admin/instances', label: 'Instances' },
-      { href: '/admin/deliveries', label: 'Deliveries (doorbells and schedules)' },
-    ],
-  },
-];
 
 /**
  * The admin console under /admin: server-rendered pages and htmx fragments. Every unsafe
@@ -64,22 +45,8 @@ export function adminRoutes() {
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
   app.route('/', outboxRoutes());
+  app.route('/agents', agentConsoleRoutes());
   app.route('/settings', settingsRoutes());
   app.route('/account', accountRoutes());
-  for (const page of COMING) {
-    app.get(page.path, (c) =>
-      c.render(
-        <PlaceholderPage
-          title={page.title}
-          description={page.description}
-          meanwhile={page.meanwhile}
-        />,
-        {
-          title: page.title,
-          active: page.active,
-        },
-      ),
-    );
-  }
   return app;
 }

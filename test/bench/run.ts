@@ -2,6 +2,7 @@
 // Prints one JSON object per figure (see report.ts); progress goes to stderr.
 import { cliRunsBench } from './cli-runs.ts';
 import { consoleBench } from './console.ts';
+import { cronBench } from './cron.ts';
 import { doorbellLatenessBench, doorbellPublishBench } from './doorbells.ts';
 import { fleetRestartBench } from './fleet-restart.ts';
 import { flyClientBench } from './fly-client.ts';
@@ -25,6 +26,7 @@ const BENCHES: Bench[] = [
   cliRunsBench,
   recoveryBench,
   noticesBench,
+  cronBench,
 ];
 
 const wanted = process.argv.slice(2);

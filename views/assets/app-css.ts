@@ -47,7 +47,6 @@ tr:hover td { background: #fafaf7; }
 .badge-info { color: var(--info); } .badge-muted { color: var(--muted); }
 .pager { display: flex; gap: 8px; align-items: center; justify-content: space-between; margin-top: 10px; }
 .empty { text-align: center; padding: 40px 16px; color: var(--muted); }
-.empty .meanwhile { justify-content: center; align-items: center; margin-top: 12px; }
 .empty strong { display: block; color: var(--text); font-size: 15px; margin-bottom: 4px; }
 .flash { padding: 10px 12px; border-radius: var(--radius); margin-bottom: 12px; border: 1px solid; }
 .flash-error { background: #fef3f2; border-color: #fecdca; color: var(--danger); }

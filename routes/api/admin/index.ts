@@ -1,5 +1,6 @@
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
+import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { adminCliRunRoutes } from '../cli-runs.ts';
 import { auditLogRoutes } from './audit-log.ts';
@@ -24,5 +25,6 @@ export function adminApi() {
   app.route('/', noticeRoutes());
   app.route('/', recoveryRoutes());
   app.route('/', adminCliRunRoutes());
+  app.route('/', agentRoutes('admin'));
   return app;
 }

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listInstances } from '../../../src/fleet/instances.ts';
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
+import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { platformCliRunRoutes } from '../cli-runs.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
@@ -62,5 +63,6 @@ export function platformApi() {
     );
   });
   app.route('/', platformCliRunRoutes());
+  app.route('/', agentRoutes('platform'));
   return app;
 }
