@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Counts controller calls by method, and can hold the next start until released. */
 function instrument() {
   const calls: Record<string, number> = {};
-  let hold: { gate: Promise<void>; open: () => void } | null = null;
+  let hold: { gate: Promise<void>; open: () => void; reached: () => void } | null = null;
   const wrap = (inner: ControllerClient): ControllerClient =>
     Object.fromEntries(
       Object.entries(inner).map(([name, fn]) => [
@@ -22,8 +22,9 @@ function instrument() {
         async (...args: unknown[]) => {
           calls[name] = (calls[name] ?? 0) + 1;
           if (name === 'startCliRun' && hold) {
-            const gate = hold.gate;
+            const { gate, reached } = hold;
             hold = null;
+            reached();
             await gate;
           }
           return (fn as (...a: unknown[]) => unknown)(...args);
@@ -33,14 +34,21 @@ function instrument() {
   return {
     calls,
     wrap,
-    /** The next start waits until `open()`: a starter stalled (or crashed) mid-way. */
+    /**
+     * The next start waits until `open()`: a starter stalled (or crashed) mid-way.
+     * `reached` settles when that start has called the controller (its row is written).
+     */
     holdNextStart() {
       let open = () => {};
+      let reached = () => {};
       const gate = new Promise<void>((r) => {
         open = r;
       });
-      hold = { gate, open };
-      return open;
+      const called = new Promise<void>((r) => {
+        reached = r;
+      });
+      hold = { gate, open, reached };
+      return Object.assign(open, { reached: called });
     },
   };
 }
@@ -267,7 +275,7 @@ describe('CLI runs when things go wrong', async () => {
     const i = await one();
     const open = probe.holdNextStart();
     const pending = platform('POST', `/instances/${i.id}/cli-runs`, { prompt: '#sim duration=1h' });
-    await sleep(50);
+    await open.reached;
     const [stuck] = await t.db.db.select().from(cliRuns).where(eq(cliRuns.instanceId, i.id));
     expect(stuck?.status).toBe('starting');
     t.clock.advance(t.deps.config.work.leaseMs + 1_000);
