@@ -20,6 +20,27 @@ describe('CLI runs through the platform and admin APIs', async () => {
   const platform = caller(t, 'platform', (await makeApiKey(t, 'platform')).key);
   const admin = caller(t, 'admin', (await makeApiKey(t, 'admin')).key);
 
+  it('every CLI-run route is in the OpenAPI document with its problem responses', async () => {
+    const doc = await (await t.app.request(t.url('/api/openapi.json'))).json();
+    const op = (path: string, method: string) => doc.paths[path]?.[method]?.responses ?? {};
+    for (const surface of ['platform', 'admin']) {
+      expect(Object.keys(op(`/${surface}/instances/{id}/cli-runs`, 'post'))).toEqual(
+        expect.arrayContaining(['201', '400', '401', '404', '409', '502']),
+      );
+      expect(Object.keys(op(`/${surface}/cli-runs/{runId}/cancel`, 'post'))).toEqual(
+        expect.arrayContaining(['200', '404', '409', '502']),
+      );
+      for (const path of [
+        '/instances/{id}/cli-runs',
+        '/cli-runs/{runId}',
+        '/cli-runs/{runId}/output',
+      ])
+        expect(op(`/${surface}${path}`, 'get')['200'], `${surface}${path}`).toBeTruthy();
+    }
+    expect(op('/admin/cli-runs', 'get')['200']).toBeTruthy();
+    expect(op('/platform/cli-runs', 'get')['200']).toBeUndefined();
+  });
+
   it('a user run starts, is followed by doorbells to completion, and keeps its output', async () => {
     const [i] = await fleetOf(t, 1);
     if (!i) throw new Error('no instance');
