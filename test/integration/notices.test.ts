@@ -249,7 +249,13 @@ describe('notices (outbox)', async () => {
     expect(new Set(sent.map((m) => m.recipient)).size).toBe(30);
     const rows = await notices(actionId);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
-    expect(results.reduce((n, r) => n + (r.body.sent as number), 0)).toBe(60);
+    // Each delivery was claimed once (another doorbell never took a row already taken).
+    const deliveries = await t.db.db
+      .select()
+      .from(noticeDeliveries)
+      .where(eq(noticeDeliveries.actionId, actionId));
+    expect(deliveries).toHaveLength(60);
+    expect(deliveries.every((d) => d.status === 'sent' && d.attempts === 1)).toBe(true);
     await call('POST', `/scheduled-actions/${actionId}/cancel`);
   });
 });
