@@ -34,6 +34,12 @@ const Env = z.object({
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CONTROLLER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CONTROLLER_REQUEST_TIMEOUT_SECONDS: seconds(1, 60).default(10),
+  CLI_RUN_MAX_MINUTES: z.coerce
+    .number({ error: 'must be a number of minutes' })
+    .int('must be a whole number of minutes')
+    .min(1, 'must be at least 1')
+    .max(1440, 'must be at most 1440')
+    .default(30),
   ADMIN_EMAIL: z.email('must be an email address').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   ADMIN_API_TOKEN: z
@@ -157,6 +163,8 @@ export type Config = {
    * each controller call is abandoned after this.
    */
   controller: { secret: string | null; timeoutMs: number };
+  /** CLI runs: a run with no terminal state after `maxDurationMs` is cancelled and failed. */
+  cliRuns: { maxDurationMs: number };
   firstAdmin: { email: string; password: string | null } | null;
   adminApiToken: string | null;
   /** `PLATFORM_API_KEY`: registered as a platform key at start, like `adminApiToken`. */
@@ -356,6 +364,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         secret: e.CONTROLLER_SECRET ?? null,
         timeoutMs: e.CONTROLLER_REQUEST_TIMEOUT_SECONDS * 1000,
       },
+      cliRuns: { maxDurationMs: e.CLI_RUN_MAX_MINUTES * 60_000 },
       firstAdmin: wantsAdmin
         ? {
             email: (e.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase(),

@@ -1,3 +1,4 @@
+import { cliRunsSweeper } from './cli-runs/sweeper.ts';
 import type { Sweeper } from './doorbells/sweeper.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import { operationsSweeper } from './fleet/operations/sweeper.ts';
@@ -5,13 +6,16 @@ import { noticesSweeper } from './notices/sweeper.ts';
 import { recoverySweeper } from './recovery/sweeper.ts';
 import { recordTargetOutcome } from './scheduler/outcome.ts';
 import { schedulerSweeper } from './scheduler/sweeper.ts';
+import { triggersSweeper } from './triggers/sweeper.ts';
 
 /** Every feature's part of the every-minute sweep. */
 export const SWEEPERS: Sweeper[] = [
   operationsSweeper,
   schedulerSweeper,
   recoverySweeper,
+  cliRunsSweeper,
   noticesSweeper,
+  triggersSweeper,
 ];
 
 /** Features told, inside its transaction, when an instance operation finishes. */

@@ -27,6 +27,10 @@ export const INSTANCE_STATUSES = [
 ] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
+/** What may hold an instance: a live CLI run. */
+export const HOLD_KINDS = ['cli_run'] as const;
+export type HoldKind = (typeof HOLD_KINDS)[number];
+
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /** Image versions an instance may run. At most one `is_latest` per variant. */
@@ -71,6 +75,13 @@ export const instances = pgTable(
     status: text({ enum: INSTANCE_STATUSES }).notNull().default('provisioning'),
     /** Why the last action on this instance failed, shown on its page; cleared on success. */
     lastError: text(),
+    /**
+     * A hold another feature has on the instance (src/fleet/holds.ts): while set, the
+     * instance rejects restart, version change and stop, and scheduled targets back off as
+     * from a busy instance. `hold_kind` says what holds it, `hold_id` which one.
+     */
+    holdKind: text({ enum: HOLD_KINDS }),
+    holdId: uuid(),
     searchText: text().notNull().default(''),
     createdAt: tstz().notNull().defaultNow(),
     updatedAt: tstz().notNull().defaultNow(),
@@ -87,6 +98,8 @@ export const instances = pgTable(
     index('instances_image_tag_id_idx').on(sql`coalesce(${t.imageTag}, '')`, t.id),
     index('instances_search_trgm_idx').using('gin', sql`${t.searchText} gin_trgm_ops`),
     check('instances_status_check', sql`${t.status} in (${inList(INSTANCE_STATUSES)})`),
+    check('instances_hold_kind_check', sql`${t.holdKind} in (${inList(HOLD_KINDS)})`),
+    check('instances_hold_check', sql`(${t.holdKind} is null) = (${t.holdId} is null)`),
   ],
 );
 

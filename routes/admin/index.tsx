@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
-import { PlaceholderPage } from '../../views/pages/placeholder.tsx';
 import type { AppEnv } from '../env.ts';
 import { requireAdminSession } from '../middleware/admin-session.ts';
 import { KiB, limitBody, MiB } from '../middleware/body-limit.ts';
 import { sameOriginOnly } from '../middleware/same-origin.ts';
 import { accountRoutes } from './account.tsx';
+import { agentConsoleRoutes } from './agents.tsx';
 import { auditRoutes } from './audit.tsx';
+import { cliRunConsoleRoutes, instanceCliRunRoutes } from './cli-runs.tsx';
 import { deliveryRoutes } from './deliveries.tsx';
 import { instanceDetailRoutes } from './instance-detail.tsx';
 import { instanceRoutes } from './instances.tsx';
@@ -17,35 +18,6 @@ import { renderer } from './renderer.tsx';
 import { schedulerRoutes } from './scheduler.tsx';
 import { schedulerDetailRoutes } from './scheduler-detail.tsx';
 import { settingsRoutes } from './settings.tsx';
-
-const COMING: {
-  path: string;
-  title: string;
-  active: 'cli-runs' | 'agents';
-  description: string;
-  meanwhile: { href: string; label: string }[];
-}[] = [
-  {
-    path: '/cli-runs',
-    title: 'CLI runs',
-    active: 'cli-runs',
-    description: 'CLI recovery runs inside instances will be started and followed here.',
-    meanwhile: [
-      { href: '/admin/instances?status=failed', label: 'Failed instances' },
-      { href: '/admin/scheduler', label: 'Schedule a restart' },
-    ],
-  },
-  {
-    path: '/agents',
-    title: 'Agents',
-    active: 'agents',
-    description: 'Agents and their cron triggers will be listed here.',
-    meanwhile: [
-      { href: '/admin/instances', label: 'Instances' },
-      { href: '/admin/deliveries', label: 'Deliveries (doorbells and schedules)' },
-    ],
-  },
-];
 
 /**
  * The admin console under /admin: server-rendered pages and htmx fragments. Every unsafe
@@ -65,28 +37,16 @@ export function adminRoutes() {
   app.route('/', overviewRoutes());
   app.route('/instances', instanceRoutes());
   app.route('/instances', instanceDetailRoutes());
+  app.route('/instances', instanceCliRunRoutes());
+  app.route('/cli-runs', cliRunConsoleRoutes());
   app.route('/scheduler', schedulerRoutes());
   app.route('/scheduler', schedulerDetailRoutes());
   app.route('/recoveries', recoveryConsoleRoutes());
   app.route('/audit', auditRoutes());
   app.route('/deliveries', deliveryRoutes());
   app.route('/', outboxRoutes());
+  app.route('/agents', agentConsoleRoutes());
   app.route('/settings', settingsRoutes());
   app.route('/account', accountRoutes());
-  for (const page of COMING) {
-    app.get(page.path, (c) =>
-      c.render(
-        <PlaceholderPage
-          title={page.title}
-          description={page.description}
-          meanwhile={page.meanwhile}
-        />,
-        {
-          title: page.title,
-          active: page.active,
-        },
-      ),
-    );
-  }
   return app;
 }

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { cliRunCardData } from '../../src/cli-runs/queries.ts';
 import { type OperationRequest, requestOperation } from '../../src/fleet/operations/request.ts';
 import { instanceOverview, instancePageData } from '../../src/fleet/overview.ts';
 import { pinInstance, unpinInstance } from '../../src/fleet/pins.ts';
@@ -54,7 +55,10 @@ async function renderPage(c: Context<AppEnv>, id: string) {
     upcomingForInstance(deps.db, id),
   ]);
   const live = data.live ? instanceDetailJson(data).live : null;
-  const recovery = await recoveryCardProps(c, data.instance);
+  const [recovery, cliRuns] = await Promise.all([
+    recoveryCardProps(c, data.instance),
+    cliRunCardData(deps.db, id),
+  ]);
   return c.render(
     <InstancePage
       instance={data.instance}
@@ -65,6 +69,14 @@ async function renderPage(c: Context<AppEnv>, id: string) {
       audit={data.audit}
       upcoming={upcoming}
       recovery={recovery}
+      cliRuns={{
+        instanceId: data.instance.id,
+        instanceName: data.instance.name,
+        instanceStatus: data.instance.status,
+        live: cliRuns.live,
+        recent: cliRuns.recent,
+        zone: zoneOf(c),
+      }}
       actions={{
         busy: data.busy,
         latestImageTag: data.latestImageTag,

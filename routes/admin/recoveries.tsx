@@ -12,6 +12,7 @@ import { listRecoveries, retainedVolumes, stepSpans } from '../../src/recovery/q
 import { recentReconcileRuns, reconcileNow } from '../../src/recovery/reconcile.ts';
 import { retryRecovery } from '../../src/recovery/retry.ts';
 import { RecoveriesPage, RecoveryDetailPage } from '../../views/pages/recoveries.tsx';
+import { count, plural } from '../../views/plural.ts';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { redirectWithFlash } from './flash.ts';
 import { emptyAsAbsent, htmlValidator } from './validate.ts';
@@ -65,7 +66,7 @@ export function recoveryConsoleRoutes() {
     const run = await reconcileNow({ ctx: ctxOf(c) });
     return redirectWithFlash(c, '/admin/recoveries', {
       tone: run.errors.length ? 'warn' : 'ok',
-      text: `Reconciled ${run.compared} instances: ${run.diverged} diverged, ${run.recoveriesStarted} recoveries begun, ${run.volumesDeleted} retained volumes deleted.${run.errors.length ? ` Errors: ${run.errors.join('; ')}` : ''}`,
+      text: `Reconciled ${count(run.compared, 'instance')}: ${run.diverged} diverged, ${plural(run.recoveriesStarted, { one: '# recovery begun', other: '# recoveries begun' })}, ${plural(run.volumesDeleted, { one: '# retained volume deleted', other: '# retained volumes deleted' })}.${run.errors.length ? ` Errors: ${run.errors.join('; ')}` : ''}`,
     });
   });
 

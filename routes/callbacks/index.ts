@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
+import { agentTriggerRoutes } from './agent-triggers.ts';
+import { cliRunsRoute } from './cli-runs.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
 import { noticesRoute } from './notices.ts';
 import { reconcileRoute } from './reconcile.ts';
@@ -21,5 +23,7 @@ export function callbackRoutes() {
   app.route('/', noticesRoute());
   app.route('/', reconcileRoute());
   app.route('/', recoveryRoute());
+  app.route('/', cliRunsRoute());
+  app.route('/', agentTriggerRoutes());
   return app;
 }

@@ -263,3 +263,32 @@ export async function instanceFacets(db: Db): Promise<{ regions: string[]; image
     .orderBy(sql`${imageCatalog.publishedAt} desc`);
   return { regions: regions.map((r) => r.region), imageTags: tags.map((t) => t.tag) };
 }
+
+/** What another feature needs to act on an instance: its state, machine and its user's zone. */
+export type InstanceTarget = {
+  id: string;
+  name: string;
+  status: InstanceStatus;
+  appName: string;
+  machineId: string | null;
+  /** The owning user's IANA zone (`users.time_zone`). */
+  userTimeZone: string;
+};
+
+/** {@link InstanceTarget}s of the given instances by id, in one query (unknown ids are left out). */
+export async function instanceTargets(db: Db, ids: string[]): Promise<Map<string, InstanceTarget>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({
+      id: instances.id,
+      name: instances.name,
+      status: instances.status,
+      appName: instances.appName,
+      machineId: instances.machineId,
+      userTimeZone: users.timeZone,
+    })
+    .from(instances)
+    .innerJoin(users, eq(users.id, instances.userId))
+    .where(inArray(instances.id, [...new Set(ids)]));
+  return new Map(rows.map((r) => [r.id, r]));
+}

@@ -24,8 +24,8 @@ export type LockResult =
 
 /**
  * Locks the instance (`FOR UPDATE`) and checks it may begin a recovery: it exists, is in
- * one of `statuses`, is not busy (provisioning, restarting, recovering, destroying) and
- * has no action in flight. Operations lock the same row before they start, so the two
+ * one of `statuses`, is not busy (provisioning, restarting, recovering, destroying), is not
+ * held by another feature (a live CLI run, src/fleet/holds.ts) and has no action in flight. Operations lock the same row before they start, so the two
  * cannot both begin.
  */
 export async function lockForRecovery(
@@ -43,11 +43,15 @@ export async function lockForRecovery(
       machineId: instances.machineId,
       volumeId: instances.volumeId,
       imageTag: instances.imageTag,
+      holdId: instances.holdId,
     })
     .from(instances)
     .where(eq(instances.id, instanceId))
     .for('update');
   if (!row) return { ok: false, reason: 'unknown' };
+  // Another feature's live work (a CLI run) holds it: it ends on its own when the machine
+  // is gone, and reconcile looks again the next minute.
+  if (row.holdId) return { ok: false, reason: 'busy', status: row.status };
   if ((BUSY_STATUSES as readonly string[]).includes(row.status))
     return { ok: false, reason: 'busy', status: row.status };
   if (!statuses.includes(row.status))
@@ -66,7 +70,8 @@ export async function lockForRecovery(
     .select({ imageTag: versionPins.imageTag })
     .from(versionPins)
     .where(eq(versionPins.instanceId, instanceId));
-  return { ok: true, instance: { ...row, pinnedImageTag: pin?.imageTag ?? null } };
+  const { holdId: _, ...instance } = row;
+  return { ok: true, instance: { ...instance, pinnedImageTag: pin?.imageTag ?? null } };
 }
 
 /** `→ recovering` (the instance rejects other actions until the recovery ends). */

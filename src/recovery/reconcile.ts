@@ -7,10 +7,14 @@ import { type Actor, type Ctx, type Deps, SYSTEM_ACTOR } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
 import { appsInUse, instancesOfApp, type ReconcileInstance } from '../fleet/recovery-moves.ts';
 import { type Divergence, divergenceOf } from './divergence.ts';
+import { type Recovery, recoveryDoorbell } from './model.ts';
 import { deleteDueRetainedVolumes } from './retained.ts';
 import { beginRecovery } from './start.ts';
 
 export type ReconcileRun = typeof reconcileRuns.$inferSelect;
+
+/** Divergent instances handled at once within a run (each is a short transaction). */
+const CONCURRENCY = 8;
 
 type Counts = {
   apps: number;
@@ -20,6 +24,8 @@ type Counts = {
   recorded: number;
   volumesDeleted: number;
   errors: string[];
+  /** Recoveries begun whose first doorbell is still to be rung (in batches). */
+  begun: Recovery[];
 };
 
 /**
@@ -107,16 +113,21 @@ async function handle(
     counts.recorded++;
     return;
   }
-  const begun = await beginRecovery(deps, {
-    instanceId: instance.id,
-    trigger: 'reconcile',
-    cause: down.cause,
-    flyState: down.flyState,
-    hostStatus: down.hostStatus,
-    actor,
-  });
+  const begun = await beginRecovery(
+    deps,
+    {
+      instanceId: instance.id,
+      trigger: 'reconcile',
+      cause: down.cause,
+      flyState: down.flyState,
+      hostStatus: down.hostStatus,
+      actor,
+    },
+    { ring: false },
+  );
   if (begun.ok) {
     counts.recoveriesStarted++;
+    counts.begun.push(begun.recovery);
     await deps.db.delete(reconcileSightings).where(eq(reconcileSightings.instanceId, instance.id));
   }
 }
@@ -131,18 +142,23 @@ async function reconcileApp(deps: Deps, app: string, now: Date, counts: Counts, 
   ]);
   counts.apps++;
   const byId = new Map<string, Machine>(machines.map((m) => [m.id, m]));
-  const compared: string[] = [];
-  for (const instance of instances) {
-    compared.push(instance.id);
+  const compared = instances.map((i) => i.id);
+  const diverging = instances.flatMap((instance) => {
     const d = divergenceOf(instance, instance.machineId ? byId.get(instance.machineId) : undefined);
-    if (!d) continue;
-    try {
-      await handle(deps, instance, d, now, counts, actor);
-    } catch (err) {
-      counts.errors.push(`instance ${instance.id}: ${(err as Error).message}`);
-      deps.log.error('reconcile.instance_failed', { instanceId: instance.id, error: err });
+    return d ? [{ instance, d }] : [];
+  });
+  let next = 0;
+  const worker = async () => {
+    for (let item = diverging[next++]; item; item = diverging[next++]) {
+      try {
+        await handle(deps, item.instance, item.d, now, counts, actor);
+      } catch (err) {
+        counts.errors.push(`instance ${item.instance.id}: ${(err as Error).message}`);
+        deps.log.error('reconcile.instance_failed', { instanceId: item.instance.id, error: err });
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   counts.compared += compared.length;
   // Divergences that ended: forget them, so a new one is recorded again.
   for (let i = 0; i < compared.length; i += 5000)
@@ -154,6 +170,22 @@ async function reconcileApp(deps: Deps, app: string, now: Date, counts: Counts, 
           lt(reconcileSightings.lastSeenAt, now),
         ),
       );
+}
+
+/** The first doorbell of each recovery begun, published in QStash batches of 100. */
+async function ringFirstSteps(deps: Deps, begun: Recovery[]) {
+  for (let i = 0; i < begun.length; i += 100) {
+    const batch = begun.slice(i, i + 100);
+    try {
+      await deps.doorbells.ringMany(batch.map((r) => recoveryDoorbell(r)));
+    } catch (err) {
+      deps.log.warn('recovery.ring_failed', {
+        count: batch.length,
+        error: err,
+        hint: 'swept later',
+      });
+    }
+  }
 }
 
 /**
@@ -184,6 +216,7 @@ export async function runReconcile(
     recorded: 0,
     volumesDeleted: 0,
     errors: [],
+    begun: [],
   };
   const actor = input.actor ?? SYSTEM_ACTOR;
   for (const app of await appsInUse(deps.db)) {
@@ -194,6 +227,7 @@ export async function runReconcile(
       deps.log.error('reconcile.app_failed', { app, error: err });
     }
   }
+  await ringFirstSteps(deps, counts.begun);
   const retained = await deleteDueRetainedVolumes(deps, startedAt);
   counts.volumesDeleted = retained.deleted;
   counts.errors.push(...retained.errors);
@@ -203,7 +237,13 @@ export async function runReconcile(
       startedAt,
       finishedAt: deps.clock.now(),
       durationMs: Math.round(performance.now() - t0),
-      ...counts,
+      apps: counts.apps,
+      compared: counts.compared,
+      diverged: counts.diverged,
+      recoveriesStarted: counts.recoveriesStarted,
+      recorded: counts.recorded,
+      volumesDeleted: counts.volumesDeleted,
+      errors: counts.errors,
       trigger: input.trigger ?? 'reconcile',
       messageId: input.messageId,
     })
@@ -217,7 +257,8 @@ export async function runReconcile(
     if (!existing) throw new Error('reconcile run vanished');
     return existing;
   }
-  deps.log.info('reconcile.run', { runId: row.id, ...counts, durationMs: row.durationMs });
+  const { begun: _, ...logged } = counts;
+  deps.log.info('reconcile.run', { runId: row.id, ...logged, durationMs: row.durationMs });
   return row;
 }
 

@@ -81,7 +81,7 @@ export async function runRecoveryStep(
       outcome = await work(stepInput);
     } catch (err) {
       if (err instanceof ClaimLost || !(err instanceof FlyApiError)) throw err;
-      const c = classifyFlyError(err, r.step.replace('_', ' '), flyTimeoutMs);
+      const c = classifyFlyError(err, r.step.replaceAll('_', ' '), flyTimeoutMs);
       outcome =
         c.kind === 'retry'
           ? { kind: 'retry', error: c.note, inMs: c.inMs }

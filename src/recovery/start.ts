@@ -54,13 +54,15 @@ async function recentInPlace(tx: Db, instanceId: string, now: Date): Promise<num
  * moves the instance to `recovering` and records `recovery_started` (and the audit row for
  * an admin). The first step is the in-place start, unless the host is not `ok`, there is
  * no machine, relocation was asked for, or this instance used up its in-place starts in
- * the last hour (`config.recovery.inPlaceAttempts`). Rings the first step after commit.
+ * the last hour (`config.recovery.inPlaceAttempts`). Rings the first step after commit
+ * (unless `ring: false`: the caller rings many at once).
  */
 export async function beginRecovery(
   deps: Pick<Deps, 'db' | 'clock' | 'config' | 'doorbells' | 'log'> & {
     requestId?: string | null;
   },
   input: BeginInput,
+  options: { ring?: boolean } = {},
 ): Promise<BeginResult> {
   const now = deps.clock.now();
   const statuses = input.trigger === 'admin' ? ['running', 'stopped', 'failed'] : ['running'];
@@ -133,7 +135,7 @@ export async function beginRecovery(
       cause: input.cause,
       step: result.recovery.step,
     });
-    await ringRecovery(deps, result.recovery);
+    if (options.ring !== false) await ringRecovery(deps, result.recovery);
   }
   return result;
 }

@@ -126,7 +126,21 @@ async function newestSnapshot(i: StepInput, volumeId: string) {
  */
 export async function createReplacementVolume(i: StepInput): Promise<StepOutcome> {
   const { deps, r } = i;
-  if (r.oldMachineId) await destroyMachine(deps.fly, app(i), r.oldMachineId);
+  if (r.oldMachineId) {
+    try {
+      await destroyMachine(deps.fly, app(i), r.oldMachineId);
+    } catch (err) {
+      // A machine on a dead host may not be destroyable: after the step's tries, move on
+      // (it is down, and its volume is only read) and say so.
+      if (!(err instanceof FlyApiError) || r.stepFailures + 1 < deps.config.recovery.stepRetries)
+        throw err;
+      deps.log.warn('recovery.old_machine_not_destroyed', {
+        recoveryId: r.id,
+        machineId: r.oldMachineId,
+        error: err,
+      });
+    }
+  }
   if (!r.oldVolumeId) return { kind: 'fail', error: 'the instance has no volume to move' };
   const regions = regionsFor(r, deps.config.recovery.fallbackRegions);
   const region = regions[r.regionIndex];
@@ -147,7 +161,7 @@ export async function createReplacementVolume(i: StepInput): Promise<StepOutcome
   const fork = hostOk && region === old.region;
   if (r.stepClaims > 1) {
     const found = findLiveVolume(await deps.fly.listVolumes(app(i)), name, region);
-    if (found) return volumeMade(r, found, region, fork ? 'fork' : 'snapshot');
+    if (found) return volumeMade(i, found, region, fork ? 'fork' : 'snapshot');
   }
   const snapshot = fork ? null : await newestSnapshot(i, old.id);
   if (!fork && !snapshot)
@@ -171,7 +185,7 @@ export async function createReplacementVolume(i: StepInput): Promise<StepOutcome
           },
       { nameIsUnique: true },
     );
-    return volumeMade(r, made, region, fork ? 'fork' : 'snapshot');
+    return volumeMade(i, made, region, fork ? 'fork' : 'snapshot');
   } catch (err) {
     if (!isCapacityError(err)) throw err;
     return nextRegion(r, region, err);
@@ -187,16 +201,23 @@ function nextRegion(r: Recovery, region: string, err: FlyApiError): StepOutcome 
   };
 }
 
+/** The volume is made; the machine must be made on it within the start deadline. */
 function volumeMade(
-  r: Recovery,
+  i: StepInput,
   volume: Volume,
   region: string,
   source: 'fork' | 'snapshot',
 ): StepOutcome {
+  const r = i.r;
   return {
     kind: 'advance',
     to: 'volume_created',
-    patch: { newVolumeId: volume.id, regionTried: region, volumeSource: source },
+    patch: {
+      newVolumeId: volume.id,
+      regionTried: region,
+      volumeSource: source,
+      stepDeadlineAt: new Date(i.deps.clock.now().getTime() + START_DEADLINE_MS),
+    },
     note: `${source === 'fork' ? 'forked' : 'restored'} volume ${volume.id} in ${region}${r.regionIndex ? ' (fallback)' : ''}`,
   };
 }
@@ -255,8 +276,11 @@ export async function createReplacementMachine(i: StepInput): Promise<StepOutcom
           note: `no capacity for the machine in ${region}; trying the next region`,
         };
       }
-      if (isFlyError(err, 412) && /not ready to mount/.test(String(err)))
+      if (isFlyError(err, 412) && /not ready to mount/.test(String(err))) {
+        if (r.stepDeadlineAt && deps.clock.now() > r.stepDeadlineAt)
+          return { kind: 'fail', error: `volume ${volumeId} did not become mountable in time` };
         return { kind: 'wait', inMs: 1000, note: `volume ${volumeId} is not ready to mount yet` };
+      }
       throw err;
     }
   }
@@ -297,7 +321,12 @@ export async function awaitReplacement(i: StepInput): Promise<StepOutcome> {
   return { kind: 'advance', to: 'machine_started', note: `machine ${machineId} is healthy` };
 }
 
-/** Before the cut-over: the old volume is kept when it has snapshots, deleted otherwise. */
+/**
+ * Before the cut-over: the old volume is kept when it has snapshots, deleted otherwise.
+ * When Fly cannot say (the listing fails on the last try), it is kept: a healthy
+ * replacement is never thrown away for want of a listing, and a kept volume is deleted
+ * at its deadline anyway.
+ */
 export async function decideOldVolume(i: StepInput): Promise<StepOutcome> {
   const { deps, r } = i;
   let keep = false;
@@ -305,7 +334,10 @@ export async function decideOldVolume(i: StepInput): Promise<StepOutcome> {
     try {
       keep = (await newestSnapshot(i, r.oldVolumeId)) !== null;
     } catch (err) {
-      if (!isFlyError(err, 404)) throw err;
+      if (!isFlyError(err, 404)) {
+        if (r.stepFailures + 1 < deps.config.recovery.stepRetries) throw err;
+        keep = true;
+      }
     }
   }
   const days = deps.config.recovery.retainDays;

@@ -36,7 +36,9 @@ export function decide(
     return busy(
       target,
       now,
-      `${instance.status}${instance.busyWithOperation ? ' with another action running' : ''}`,
+      instance.holdKind === 'cli_run'
+        ? `busy with CLI run ${instance.holdId}`
+        : `${instance.status}${instance.busyWithOperation ? ' with another action running' : ''}`,
     );
   return {
     kind: 'start',

@@ -93,7 +93,7 @@ async function round(rig: ThroughputRig, ids: string[]): Promise<Round> {
  * `UPDATE … WHERE id = $1 AND status = 'pending' RETURNING id` in a loop, from
  * {@link CONNECTIONS} clients at once, each on its own rows, for 3 s. Updates per second.
  */
-async function guardedUpdateCeiling(adminUrl: string): Promise<number> {
+export async function guardedUpdateCeiling(adminUrl: string): Promise<number> {
   const name = `fw_ceiling_${Date.now()}`;
   await adminQuery(adminUrl, [`create database ${name}`]);
   const url = withDatabase(adminUrl, name);

@@ -7,6 +7,7 @@ import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { loadVendorAssets } from '../../host.ts';
 import { createControllerClient } from '../../src/adapters/controller/client.ts';
+import { CONTROLLER_TOKEN_ENV, controllerToken } from '../../src/adapters/controller/token.ts';
 import { setupMailer } from '../../src/adapters/email/setup.ts';
 import { createHttpGateway } from '../../src/adapters/fly/gateway.ts';
 import { setupFly } from '../../src/adapters/fly/setup.ts';
@@ -212,6 +213,25 @@ export async function throughputRig(
         [n, config.fly.appName, IMAGE],
       );
       return rows.rows.map((r) => r.id);
+    },
+    /**
+     * Gives each instance's simulated machine its controller token, as `machineConfigFor`
+     * does for machines the fleet creates (seedFleet writes the machines directly).
+     */
+    async setControllerTokens(instanceIds: string[]): Promise<void> {
+      const rows = await watch.query<{ id: string; machine_id: string }>(
+        'select id, machine_id from instances where id = any($1::uuid[])',
+        [instanceIds],
+      );
+      const secret = config.controller.secret ?? '';
+      const pairs = await Promise.all(
+        rows.rows.map(async (r) => ({ m: r.machine_id, t: await controllerToken(secret, r.id) })),
+      );
+      await standInDbHandle.db.execute(sql`
+        update sim_fly_machines m
+        set config = jsonb_set(m.config, '{env}', jsonb_build_object(${CONTROLLER_TOKEN_ENV}::text, p.t))
+        from jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as p(m text, t text)
+        where m.id = p.m`);
     },
     counts(): SqlCounts {
       return sqlCounts(appDb);

@@ -59,6 +59,7 @@ describe.skipIf(!hasChromium)('every console page, at two window sizes', async (
     { name: 'scheduler', path: '/admin/scheduler' },
     { name: 'action-finished', path: `/admin/scheduler/${done.body.id}` },
     { name: 'action-scheduled', path: `/admin/scheduler/${later.body.id}` },
+    { name: 'recoveries', path: '/admin/recoveries' },
     { name: 'deliveries', path: '/admin/deliveries' },
     { name: 'audit', path: '/admin/audit' },
     { name: 'settings', path: '/admin/settings' },

@@ -87,8 +87,12 @@ export type TestAppOptions = {
   queueTimeScale?: number;
   /** The emulator's deliveries in flight at once (default: the emulator's own). */
   queueConcurrency?: number;
+  /** Database connections of the app's pool (default 10). */
+  maxConnections?: number;
   /** Each controller call's timeout in ms (default: the configuration's 10 s). */
   controllerTimeoutMs?: number;
+  /** Wraps the instance controller client (a fake around the real one: counting, hanging). */
+  wrapController?: (controller: Deps['controller']) => Deps['controller'];
   /** Wraps the Fly client (a fake around the real one: slow calls, crashes between steps). */
   wrapFly?: (fly: Deps['fly']) => Deps['fly'];
   /** Wraps the doorbells (a fake around the real ones: lost publishes). */
@@ -108,7 +112,9 @@ export type TestAppOptions = {
  * deliver on its own: tests call `deliverDue()`. Closes itself after the file's tests.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(
+    options.maxConnections ? { maxConnections: options.maxConnections } : {},
+  );
   let handle: Db = db.db;
   if (options.driver === 'neon') {
     const proxy = await startWsProxy();
@@ -171,12 +177,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     operationListeners: OPERATION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
-    controller: createControllerClient({
-      baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
-      secret: TEST_CONTROLLER_SECRET,
-      fetch: fly.fetch,
-      timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
-    }),
+    controller: (options.wrapController ?? ((c) => c))(
+      createControllerClient({
+        baseUrlFor: standIns.controllerBaseUrlFor ?? flyDevControllerUrl,
+        secret: TEST_CONTROLLER_SECRET,
+        fetch: fly.fetch,
+        timeoutMs: options.controllerTimeoutMs ?? config.controller.timeoutMs,
+      }),
+    ),
     dev: standIns.dev,
     vendorAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test

@@ -224,10 +224,12 @@ describe('the instance controller contract', async () => {
     const { runId } = await c.startCliRun(target(two), { prompt: '#sim duration=1h' });
     await flyFaults(t, { forget_runs: [two.machineId] });
     expect(await fails(c.getCliRun(target(two), runId))).toMatchObject({ kind: 'not_found' });
-    // 100 s of latency is 1 s at the tests' 0.01 time scale; this client waits 20 ms.
-    await flyFaults(t, { latency: [{ endpoint: 'controller_get_cli_run', ms: 100_000 }] });
+    // 10 s of latency is 100 ms at the tests' 0.01 time scale; this client waits 20 ms.
+    await flyFaults(t, { latency: [{ endpoint: 'controller_get_cli_run', ms: 10_000 }] });
     const slow = await fails(client({ timeoutMs: 20 }).getCliRun(target(two), runId));
     expect(slow).toMatchObject({ kind: 'timeout', status: 0 });
+    // Let the abandoned request finish on the simulator's side before going on.
+    await sleep(150);
     await flyFaults(t, null);
     await t.deps.fly.stopMachine(app, two.machineId);
     expect(await fails(c.getCliRun(target(two), runId))).toMatchObject({

@@ -66,14 +66,6 @@ describe('the Overview at /admin', async () => {
     expect(failed?.querySelector('a')?.getAttribute('href')).toMatch(/^\/admin\/instances\//);
   });
 
-  it('sections not available yet link to what exists instead of ending there', async () => {
-    for (const path of ['/admin/cli-runs', '/admin/agents']) {
-      const doc = parse(await (await get(t, path, cookie)).text());
-      expect(doc.querySelector('.empty')?.text).toContain('Not available yet');
-      expect(doc.querySelectorAll('.meanwhile a').length).toBeGreaterThan(0);
-    }
-  });
-
   it('lists running and upcoming actions live, with a count in the navigation', async () => {
     const quiet = parse(await (await get(t, '/admin', cookie)).text());
     expect(quiet.querySelector('#overview-live')?.getAttribute('hx-get')).toBeUndefined();

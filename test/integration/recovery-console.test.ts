@@ -20,7 +20,7 @@ describe('recovery in the console', async () => {
     const res = await postForm(t, '/admin/recoveries/reconcile', cookie, {});
     const page = await follow(t, res, cookie);
     expect(page.location).toBe('/admin/recoveries');
-    expect(page.html).toContain('1 recoveries begun');
+    expect(page.html).toContain('1 recovery begun');
     expect(page.html).toContain('machine stopped');
     const audit = await t.db.db.select().from(auditLog);
     expect(audit.some((a) => a.action === 'recovery.reconcile')).toBe(true);

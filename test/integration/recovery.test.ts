@@ -1,8 +1,11 @@
+import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { instanceEvents, instances, scheduledActionTargets } from '../../db/schema/index.ts';
 import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
-import { makeApiKey } from '../helpers/factories.ts';
-import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
+import { caller } from '../helpers/cli-runs.ts';
+import { bearer, makeApiKey } from '../helpers/factories.ts';
+import { api, flyFaults, provisioned, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 import {
   instanceRow,
   recoveriesOfInstance,
@@ -17,6 +20,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
   });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const platform = (await makeApiKey(t, 'platform')).key;
   const app = t.deps.config.fly.appName;
 
   it('a machine stopped by fault is started in place; when it stops again it is moved by a fork', async () => {
@@ -80,6 +84,17 @@ describe('unexpected-stop recovery through reconcile', async () => {
       status: 'recovering',
       recovery: { cause: 'host_unreachable', step: 'started', hostStatus: 'unreachable' },
     });
+    // The product's apps see it too, with its step.
+    const platformStatus = async () =>
+      (
+        await t.app.request(t.url(`/api/platform/instances/${instance.id}/status`), {
+          headers: bearer(platform),
+        })
+      ).json();
+    expect(await platformStatus()).toMatchObject({
+      status: 'recovering',
+      recovery: { step: 'started' },
+    });
     await settleRecoveries(t);
     const [r] = await recoveriesOfInstance(t, instance.id);
     expect(r).toMatchObject({
@@ -101,6 +116,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
     t.clock.advance(8 * 86_400_000);
     expect((await ringReconcile(t)).body.volumesDeleted).toBe(1);
     expect((await t.deps.fly.getVolume(app, instance.volumeId)).state).toMatch(/destroy/);
+    expect(await platformStatus()).toMatchObject({ status: 'running', recovery: null });
     const timeline = await call('GET', `/recoveries/${r?.id}`);
     expect(timeline.body.steps.map((s: { step: string }) => s.step)).toEqual([
       'started',
@@ -189,7 +205,7 @@ describe('unexpected-stop recovery through reconcile', async () => {
   it('busy rules: a recovering instance refuses actions; an admin recovery of a busy one is 409', async () => {
     const instance = await provisioned(t, call, { region: 'gru' });
     await flyFaults(t, { slow_start_ms: 600_000 });
-    const begun = await call('POST', `/instances/${instance.id}/recover`, {});
+    const begun = await call('POST', `/instances/${instance.id}/recover`);
     expect(begun.status, JSON.stringify(begun.body)).toBe(202);
     expect(begun.body).toMatchObject({
       trigger: 'admin',
@@ -198,6 +214,10 @@ describe('unexpected-stop recovery through reconcile', async () => {
     });
     expect((await call('POST', `/instances/${instance.id}/restart`)).status).toBe(409);
     expect((await call('POST', `/instances/${instance.id}/recover`, {})).status).toBe(409);
+    expect((await call('POST', `/instances/${instance.id}/recover`, { bogus: 1 })).status).toBe(
+      400,
+    );
+    expect((await call('POST', `/instances/${crypto.randomUUID()}/recover`)).status).toBe(404);
     await flyFaults(t, null);
     await settleRecoveries(t);
     expect((await call('GET', `/recoveries/${begun.body.id}`)).body).toMatchObject({
@@ -207,5 +227,129 @@ describe('unexpected-stop recovery through reconcile', async () => {
     const listed = await call('GET', `/recoveries?instanceId=${instance.id}&status=succeeded`);
     expect(listed.body.items.map((x: { id: string }) => x.id)).toEqual([begun.body.id]);
     expect((await call('GET', '/recoveries?status=bogus')).status).toBe(400);
+  });
+
+  it('divergences that are not acted on are recorded once as events: another image, a stopped instance whose machine runs', async () => {
+    const a = await provisioned(t, call, { region: 'mad' });
+    const b = await provisioned(t, call, { region: 'mad' });
+    const machine = await t.deps.fly.getMachine(app, a.machineId);
+    await t.deps.fly.updateMachine(app, a.machineId, {
+      config: { ...(machine.config ?? { image: '' }), image: 'registry.fly.io/agent:9.9.9' },
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    await t.db.db.update(instances).set({ status: 'stopped' }).where(eq(instances.id, b.id));
+    const first = await ringReconcile(t);
+    expect(first.body).toMatchObject({ recoveriesStarted: 0, recorded: 2 });
+    expect((await ringReconcile(t)).body.recorded).toBe(2);
+    const events = await t.db.db
+      .select()
+      .from(instanceEvents)
+      .where(
+        and(
+          inArray(instanceEvents.instanceId, [a.id, b.id]),
+          eq(instanceEvents.type, 'reconcile_divergence'),
+        ),
+      );
+    expect(events.map((e) => e.payload.kind).sort()).toEqual([
+      'image_mismatch',
+      'running_while_stopped',
+    ]);
+    expect((await instanceRow(t, a.id)).status).toBe('running');
+    expect(await recoveriesOfInstance(t, a.id)).toEqual([]);
+  });
+
+  it('a fork that stays hydrating is mounted while it hydrates; a replacement slow to start is waited for', async () => {
+    const instance = await provisioned(t, call, { region: 'lhr' });
+    await flyFaults(t, { slow_hydration_ms: 600_000, slow_start_ms: 20_000 });
+    const begun = await call('POST', `/instances/${instance.id}/recover`, { relocate: true });
+    expect(begun.status).toBe(202);
+    await settleRecoveries(t, { realMs: 40 });
+    const r = (await call('GET', `/recoveries/${begun.body.id}`)).body;
+    expect(r).toMatchObject({ status: 'succeeded', volumeSource: 'fork' });
+    expect((await t.deps.fly.getVolume(app, r.newVolumeId)).state).toBe('hydrating');
+    await flyFaults(t, null);
+  });
+});
+
+describe('a scheduled target meets a recovery', async () => {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+
+  it('backs off while the instance is recovering, then is applied', async () => {
+    const instance = await provisioned(t, call);
+    await flyFaults(t, { slow_start_ms: 600_000 });
+    expect((await call('POST', `/instances/${instance.id}/recover`)).status).toBe(202);
+    const action = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: [instance.id] },
+      runAt: 'now',
+      reason: 'weekly restart',
+    });
+    expect(action.status, JSON.stringify(action.body)).toBe(201);
+    await t.deliverDue();
+    const [target] = await t.db.db
+      .select()
+      .from(scheduledActionTargets)
+      .where(eq(scheduledActionTargets.actionId, action.body.id));
+    expect(target).toMatchObject({ status: 'pending' });
+    expect(target?.busySince).not.toBeNull();
+    expect(target?.operationId).toBeNull();
+    await flyFaults(t, null);
+    await settleRecoveries(t);
+    await settleScheduler(t);
+    expect((await call('GET', `/scheduled-actions/${action.body.id}`)).body.counts).toMatchObject({
+      applied: 1,
+    });
+  });
+});
+
+describe('a recovery meets a CLI run', async () => {
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const platform = caller(t, 'platform', (await makeApiKey(t, 'platform')).key);
+
+  it('a live CLI run defers the recovery; a recovering instance refuses a CLI run', async () => {
+    const held = await provisioned(t, call);
+    const run = await platform('POST', `/instances/${held.id}/cli-runs`, {
+      prompt: '#sim duration=600s\nrepair the agent',
+    });
+    expect(run.status, JSON.stringify(run.body)).toBe(201);
+    await flyFaults(t, { stop_machines: [{ machine_id: held.machineId }] });
+    expect((await ringReconcile(t)).body).toMatchObject({ diverged: 1, recoveriesStarted: 0 });
+    expect((await call('POST', `/instances/${held.id}/recover`)).status).toBe(409);
+
+    const other = await provisioned(t, call);
+    await flyFaults(t, { slow_start_ms: 600_000 });
+    expect((await call('POST', `/instances/${other.id}/recover`)).status).toBe(202);
+    const refused = await platform('POST', `/instances/${other.id}/cli-runs`, { prompt: 'fix it' });
+    expect(refused.status).toBe(409);
+    await flyFaults(t, null);
+  });
+});
+
+describe('recovery switched off', async () => {
+  const t = await createTestApp({ serve: true, env: { RECOVERY_ENABLED: 'false' } });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+
+  it('reconcile records a down machine once and begins nothing', async () => {
+    const instance = await provisioned(t, call);
+    await flyFaults(t, { stop_machines: [{ machine_id: instance.machineId }] });
+    expect((await ringReconcile(t)).body).toMatchObject({ recoveriesStarted: 0, recorded: 1 });
+    expect((await ringReconcile(t)).body.recorded).toBe(1);
+    expect(await recoveriesOfInstance(t, instance.id)).toEqual([]);
+    const events = await t.db.db
+      .select()
+      .from(instanceEvents)
+      .where(
+        and(
+          eq(instanceEvents.instanceId, instance.id),
+          eq(instanceEvents.type, 'reconcile_divergence'),
+        ),
+      );
+    expect(events.map((e) => e.payload.kind)).toEqual(['machine_down']);
+    expect((await instanceRow(t, instance.id)).status).toBe('running');
   });
 });

@@ -47,7 +47,6 @@ tr:hover td { background: #fafaf7; }
 .badge-info { color: var(--info); } .badge-muted { color: var(--muted); }
 .pager { display: flex; gap: 8px; align-items: center; justify-content: space-between; margin-top: 10px; }
 .empty { text-align: center; padding: 40px 16px; color: var(--muted); }
-.empty .meanwhile { justify-content: center; align-items: center; margin-top: 12px; }
 .empty strong { display: block; color: var(--text); font-size: 15px; margin-bottom: 4px; }
 .flash { padding: 10px 12px; border-radius: var(--radius); margin-bottom: 12px; border: 1px solid; }
 .flash-error { background: #fef3f2; border-color: #fecdca; color: var(--danger); }
@@ -112,6 +111,8 @@ button.danger:not(:disabled):hover { background: var(--danger); color: #fff; }
 .kv dt { color: var(--muted); }
 .kv dd { margin: 0; overflow-wrap: anywhere; }
 details.raw summary { cursor: pointer; color: var(--muted); font-size: 12px; }
+pre.cli-output { max-height: 420px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: #111827; color: #e5e7eb; padding: 8px 10px; border-radius: 6px; font-size: 12px; margin: 6px 0; }
+.badge-admin { color: #6d28d9; }
 details.raw pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0 0; font-size: 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 16px; margin-bottom: 16px; }
 .cards .panel { margin-bottom: 0; }

@@ -12,7 +12,9 @@
  * - polling (`data-poll`) held while a dialog is open, so a row being confirmed is not
  *   swapped away underneath it;
  * - relative times ("in 2 min", "3 h ago") beside every `<time data-relative>`, kept fresh;
- * - copy-to-clipboard buttons (`data-copy="#selector"`).
+ * - copy-to-clipboard buttons (`data-copy="#selector"`);
+ * - a live CLI run's output (`<pre data-cli-stream="<events url>" data-cli-after="<bytes>">`):
+ *   server-sent events append each chunk as it arrives; the page reloads once the run ends.
  */
 export const APP_JS = `(function () {
   try {
@@ -87,7 +89,8 @@ export const APP_JS = `(function () {
       var text = (one && asking.getAttribute(attr + '-one')) || asking.getAttribute(attr) || '';
       return text.split('{n}').join(n.toLocaleString('en'));
     };
-    dialog = dialog || document.getElementById('confirm-dialog');
+    // A boosted navigation swaps the body, dialog included: never keep a detached one.
+    if (!dialog || !dialog.isConnected) dialog = document.getElementById('confirm-dialog');
     if (!dialog || !dialog.showModal) {
       // No dialog on this page: fall back to the browser's own question.
       if (window.confirm(fill('data-confirm'))) {
@@ -162,12 +165,51 @@ export const APP_JS = `(function () {
       next.textContent = ' (' + relative(at - now) + ')';
     }
   }
+  function streamRuns() {
+    var blocks = document.querySelectorAll('pre[data-cli-stream]');
+    for (var i = 0; i < blocks.length; i++) follow(blocks[i]);
+  }
+  function follow(pre) {
+    if (pre.getAttribute('data-cli-streaming')) return;
+    pre.setAttribute('data-cli-streaming', 'true');
+    if (typeof EventSource !== 'function') {
+      // No server-sent events here: reload every few seconds instead.
+      setTimeout(function () { location.reload(); }, 3000);
+      return;
+    }
+    var url = pre.getAttribute('data-cli-stream') + '?after=' +
+      encodeURIComponent(pre.getAttribute('data-cli-after') || '0');
+    var source = new EventSource(url);
+    var gone = function () {
+      if (document.body.contains(pre)) return false;
+      source.close();
+      return true;
+    };
+    source.addEventListener('output', function (event) {
+      if (gone()) return;
+      var chunk = JSON.parse(event.data);
+      var atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.appendChild(document.createTextNode(chunk.text));
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    });
+    source.addEventListener('status', function (event) {
+      if (gone()) return;
+      pre.setAttribute('data-cli-status', event.data);
+    });
+    source.addEventListener('end', function () {
+      source.close();
+      if (!gone()) location.reload();
+    });
+  }
+
   relativeTimes();
   updateCounts();
+  streamRuns();
   setInterval(relativeTimes, 30000);
   document.addEventListener('htmx:afterSettle', function () {
     relativeTimes();
     updateCounts();
+    streamRuns();
   });
 
   document.addEventListener('click', function (event) {

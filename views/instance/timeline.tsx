@@ -29,6 +29,18 @@ const WORDS: Record<string, string> = {
   pin_removed: 'Unpinned',
   imported: 'Imported from Fly',
   seeded: 'Created by the demo seed',
+  recovery_started: 'Recovery started',
+  recovery_step: 'Recovery step',
+  recovery_succeeded: 'Recovered',
+  recovery_failed: 'Recovery failed',
+  recovery_retried: 'Recovery retried',
+  retained_volume_deleted: 'Retained volume deleted',
+  retained_volume_refused: 'Retained volume not deleted',
+  reconcile_divergence: 'Divergence seen by reconcile',
+  cli_run_started: 'CLI run started',
+  cli_run_completed: 'CLI run completed',
+  cli_run_failed: 'CLI run failed',
+  cli_run_cancelled: 'CLI run cancelled',
 };
 
 function summary(payload: Record<string, unknown>): string {
@@ -43,6 +55,14 @@ function summary(payload: Record<string, unknown>): string {
   if (typeof payload.version === 'string') parts.push(`version ${payload.version}`);
   if (typeof payload.error === 'string') parts.push(payload.error);
   if (typeof payload.reason === 'string') parts.push(payload.reason);
+  // Recovery events: what was seen, the step entered and how it went.
+  if (typeof payload.cause === 'string') parts.push(payload.cause.replace(/_/g, ' '));
+  if (typeof payload.kind === 'string') parts.push(payload.kind.replace(/_/g, ' '));
+  if (typeof payload.step === 'string') parts.push(`step ${payload.step}`);
+  if (typeof payload.note === 'string') parts.push(payload.note);
+  if (typeof payload.inPlace === 'boolean') parts.push(payload.inPlace ? 'in place' : 'relocated');
+  if (typeof payload.durationMs === 'number')
+    parts.push(`${Math.round(payload.durationMs / 100) / 10} s`);
   return parts.join(' · ');
 }
 
@@ -61,6 +81,11 @@ export function Timeline({ events, zone }: { events: TimelineEvent[]; zone: stri
           <Time at={e.at} zone={zone} /> · <strong>{WORDS[e.type] ?? e.type}</strong>{' '}
           <span class="muted small">by {e.actorLabel}</span>
           {summary(e.payload) ? <div class="small">{summary(e.payload)}</div> : null}
+          {e.type.startsWith('cli_run_') && typeof e.payload.runId === 'string' ? (
+            <div class="small">
+              <a href={`/admin/cli-runs/${e.payload.runId}`}>The run →</a>
+            </div>
+          ) : null}
         </li>
       ))}
     </ol>

@@ -1,3 +1,4 @@
+import { CliRunCard, type CliRunCardProps } from '../cli-runs/card.tsx';
 import { StatusBadge } from '../components/badge.tsx';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
@@ -35,6 +36,8 @@ export type InstancePageProps = {
   events: TimelineEvent[];
   audit: AuditRowView[];
   upcoming: UpcomingView | null;
+  /** The CLI run card (src/cli-runs); null leaves it out. */
+  cliRuns?: CliRunCardProps | null;
   /** The recovery card (src/recovery); null leaves it out. */
   recovery?: RecoveryCardProps | null;
   actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
@@ -115,6 +118,12 @@ export function InstancePage(p: InstancePageProps) {
           <OperationPanel op={p.operation} instanceId={i.id} zone={p.zone} />
         </section>
       </div>
+      {p.cliRuns ? (
+        <section class="panel">
+          <h2>CLI run</h2>
+          <CliRunCard {...p.cliRuns} />
+        </section>
+      ) : null}
       <div class="grid2">
         <section class="panel">
           <h2>Live machine</h2>

@@ -1,6 +1,8 @@
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
+import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
+import { adminCliRunRoutes } from '../cli-runs.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
@@ -22,5 +24,7 @@ export function adminApi() {
   app.route('/', scheduledActionRoutes());
   app.route('/', noticeRoutes());
   app.route('/', recoveryRoutes());
+  app.route('/', adminCliRunRoutes());
+  app.route('/', agentRoutes('admin'));
   return app;
 }

@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listInstances } from '../../../src/fleet/instances.ts';
 import { requireApiKey } from '../../middleware/bearer.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
+import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
+import { platformCliRunRoutes } from '../cli-runs.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
 import { instanceStatusRoute } from './instance-status.ts';
 import { pushTokenRoutes } from './push-tokens.ts';
@@ -60,5 +62,7 @@ export function platformApi() {
       200,
     );
   });
+  app.route('/', platformCliRunRoutes());
+  app.route('/', agentRoutes('platform'));
   return app;
 }

@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { getInstance } from '../../../src/fleet/instances.ts';
 import { contactsOf } from '../../../src/fleet/users.ts';
 import { upcomingAction } from '../../../src/notices/queries.ts';
+import { activeRecovery } from '../../../src/recovery/model.ts';
 import { ACTION_TYPES } from '../../../src/scheduler/model.ts';
+import { RecoveryStep } from '../admin/recovery-json.ts';
 import { apiApp } from '../app.ts';
 import { commonProblems, InstanceStatus, notFoundProblem, Timestamp, Uuid } from '../schemas.ts';
 
@@ -32,6 +34,16 @@ export const InstanceStatusJson = z
       description:
         'For the in-app banner: null unless the action notifies on `webapp` and its lead window has opened.',
     }),
+    recovery: z
+      .object({
+        step: RecoveryStep,
+        startedAt: Timestamp,
+      })
+      .nullable()
+      .openapi({
+        description:
+          'While `status` is `recovering`: the step it is in (`in_place_start`, `started`, `volume_created`, `machine_created`, `machine_started`, `cut_over`) and since when; null otherwise.',
+      }),
   })
   .openapi('InstanceStatus');
 
@@ -57,9 +69,10 @@ export function instanceStatusRoute() {
   app.openapi(route, async (c) => {
     const deps = c.get('deps');
     const instance = await getInstance(deps.db, c.req.valid('param').id);
-    const [contact, upcoming] = await Promise.all([
+    const [contact, upcoming, recovery] = await Promise.all([
       contactsOf(deps.db, [instance.user.id]),
       upcomingAction(deps.db, instance.id, deps.clock.now()),
+      activeRecovery(deps.db, instance.id),
     ]);
     return c.json(
       {
@@ -72,6 +85,9 @@ export function instanceStatusRoute() {
               scheduledAt: upcoming.scheduledAt.toISOString(),
               noticeAt: upcoming.noticeAt.toISOString(),
             }
+          : null,
+        recovery: recovery
+          ? { step: recovery.step, startedAt: recovery.startedAt.toISOString() }
           : null,
       },
       200,

@@ -20,6 +20,9 @@ export type LockedInstance = {
   pinnedImageTag: string | null;
   /** Another operation is pending or running on it. */
   busyWithOperation: boolean;
+  /** Another feature's hold (src/fleet/holds.ts), e.g. a live CLI run. */
+  holdKind: string | null;
+  holdId: string | null;
 };
 
 /**
@@ -41,6 +44,8 @@ export async function lockInstances(
       imageTag: instances.imageTag,
       machineId: instances.machineId,
       pinnedImageTag: versionPins.imageTag,
+      holdKind: instances.holdKind,
+      holdId: instances.holdId,
       busyWithOperation: sql<boolean>`exists (select 1 from ${instanceOperations} where ${instanceOperations.instanceId} = ${instances.id} and ${instanceOperations.status} in ('pending', 'running'))`,
     })
     .from(instances)
@@ -61,9 +66,15 @@ export async function existingInstances(tx: Db, ids: string[]): Promise<Set<stri
   return new Set(rows.map((r) => r.id));
 }
 
-/** A locked instance is busy: an operation runs on it, or its status rejects actions, or it has no machine. */
+/**
+ * A locked instance is busy: an operation runs on it, something holds it (a live CLI run),
+ * its status rejects actions, or it has no machine.
+ */
 export const isBusy = (i: LockedInstance) =>
-  i.busyWithOperation || (BUSY_STATUSES as readonly string[]).includes(i.status) || !i.machineId;
+  i.busyWithOperation ||
+  i.holdId !== null ||
+  (BUSY_STATUSES as readonly string[]).includes(i.status) ||
+  !i.machineId;
 
 /**
  * The state the machine must end in: stopped for a stop, and for a version change of a

@@ -34,7 +34,8 @@ function busyError(
  * Starts an immediate action on one instance and rings its first doorbell after commit.
  *
  * Rules: 404 for an unknown instance; 409 `instance-busy` while it is provisioning,
- * restarting, recovering, destroying or has another action running (a partial unique index
+ * restarting, recovering, destroying, has another action running or a live CLI run (the
+ * problem names it as `liveRunId`) (a partial unique index
  * makes concurrent requests race safely); a version change needs an available catalog
  * image (422 otherwise), is 409 `pinned` on a pinned instance unless `overridePin` (which
  * moves the pin to the new image) and 422 when the instance already runs that image;
@@ -59,6 +60,12 @@ export async function requestOperation({
     if (!instance) throw new NotFoundError('Instance', input.instanceId);
     if ((BUSY_STATUSES as readonly string[]).includes(instance.status))
       throw busyError(instance.id, instance.status);
+    if (instance.holdKind === 'cli_run' && instance.holdId)
+      throw new ConflictError(
+        `The instance is busy: CLI run ${instance.holdId} is live. Cancel it or wait until it ends.`,
+        { instanceId: instance.id, instanceStatus: instance.status, liveRunId: instance.holdId },
+        'instance-busy',
+      );
     if (instance.status === 'destroyed')
       throw new ConflictError(
         'The instance is destroyed.',

@@ -1,0 +1,139 @@
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import {
+  CLI_RUN_STATUSES,
+  type CliRunInitiator,
+  type CliRunStatus,
+  cliRuns,
+  LIVE_CLI_RUN_STATUSES,
+} from '../../db/schema/index.ts';
+import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
+import { NotFoundError } from '../lib/errors.ts';
+import { type CliRun, findRun } from './model.ts';
+
+export { CLI_RUN_STATUSES };
+
+export const CLI_RUN_SORTS = ['created', 'status', 'instance'] as const;
+export type CliRunSort = (typeof CLI_RUN_SORTS)[number];
+
+export type CliRunFilter = {
+  status?: CliRunStatus[];
+  initiatedBy?: CliRunInitiator;
+  instanceId?: string;
+  /** Case-insensitive substring of the prompt, instance id or name, or the user's email. */
+  q?: string;
+};
+
+export type CliRunListQuery = CliRunFilter & {
+  sort?: CliRunSort;
+  order?: 'asc' | 'desc';
+  cursor?: string;
+  /** 1–200, default 50. */
+  limit?: number;
+};
+
+// Each sort has an (expression, id) order; `id` breaks ties so pages never overlap.
+const SORT_COLUMN: Record<CliRunSort, SQL> = {
+  created: sql`${cliRuns.createdAt}`,
+  status: sql`${cliRuns.status}`,
+  instance: sql`${cliRuns.instanceName}`,
+};
+
+function filterSql(filter: CliRunFilter): SQL | undefined {
+  const where: SQL[] = [];
+  if (filter.status?.length) where.push(inArray(cliRuns.status, filter.status));
+  if (filter.initiatedBy) where.push(eq(cliRuns.initiatedBy, filter.initiatedBy));
+  if (filter.instanceId) where.push(eq(cliRuns.instanceId, filter.instanceId));
+  const q = filter.q?.trim().toLowerCase();
+  if (q) where.push(sql`${cliRuns.searchText} like ${`%${q.replace(/[\\%_]/g, '\\$&')}%`}`);
+  return where.length ? and(...where) : undefined;
+}
+
+const sortKeyOf = (run: CliRun, sort: CliRunSort) =>
+  sort === 'created'
+    ? run.createdAt.toISOString()
+    : sort === 'status'
+      ? run.status
+      : run.instanceName;
+
+/**
+ * One page of runs, keyset-paginated on (sort column, id). Default newest first. Throws
+ * 400 `invalid-cursor` on a malformed cursor or one made for another sort.
+ */
+export async function listCliRuns(db: Db, query: CliRunListQuery): Promise<Page<CliRun>> {
+  const sort = query.sort ?? 'created';
+  const order = query.order ?? (sort === 'created' ? 'desc' : 'asc');
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 200);
+  const cursor: Cursor | null = query.cursor
+    ? decodeCursor(query.cursor, sort === 'created' ? 'date' : 'text')
+    : null;
+  const column = SORT_COLUMN[sort];
+  const backwards = cursor?.dir === 'before';
+  const ascending = (order === 'asc') !== backwards;
+  let seek: SQL | undefined;
+  if (cursor) {
+    const key = sort === 'created' ? sql`${cursor.key}::timestamptz` : sql`${cursor.key}`;
+    seek = ascending
+      ? sql`(${column}, ${cliRuns.id}) > (${key}, ${cursor.id}::uuid)`
+      : sql`(${column}, ${cliRuns.id}) < (${key}, ${cursor.id}::uuid)`;
+  }
+  const dir = ascending ? sql`asc` : sql`desc`;
+  const rows = await db
+    .select()
+    .from(cliRuns)
+    .where(and(filterSql(query), seek))
+    .orderBy(sql`${column} ${dir}`, sql`${cliRuns.id} ${dir}`)
+    .limit(limit + 1);
+  return keysetPage(rows, limit, cursor, (row) => sortKeyOf(row, sort));
+}
+
+/** How many runs match a filter. */
+export async function countCliRuns(db: Db, filter: CliRunFilter): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(cliRuns)
+    .where(filterSql(filter));
+  return row?.n ?? 0;
+}
+
+/** One run by id; 404 `not-found` when there is none. */
+export async function getCliRun(db: Db, id: string): Promise<CliRun> {
+  const run = await findRun(db, id);
+  if (!run) throw new NotFoundError('CLI run', id);
+  return run;
+}
+
+/** The live run of an instance, if any. */
+export async function liveCliRun(db: Db, instanceId: string): Promise<CliRun | null> {
+  const [row] = await db
+    .select()
+    .from(cliRuns)
+    .where(
+      and(eq(cliRuns.instanceId, instanceId), inArray(cliRuns.status, [...LIVE_CLI_RUN_STATUSES])),
+    );
+  return row ?? null;
+}
+
+/**
+ * The output kept for a run (its last 64 KiB) from byte offset `after` on: `text` is what
+ * follows `after` (all that is kept when `after` is older than the kept tail, with
+ * `truncated`), `size` the total bytes seen, which is the `after` of the next read.
+ */
+export function outputAfter(run: CliRun, after = 0) {
+  const bytes = new TextEncoder().encode(run.outputTail);
+  const tailStart = run.outputSize - bytes.length;
+  const from = Math.max(0, Math.min(bytes.length, after - tailStart));
+  return {
+    text: new TextDecoder().decode(bytes.subarray(from)),
+    offset: tailStart + from,
+    size: run.outputSize,
+    truncated: after < tailStart,
+  };
+}
+
+/** What an instance's page shows: its live run, if any, and its newest runs. */
+export async function cliRunCardData(db: Db, instanceId: string, recent = 5) {
+  const page = await listCliRuns(db, { instanceId, limit: recent });
+  const live = page.items.find((r) => r.status === 'starting' || r.status === 'running');
+  return { live: live ?? (await liveCliRun(db, instanceId)), recent: page.items };
+}

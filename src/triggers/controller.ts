@@ -1,0 +1,104 @@
+import type { SessionTrigger } from '../../db/schema/index.ts';
+import type { ControllerClient } from '../adapters/controller/client.ts';
+import { ControllerError } from '../adapters/controller/errors.ts';
+
+/**
+ * What firing needs of an instance's controller (docs/controller-openapi.yaml:
+ * `POST /_controller/sessions`, `GET /_controller/sessions/{id}`,
+ * `POST /_controller/sessions/{id}/cancel`), in the words of DESIGN.md's agent-session
+ * machine. {@link sessionControllerFrom} builds it over the controller client
+ * (src/adapters/controller/); tests may hand the app a fake client.
+ */
+export type SessionController = {
+  /**
+   * Starts a session. Throws {@link InstanceNotRunning} when the instance cannot take one
+   * (no machine, or Fly's proxy found none started), {@link SessionLive} when the controller
+   * already runs one for the agent (it allows one per agent), another error otherwise.
+   */
+  start(target: ControllerTarget, input: StartSession): Promise<ControllerSession>;
+  /** The session now; one the controller no longer knows (its machine restarted) is `failed`. */
+  get(target: ControllerTarget, sessionId: string): Promise<ControllerSession>;
+  /** Cancels a live session; a finished or unknown one is left as it is. */
+  cancel(target: ControllerTarget, sessionId: string): Promise<void>;
+};
+
+/** Which instance's controller to talk to (its Fly app and machine). */
+export type ControllerTarget = { instanceId: string; appName: string; machineId: string | null };
+
+export type StartSession = { agentId: string; prompt: string; trigger: SessionTrigger };
+
+export type ControllerSession = {
+  id: string;
+  status: 'creating' | 'ready' | 'completed' | 'failed';
+  error: string | null;
+};
+
+/** The instance is not running (stopped, busy, or its machine gone): the fire is skipped. */
+export class InstanceNotRunning extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'InstanceNotRunning';
+  }
+}
+
+/** The controller already runs a session for this agent (`liveSessionId`). */
+export class SessionLive extends Error {
+  constructor(readonly liveSessionId: string) {
+    super(`the instance controller already runs session ${liveSessionId} for this agent`);
+    this.name = 'SessionLive';
+  }
+}
+
+const machineOf = (t: ControllerTarget) => {
+  if (!t.machineId) throw new InstanceNotRunning('the instance has no machine');
+  return { appName: t.appName, machineId: t.machineId, instanceId: t.instanceId };
+};
+
+type WireSession = Awaited<ReturnType<ControllerClient['getSession']>>;
+const fromWire = (s: WireSession): ControllerSession => ({
+  id: s.sessionId,
+  status: s.status === 'cancelled' ? 'failed' : s.status,
+  error: s.status === 'cancelled' ? 'cancelled on the instance' : null,
+});
+
+/**
+ * The {@link SessionController} over the controller client. The client never retries and a
+ * start is not idempotent on the controller, so a start that timed out may have started:
+ * the next attempt's 409 names that session ({@link SessionLive}) and the caller adopts it.
+ */
+export function sessionControllerFrom(client: ControllerClient): SessionController {
+  return {
+    async start(target, input) {
+      try {
+        return fromWire(await client.startSession(machineOf(target), input));
+      } catch (err) {
+        if (err instanceof ControllerError && err.kind === 'unreachable')
+          throw new InstanceNotRunning(`the instance controller is unreachable: ${err.message}`);
+        if (err instanceof ControllerError && err.kind === 'conflict' && err.liveId)
+          throw new SessionLive(err.liveId);
+        throw err;
+      }
+    },
+    async get(target, sessionId) {
+      try {
+        return fromWire(await client.getSession(machineOf(target), sessionId));
+      } catch (err) {
+        if (err instanceof ControllerError && err.kind === 'not_found')
+          return {
+            id: sessionId,
+            status: 'failed',
+            error: 'the instance controller no longer knows this session (its machine restarted)',
+          };
+        throw err;
+      }
+    },
+    async cancel(target, sessionId) {
+      try {
+        await client.cancelSession(machineOf(target), sessionId);
+      } catch (err) {
+        if (err instanceof ControllerError && err.kind === 'not_found') return;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,276 @@
+import { and, eq, inArray, isNotNull, lte, ne, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../db/client.ts';
+import { agentSessions, agents } from '../../db/schema/index.ts';
+import type { Ring } from '../adapters/queue/doorbells.ts';
+import type { Deps } from '../deps.ts';
+import { type InstanceTarget, instanceTargets } from '../fleet/instances.ts';
+import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
+import { InstanceNotRunning, SessionLive, sessionControllerFrom } from './controller.ts';
+import { type AgentSession, followBackoffMs, START_ATTEMPTS, sessionDoorbell } from './model.ts';
+
+export type StartRun =
+  | { outcome: 'not_claimed' }
+  | { outcome: 'started' | 'skipped' | 'failed' | 'retry'; session: AgentSession };
+
+/**
+ * Claims a session in `creating` that the controller has not been asked for yet, with a
+ * lease, and reads its agent's overlap policy in the same statement.
+ */
+async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
+  const claimed = db.$with('claimed').as(
+    db
+      .update(agentSessions)
+      .set(claimSet(agentSessions, now, leaseMs))
+      .where(
+        and(
+          eq(agentSessions.id, id),
+          eq(agentSessions.status, 'creating'),
+          sql`${agentSessions.controllerSessionId} is null`,
+          lte(agentSessions.nextCheckAt, now),
+          leaseFree(agentSessions, now),
+        ),
+      )
+      .returning(),
+  );
+  const [row] = await db
+    .with(claimed)
+    .select()
+    .from(claimed)
+    .innerJoin(agents, eq(agents.id, claimed.agentId));
+  return row
+    ? { session: row.claimed as AgentSession, overlapPolicy: row.agents.overlapPolicy }
+    : null;
+}
+
+/**
+ * Starts one session through the instance controller: claims it (a lease, src/lib/claims.ts),
+ * checks the instance is running (otherwise `skipped`, `instance_not_running`), under
+ * `cancel_other` cancels the agent's other live sessions first, asks the controller, and
+ * records the outcome guarded by the claim. The controller's start is not idempotent: when
+ * it answers that the agent already has a live session that none of our sessions names, that
+ * is the one an earlier attempt of this start (timed out) created, and it is adopted. Only a started `cron` session writes the agent's
+ * `last_fired_at` (never moving it back) and `last_outcome`. A failed call is tried again
+ * after a backoff, {@link START_ATTEMPTS} times in all, then the session is `failed`.
+ * With `rings`, the follow doorbell of a started session is added there (for the caller to
+ * publish in one batch) instead of being rung; `targets` are instances the caller read for a
+ * batch of starts (read just before, as this would).
+ */
+export async function startSession(
+  deps: Deps,
+  sessionId: string,
+  options: { rings?: Ring[]; targets?: Map<string, InstanceTarget> } = {},
+): Promise<StartRun> {
+  const now = deps.clock.now();
+  const claim = await claimStart(deps.db, sessionId, now, deps.config.work.leaseMs);
+  if (!claim) return { outcome: 'not_claimed' };
+  const { session } = claim;
+  const target =
+    options.targets?.get(session.instanceId) ??
+    (await instanceTargets(deps.db, [session.instanceId])).get(session.instanceId);
+  const notRunning = !target
+    ? 'the instance no longer exists'
+    : target.status !== 'running'
+      ? `the instance is ${target.status}`
+      : null;
+  if (notRunning || !target)
+    return finish(deps, session, {
+      status: 'skipped',
+      reason: 'instance_not_running',
+      error: notRunning,
+    });
+  const controllerTarget = {
+    instanceId: target.id,
+    appName: target.appName,
+    machineId: target.machineId,
+  };
+  try {
+    if (claim.overlapPolicy === 'cancel_other' && session.trigger === 'cron')
+      await cancelOthers(deps, session, controllerTarget);
+    const started = await startOrAdopt(deps, session, controllerTarget);
+    const at = deps.clock.now();
+    const terminal = started.status === 'completed' || started.status === 'failed';
+    const done: AgentSession = {
+      ...session,
+      status: started.status,
+      controllerSessionId: started.id,
+      startedAt: at,
+      nextCheckAt: new Date(at.getTime() + followBackoffMs(1)),
+      lastError: started.error,
+      endedAt: terminal ? at : null,
+      claimToken: null,
+      leaseUntil: null,
+    };
+    // One statement: the session's outcome (guarded by the claim) and, for a `cron` session,
+    // the agent's last_fired_at, never moved back (a buffered fire can start after a later one).
+    const recorded = await queryRows<{ id: string }>(
+      deps.db,
+      sql`with s as (
+            update ${agentSessions} set status = ${done.status}, controller_session_id = ${done.controllerSessionId},
+              started_at = ${at.toISOString()}::timestamptz, next_check_at = ${done.nextCheckAt.toISOString()}::timestamptz,
+              last_error = ${done.lastError}, ended_at = ${done.endedAt?.toISOString() ?? null}::timestamptz,
+              claim_token = null, lease_until = null
+            where id = ${session.id}::uuid and claim_token = ${session.claimToken}::uuid
+            returning id, agent_id, trigger, scheduled_for),
+          a as (
+            update ${agents} set last_fired_at = greatest(${agents}.last_fired_at, s.scheduled_for), last_outcome = 'started'
+            from s where ${agents}.id = s.agent_id and s.trigger = 'cron')
+          select id from s`,
+    );
+    if (!recorded.length) return { outcome: 'not_claimed' };
+    if (!terminal) {
+      if (options.rings) options.rings.push(sessionDoorbell(done));
+      else await ring(deps, done);
+    }
+    return { outcome: 'started', session: done };
+  } catch (err) {
+    if (err instanceof InstanceNotRunning)
+      return finish(deps, session, {
+        status: 'skipped',
+        reason: 'instance_not_running',
+        error: err.message,
+      });
+    const message = err instanceof Error ? err.message : String(err);
+    deps.log.warn('agent_session.start_failed', {
+      sessionId,
+      attempts: session.attempts,
+      error: message,
+    });
+    if (session.attempts < START_ATTEMPTS) {
+      const at = new Date(deps.clock.now().getTime() + followBackoffMs(session.attempts));
+      const [row] = await deps.db
+        .update(agentSessions)
+        .set({ nextCheckAt: at, lastError: `start failed: ${message}`, ...released })
+        .where(heldBy(agentSessions, session))
+        .returning();
+      if (row) await ring(deps, row);
+      return row ? { outcome: 'retry', session: row } : { outcome: 'not_claimed' };
+    }
+    return finish(deps, session, {
+      status: 'failed',
+      reason: null,
+      error: `start failed: ${message}`,
+    });
+  }
+}
+
+/** A session that never started: `skipped` or `failed`, and the agent's `last_outcome` (a `cron` one). */
+async function finish(
+  deps: Deps,
+  session: AgentSession,
+  end: {
+    status: 'skipped' | 'failed';
+    reason: 'instance_not_running' | null;
+    error: string | null;
+  },
+): Promise<StartRun> {
+  const at = deps.clock.now();
+  const row = await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(agentSessions)
+      .set({
+        status: end.status,
+        reason: end.reason,
+        lastError: end.error,
+        endedAt: at,
+        ...released,
+      })
+      .where(heldBy(agentSessions, session))
+      .returning();
+    if (row && row.trigger === 'cron')
+      await tx
+        .update(agents)
+        .set({ lastOutcome: end.reason ? `skipped: ${end.reason}` : `failed: ${end.error ?? ''}` })
+        .where(eq(agents.id, row.agentId));
+    return row ?? null;
+  });
+  if (!row) return { outcome: 'not_claimed' };
+  deps.log.info('agent_session.not_started', {
+    sessionId: row.id,
+    status: row.status,
+    reason: row.reason,
+  });
+  return { outcome: end.status, session: row };
+}
+
+/**
+ * `cancel_other`: the agent's other started sessions are cancelled through the controller and
+ * recorded `failed` (`cancelled`) before this one starts. The guard on their status makes a
+ * session that finished meanwhile keep its own outcome.
+ */
+async function cancelOthers(
+  deps: Deps,
+  session: AgentSession,
+  target: { instanceId: string; appName: string; machineId: string | null },
+): Promise<void> {
+  const others = await deps.db
+    .select()
+    .from(agentSessions)
+    .where(
+      and(
+        eq(agentSessions.agentId, session.agentId),
+        ne(agentSessions.id, session.id),
+        inArray(agentSessions.status, ['creating', 'ready']),
+        isNotNull(agentSessions.controllerSessionId),
+      ),
+    );
+  for (const other of others) {
+    await sessionControllerFrom(deps.controller).cancel(
+      target,
+      other.controllerSessionId as string,
+    );
+    await deps.db
+      .update(agentSessions)
+      .set({
+        status: 'failed',
+        reason: 'cancelled',
+        lastError: `cancelled by the fire of ${session.scheduledFor.toISOString()} (overlap policy cancel_other)`,
+        endedAt: deps.clock.now(),
+      })
+      .where(
+        and(eq(agentSessions.id, other.id), inArray(agentSessions.status, ['creating', 'ready'])),
+      );
+  }
+}
+
+/**
+ * The controller's start; on {@link SessionLive} naming a session none of ours has, that
+ * session (our own earlier attempt's) is ours. One another of our sessions has means the
+ * controller refuses a second live session for the agent (`allow_all`): the error says so.
+ */
+async function startOrAdopt(
+  deps: Deps,
+  session: AgentSession,
+  target: { instanceId: string; appName: string; machineId: string | null },
+) {
+  try {
+    return await sessionControllerFrom(deps.controller).start(target, {
+      agentId: session.agentId,
+      prompt: session.prompt,
+      trigger: session.trigger,
+    });
+  } catch (err) {
+    if (!(err instanceof SessionLive)) throw err;
+    const [known] = await deps.db
+      .select({ id: agentSessions.id })
+      .from(agentSessions)
+      .where(
+        and(
+          eq(agentSessions.agentId, session.agentId),
+          eq(agentSessions.controllerSessionId, err.liveSessionId),
+        ),
+      );
+    if (known)
+      throw new Error(
+        `${err.message} (our session ${known.id}); the controller runs one session per agent at a time`,
+      );
+    return { id: err.liveSessionId, status: 'ready' as const, error: null };
+  }
+}
+
+async function ring(deps: Deps, session: AgentSession): Promise<void> {
+  try {
+    await deps.doorbells.ring(sessionDoorbell(session));
+  } catch (err) {
+    deps.log.warn('agent_session.ring_failed', { sessionId: session.id, error: err });
+  }
+}

@@ -1,0 +1,90 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, testClock } from '../helpers/app.ts';
+import { hasChromium, launchBrowser } from '../helpers/browser.ts';
+import { makeAdmin } from '../helpers/factories.ts';
+import { fleetOf, seedCatalog } from '../helpers/fleet.ts';
+
+describe.skipIf(!hasChromium)('CLI runs in a real browser', async () => {
+  // Doorbells deliver on their own, on a clock that runs with real time; the simulator runs
+  // at 0.01, so `duration=1000s` is 10 s of real time (followed every 2 s).
+  const t = await createTestApp({
+    serve: true,
+    autoDeliver: true,
+    clock: testClock(new Date(), { follow: true }),
+  });
+  await seedCatalog(t);
+  const [first, second] = await fleetOf(t, 2);
+  if (!first || !second) throw new Error('no instances');
+  const admin = await makeAdmin(t);
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function signedIn(): Promise<{ page: Page; errors: string[] }> {
+    const page = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${t.origin}/admin/login`);
+    await page.fill('input[name=email]', admin.email);
+    await page.fill('input[name=password]', admin.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/admin$/);
+    return { page, errors };
+  }
+
+  async function start(page: Page, prompt: string) {
+    await page.fill('textarea[name=prompt]', prompt);
+    await page.click('button:text("Start CLI run")');
+    expect(await page.textContent('#confirm-dialog')).toContain('the instance is busy');
+    await page.click('#confirm-ok');
+    await page.waitForSelector('pre[data-cli-stream]');
+  }
+
+  it('starts a run from the instance page, shows its output arriving live, then its completion', async () => {
+    const { page, errors } = await signedIn();
+    await page.goto(`${t.origin}/admin/instances/${first.id}`);
+    await start(page, '#sim duration=1000s lines=10\nrepair the agent');
+    expect(await page.textContent('#flash')).toContain('CLI run started');
+    // Output grows while the page stays the same (no reload): it is streamed in.
+    const sizes = new Set<number>();
+    await expect
+      .poll(
+        async () => {
+          const pre = await page.$('pre[data-cli-stream]');
+          const text = pre ? ((await pre.textContent()) ?? '') : '';
+          if (text) sizes.add(text.length);
+          return sizes.size;
+        },
+        { timeout: 15_000, interval: 200 },
+      )
+      .toBeGreaterThanOrEqual(2);
+    // When the run ends the page reloads on its own and shows the outcome.
+    await expect
+      .poll(() => page.textContent('#cli-run'), { timeout: 30_000 })
+      .toContain('completed');
+    expect(await page.$('pre[data-cli-stream]')).toBeNull();
+    expect(await page.textContent('#cli-run')).toContain('Start CLI run');
+    expect(await page.textContent('.timeline')).toContain('CLI run completed');
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('cancels another run after a confirmation', async () => {
+    const { page, errors } = await signedIn();
+    await page.goto(`${t.origin}/admin/instances/${second.id}`);
+    await start(page, '#sim duration=3600s lines=100');
+    await page.click('button:text("Cancel run")');
+    expect(await page.textContent('#confirm-dialog')).toContain('the output so far is kept');
+    await page.click('#confirm-ok');
+    await expect
+      .poll(() => page.textContent('#flash'), { timeout: 15_000 })
+      .toContain('The CLI run was cancelled');
+    expect(await page.textContent('#cli-run')).toContain('cancelled');
+    expect(await page.$('pre[data-cli-stream]')).toBeNull();
+    expect(errors).toEqual([]);
+  });
+});

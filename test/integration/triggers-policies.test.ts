@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { agentRig } from '../helpers/agents.ts';
+import { createTestApp, testClock } from '../helpers/app.ts';
+import { fakeController } from '../helpers/fake-controller.ts';
+
+const statuses = (rows: { status: string; reason: string | null }[]) =>
+  rows.map((s) => (s.reason ? `${s.status}:${s.reason}` : s.status));
+
+describe('overlap policies (Temporal Schedules semantics)', async () => {
+  const clock = testClock(new Date('2026-12-03T08:00:30Z'));
+  const fake = fakeController();
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
+  const rig = await agentRig(t);
+  const at = (iso: string) => clock.set(new Date(iso));
+  const fireAt = async (id: string, iso: string) => {
+    at(iso);
+    return (await rig.fire(id, iso)).body;
+  };
+
+  it('skip: a fire while a session is live is skipped; once it ended, the next fire starts', async () => {
+    at('2026-12-03T08:00:30Z');
+    const agent = await rig.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'skip' });
+    await fireAt(agent.id, '2026-12-03T08:05:00Z');
+    await fireAt(agent.id, '2026-12-03T08:10:00Z');
+    const [first] = await rig.sessionsOf(agent.id);
+    fake.finish(first?.controllerSessionId ?? '');
+    at('2026-12-03T08:10:02Z');
+    await rig.step(first?.id ?? '');
+    await fireAt(agent.id, '2026-12-03T08:15:00Z');
+    expect(statuses(await rig.sessionsOf(agent.id))).toEqual([
+      'completed',
+      'skipped:overlap',
+      'ready',
+    ]);
+  });
+
+  it('buffer_one: one fire waits for the live session and starts when it ends; more are skipped', async () => {
+    at('2026-12-03T08:00:30Z');
+    const agent = await rig.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'buffer_one' });
+    await fireAt(agent.id, '2026-12-03T08:05:00Z');
+    await fireAt(agent.id, '2026-12-03T08:10:00Z');
+    await fireAt(agent.id, '2026-12-03T08:15:00Z');
+    expect(statuses(await rig.sessionsOf(agent.id))).toEqual([
+      'ready',
+      'buffered',
+      'skipped:overlap',
+    ]);
+    expect((await rig.agentRow(agent.id)).lastFiredAt?.toISOString()).toBe(
+      '2026-12-03T08:05:00.000Z',
+    );
+    const [first] = await rig.sessionsOf(agent.id);
+    fake.finish(first?.controllerSessionId ?? '');
+    at('2026-12-03T08:16:00Z');
+    await rig.step(first?.id ?? '');
+    expect(statuses(await rig.sessionsOf(agent.id))).toEqual([
+      'completed',
+      'ready',
+      'skipped:overlap',
+    ]);
+    // The buffered fire counts as fired when it starts.
+    expect((await rig.agentRow(agent.id)).lastFiredAt?.toISOString()).toBe(
+      '2026-12-03T08:10:00.000Z',
+    );
+  });
+
+  it('buffer_one: pausing the agent skips the buffered fire (agent_disabled)', async () => {
+    at('2026-12-03T08:00:30Z');
+    const agent = await rig.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'buffer_one' });
+    await fireAt(agent.id, '2026-12-03T08:05:00Z');
+    await fireAt(agent.id, '2026-12-03T08:10:00Z');
+    const paused = await rig.call('POST', `/agents/${agent.id}/pause`);
+    expect(paused.body).toMatchObject({ enabled: false, nextFireAt: null });
+    expect(statuses(await rig.sessionsOf(agent.id))).toEqual(['ready', 'skipped:agent_disabled']);
+  });
+
+  it('allow_all: every fire starts a session, live ones or not (with a controller that allows it)', async () => {
+    const open = fakeController({ onePerAgent: false });
+    const t2 = await createTestApp({ serve: true, clock, wrapController: () => open.client });
+    const r2 = await agentRig(t2);
+    at('2026-12-03T08:00:30Z');
+    const agent = await r2.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'allow_all' });
+    for (const iso of ['2026-12-03T08:05:00Z', '2026-12-03T08:10:00Z', '2026-12-03T08:15:00Z']) {
+      at(iso);
+      await r2.fire(agent.id, iso);
+    }
+    expect(statuses(await r2.sessionsOf(agent.id))).toEqual(['ready', 'ready', 'ready']);
+    expect(open.sessionsOf(agent.id)).toHaveLength(3);
+  });
+
+  it('allow_all against the contract’s one live session per agent: the second start fails, saying why', async () => {
+    at('2026-12-03T08:00:30Z');
+    const agent = await rig.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'allow_all' });
+    await fireAt(agent.id, '2026-12-03T08:05:00Z');
+    await fireAt(agent.id, '2026-12-03T08:10:00Z');
+    const second = (await rig.sessionsOf(agent.id))[1];
+    expect(second?.lastError).toMatch(/the controller runs one session per agent at a time$/);
+  });
+
+  it('cancel_other: the live session is cancelled through the controller, then the new one starts', async () => {
+    at('2026-12-03T08:00:30Z');
+    const agent = await rig.create({
+      cronExpression: '*/5 * * * *',
+      overlapPolicy: 'cancel_other',
+    });
+    await fireAt(agent.id, '2026-12-03T08:05:00Z');
+    const [first] = await rig.sessionsOf(agent.id);
+    await fireAt(agent.id, '2026-12-03T08:10:00Z');
+    expect(fake.calls.cancel).toContain(first?.controllerSessionId);
+    const rows = await rig.sessionsOf(agent.id);
+    expect(statuses(rows)).toEqual(['failed:cancelled', 'ready']);
+    expect(rows[0]?.lastError).toBe(
+      'cancelled by the fire of 2026-12-03T08:10:00.000Z (overlap policy cancel_other)',
+    );
+    expect((await rig.agentRow(agent.id)).lastFiredAt?.toISOString()).toBe(
+      '2026-12-03T08:10:00.000Z',
+    );
+  });
+});
+
+describe('catch-up policies after downtime', async () => {
+  const clock = testClock(new Date('2026-12-03T09:30:00Z'));
+  const fake = fakeController({ onePerAgent: false });
+  const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
+  const rig = await agentRig(t);
+  const at = (iso: string) => clock.set(new Date(iso));
+  const times = async (id: string) =>
+    (await rig.sessionsOf(id)).map((s) => s.scheduledFor.toISOString().slice(11, 16));
+
+  // Hourly from 10:00; the product is down from 09:59 to 13:00:30 (10:00, 11:00, 12:00 missed;
+  // 13:00 is on time when it comes back).
+  const hourly = async (catchupPolicy: string, catchupWindowSeconds = 6 * 3600) => {
+    at('2026-12-03T09:30:00Z');
+    const agent = await rig.create({
+      cronExpression: '0 * * * *',
+      overlapPolicy: 'allow_all',
+      catchupPolicy,
+      catchupWindowSeconds,
+    });
+    at('2026-12-03T13:00:30Z');
+    await rig.fire(agent.id, '2026-12-03T10:00:00Z');
+    return agent;
+  };
+
+  it('skip: none of the missed fire times; the one on time fires', async () => {
+    const agent = await hourly('skip');
+    expect(await times(agent.id)).toEqual(['13:00']);
+    expect((await rig.agentRow(agent.id)).nextFireAt?.toISOString()).toBe(
+      '2026-12-03T14:00:00.000Z',
+    );
+  });
+
+  it('once: one session for the most recent missed time, besides the one on time', async () => {
+    const agent = await hourly('once');
+    expect(await times(agent.id)).toEqual(['12:00', '13:00']);
+  });
+
+  it('all: each missed time in order, then the one on time', async () => {
+    const agent = await hourly('all');
+    expect(await times(agent.id)).toEqual(['10:00', '11:00', '12:00', '13:00']);
+    expect((await rig.agentRow(agent.id)).lastFiredAt?.toISOString()).toBe(
+      '2026-12-03T13:00:00.000Z',
+    );
+  });
+
+  it('the window: missed times older than it are never caught up', async () => {
+    // From 13:00:30, a window of 2 h 1 min reaches back to 10:59:30.
+    const agent = await hourly('all', 2 * 3600 + 60);
+    expect(await times(agent.id)).toEqual(['11:00', '12:00', '13:00']);
+  });
+
+  it('all is capped at 100 missed fire times (the latest), in order', async () => {
+    at('2026-12-03T09:30:00Z');
+    const agent = await rig.create({
+      cronExpression: '* * * * *',
+      overlapPolicy: 'allow_all',
+      catchupPolicy: 'all',
+      catchupWindowSeconds: 4 * 3600,
+    });
+    at('2026-12-03T12:00:30Z');
+    await rig.fire(agent.id, '2026-12-03T09:31:00Z');
+    const got = await times(agent.id);
+    // 11:59 and 12:00 are on time (within 2 minutes); the 100 missed before them: 10:19–11:58.
+    expect(got).toHaveLength(102);
+    expect(got.slice(0, 2)).toEqual(['10:19', '10:20']);
+    expect(got.slice(-3)).toEqual(['11:58', '11:59', '12:00']);
+  });
+});

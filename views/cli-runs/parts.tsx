@@ -1,0 +1,76 @@
+import { StatusBadge } from '../components/badge.tsx';
+
+/** What the console shows of a run (src/cli-runs' row, as the route hands it over). */
+export type CliRunView = {
+  id: string;
+  instanceId: string;
+  instanceName: string;
+  userEmail: string;
+  prompt: string;
+  status: string;
+  initiatedBy: 'user' | 'admin';
+  initiatedByLabel: string;
+  exitCode: number | null;
+  lastError: string | null;
+  outputTail: string;
+  outputSize: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  endedAt: Date | null;
+};
+
+export const isLiveRun = (r: Pick<CliRunView, 'status'>) =>
+  r.status === 'starting' || r.status === 'running';
+
+/** The run's outcome in a few words: its status, and the exit code when there is one. */
+export function Outcome({ run }: { run: CliRunView }) {
+  return (
+    <>
+      <StatusBadge status={run.status} />
+      {run.exitCode !== null ? <span class="small muted"> exit {run.exitCode}</span> : null}
+    </>
+  );
+}
+
+/** An Admin badge and "Initiated by {label}" for admin runs; "User" for the user's own. */
+export function Initiator({ run }: { run: CliRunView }) {
+  return run.initiatedBy === 'admin' ? (
+    <>
+      <span class="badge badge-admin">Admin</span>{' '}
+      <span class="small">Initiated by {run.initiatedByLabel}</span>
+    </>
+  ) : (
+    <span class="small muted">User</span>
+  );
+}
+
+/** The first line of a prompt, cut to `max` characters. */
+export const promptLine = (prompt: string, max = 80) => {
+  const line = prompt.split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+
+/**
+ * The output, streamed while the run is live: app.js opens an EventSource on `stream` and
+ * appends each chunk (see routes/admin/cli-runs.tsx), then reloads the page when it ends.
+ */
+export function OutputBlock({ run, stream }: { run: CliRunView; stream: string | null }) {
+  return (
+    <>
+      <pre
+        class="cli-output"
+        id={`cli-output-${run.id}`}
+        data-cli-output=""
+        {...(stream ? { 'data-cli-stream': stream, 'data-cli-after': String(run.outputSize) } : {})}
+      >
+        {run.outputTail}
+      </pre>
+      <p class="small muted">
+        {run.outputSize > new TextEncoder().encode(run.outputTail).length
+          ? `The last 64 KiB of ${run.outputSize} bytes.`
+          : `${run.outputSize} bytes.`}
+        {stream ? ' Live: new output appears as it arrives.' : ''}
+      </p>
+    </>
+  );
+}
