@@ -67,10 +67,15 @@ export async function claimDue(
       order by d.batch_id nulls last, d.next_attempt_at
       limit ${input.limit}
       for update of d skip locked
+    ), candidate_notices as materialized (
+      -- The candidates' own notices first (≤ a few per delivery, by index), then the gate
+      -- for just those: never the gate for every pending target of the table.
+      select n.id, n.delivery_id, (n.kind = 'cancelled' or ${live}) as live
+      from scheduled_action_notices n
+      where n.delivery_id in (select id from candidates) and n.status = 'pending'
     ), gate as (
       select c.id, (c.kind = 'cancelled' or exists (
-        select 1 from scheduled_action_notices n
-        where n.delivery_id = c.id and n.status = 'pending' and ${live})) as ok
+        select 1 from candidate_notices cn where cn.delivery_id = c.id and cn.live)) as ok
       from candidates c
     ), held as (
       update notice_deliveries d set next_attempt_at = 'infinity'
@@ -86,8 +91,8 @@ export async function claimDue(
                 d.max_attempts, d.batch_id
     ), marked as (
       update scheduled_action_notices n set status = 'sending'
-      from claimed c
-      where n.delivery_id = c.id and n.status = 'pending' and (n.kind = 'cancelled' or ${live})
+      from claimed c, candidate_notices cn
+      where cn.delivery_id = c.id and cn.live and n.id = cn.id
       returning n.delivery_id, n.instance_id, n.action_at
     )
     select c.*, (select count(*) from held) as held, coalesce((

@@ -164,6 +164,27 @@ export async function replanNotices(
   );
 }
 
+/** Past this many rows planned at once, the notice tables' statistics are refreshed. */
+const ANALYZE_AFTER_ROWS = 10_000;
+
+/**
+ * After a large plan committed: refreshes the planner's statistics of the notice tables
+ * (a bulk insert of tens of thousands of rows would otherwise leave the claim's plan
+ * built for an empty table until autovacuum catches up), then rings the due times.
+ */
+export async function noticesPlanned(
+  ctx: Pick<Ctx, 'db' | 'doorbells' | 'log' | 'clock'>,
+  actionId: string,
+  planned: { times: Date[]; rows: number },
+): Promise<void> {
+  if (planned.rows >= ANALYZE_AFTER_ROWS)
+    await ctx.db
+      // The claim's gate joins the action's targets too (scheduler-owned: maintenance only).
+      .execute(sql`analyze scheduled_action_notices, notice_deliveries, scheduled_action_targets`)
+      .catch((err) => ctx.log.warn('notices.analyze_failed', { error: err }));
+  await ringNoticeTimes(ctx, actionId, planned.times);
+}
+
 /**
  * Rings one dispatch doorbell per distinct due time (after the planning transaction
  * committed). A failed publish is logged: the sweep finds the due rows within a minute.

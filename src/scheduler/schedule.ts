@@ -11,7 +11,7 @@ import { availableImage } from '../fleet/catalog.ts';
 import { ConflictError, UnprocessableError } from '../lib/errors.ts';
 import { isUniqueViolation } from '../lib/pg-errors.ts';
 import { DEFAULT_NOTICE_SETTINGS, type NoticeSettings } from '../notices/model.ts';
-import { dueFor, planNotices, ringNoticeTimes } from '../notices/plan.ts';
+import { dueFor, noticesPlanned, planNotices } from '../notices/plan.ts';
 import {
   type ActionType,
   DEFAULT_MAX_IN_FLIGHT,
@@ -316,7 +316,7 @@ export async function scheduleAction({ ctx, input }: { ctx: Ctx; input: Schedule
     );
   }
   await ringStages(ctx, created.stages);
-  await ringNoticeTimes(ctx, actionId, created.noticeTimes);
+  await noticesPlanned(ctx, actionId, { times: created.noticeTimes, rows: ordered.length });
   return { ...created, exclusions: p.exclusions, notFound: p.notFound };
 }
 

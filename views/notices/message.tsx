@@ -57,7 +57,7 @@ function Email(props: NoticeMessageProps & { zone: string }) {
   const p = props;
   return (
     <html lang="en">
-      <body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a">
+      <body>
         <p>Hello{p.recipientName ? ` ${p.recipientName}` : ''},</p>
         <p>{lead(p)}</p>
         <ul>
@@ -79,7 +79,9 @@ function Email(props: NoticeMessageProps & { zone: string }) {
             ))}
           </p>
         ) : null}
-        <p style="color: #555; font-size: 0.9em">Times are in {p.zone}.</p>
+        <p>
+          <small>Times are in {p.zone}.</small>
+        </p>
       </body>
     </html>
   );

@@ -23,7 +23,7 @@ const TRANSIENT = new Set([
 
 /**
  * Email through Resend with the official `resend` SDK (it uses only `fetch`, so it runs on
- * Node, Deno and edge runtimes; docs/adr/0007): `POST /emails/batch` with
+ * Node, Deno and edge runtimes; docs/adr/0009): `POST /emails/batch` with
  * `Idempotency-Key` (Resend keeps a key 24 h and answers a repeat with the first result)
  * and `x-batch-validation: permissive`, so one bad address fails only its own message.
  */
