@@ -278,7 +278,7 @@ describe('a scheduled target meets a recovery', async () => {
 
   it('backs off while the instance is recovering, then is applied', async () => {
     const instance = await provisioned(t, call);
-    await flyFaults(t, { slow_start_ms: 600_000 });
+    await flyFaults(t, { slow_start_ms: 3_600_000 });
     expect((await call('POST', `/instances/${instance.id}/recover`)).status).toBe(202);
     const action = await call('POST', '/scheduled-actions', {
       actionType: 'restart',
