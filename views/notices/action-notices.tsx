@@ -32,8 +32,7 @@ export function DispatchButton({ back }: { back: string }) {
 /** An action's notices: settings, counts by channel and status, and the failed ones with their errors. */
 export function ActionNoticesPanel(p: { actionId: string; notices: ActionNotices; zone: string }) {
   const { settings, counts, failed } = p.notices;
-  if (!settings?.notify)
-    return <p class="muted">Users are not notified for this action.</p>;
+  if (!settings?.notify) return <p class="muted">Users are not notified for this action.</p>;
   const cell = (channel: string, kind: string, status: string) => {
     const c = counts.find((x) => x.channel === channel && x.kind === kind && x.status === status);
     return c ? `${c.notices.toLocaleString('en')} (${c.messages.toLocaleString('en')} msg)` : '0';
