@@ -11,9 +11,10 @@ import { ControllerError } from '../adapters/controller/errors.ts';
  */
 export type SessionController = {
   /**
-   * Starts a session. Throws {@link InstanceNotRunning} when the instance cannot take one
-   * (no machine, or Fly's proxy found none started), {@link SessionLive} when the controller
-   * already runs one for the agent (it allows one per agent), another error otherwise.
+   * Starts a session, keyed by `idempotencyKey` (our `agent_sessions` row id): a retry of a
+   * start that timed out or failed ambiguously gets the session the first attempt started,
+   * not a second one. Throws {@link InstanceNotRunning} when the instance cannot take one
+   * (no machine, or Fly's proxy found none started), another error otherwise.
    */
   start(target: ControllerTarget, input: StartSession): Promise<ControllerSession>;
   /** The session now; one the controller no longer knows (its machine restarted) is `failed`. */
@@ -25,7 +26,12 @@ export type SessionController = {
 /** Which instance's controller to talk to (its Fly app and machine). */
 export type ControllerTarget = { instanceId: string; appName: string; machineId: string | null };
 
-export type StartSession = { agentId: string; prompt: string; trigger: SessionTrigger };
+export type StartSession = {
+  agentId: string;
+  prompt: string;
+  trigger: SessionTrigger;
+  idempotencyKey: string;
+};
 
 export type ControllerSession = {
   id: string;
@@ -38,14 +44,6 @@ export class InstanceNotRunning extends Error {
   constructor(detail: string) {
     super(detail);
     this.name = 'InstanceNotRunning';
-  }
-}
-
-/** The controller already runs a session for this agent (`liveSessionId`). */
-export class SessionLive extends Error {
-  constructor(readonly liveSessionId: string) {
-    super(`the instance controller already runs session ${liveSessionId} for this agent`);
-    this.name = 'SessionLive';
   }
 }
 
@@ -62,9 +60,9 @@ const fromWire = (s: WireSession): ControllerSession => ({
 });
 
 /**
- * The {@link SessionController} over the controller client. The client never retries and a
- * start is not idempotent on the controller, so a start that timed out may have started:
- * the next attempt's 409 names that session ({@link SessionLive}) and the caller adopts it.
+ * The {@link SessionController} over the controller client. The client never retries; the
+ * caller's next attempt of a start sends the same `Idempotency-Key`, so a start that timed
+ * out but had started answers that session (a 200 replay, docs/controller-openapi.yaml).
  */
 export function sessionControllerFrom(client: ControllerClient): SessionController {
   return {
@@ -74,8 +72,6 @@ export function sessionControllerFrom(client: ControllerClient): SessionControll
       } catch (err) {
         if (err instanceof ControllerError && err.kind === 'unreachable')
           throw new InstanceNotRunning(`the instance controller is unreachable: ${err.message}`);
-        if (err instanceof ControllerError && err.kind === 'conflict' && err.liveId)
-          throw new SessionLive(err.liveId);
         throw err;
       }
     },

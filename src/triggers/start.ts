@@ -5,7 +5,7 @@ import type { Ring } from '../adapters/queue/doorbells.ts';
 import type { Deps } from '../deps.ts';
 import { type InstanceTarget, instanceTargets } from '../fleet/instances.ts';
 import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
-import { InstanceNotRunning, SessionLive, sessionControllerFrom } from './controller.ts';
+import { InstanceNotRunning, sessionControllerFrom } from './controller.ts';
 import { type AgentSession, followBackoffMs, START_ATTEMPTS, sessionDoorbell } from './model.ts';
 
 export type StartRun =
@@ -46,9 +46,9 @@ async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
  * Starts one session through the instance controller: claims it (a lease, src/lib/claims.ts),
  * checks the instance is running (otherwise `skipped`, `instance_not_running`), under
  * `cancel_other` cancels the agent's other live sessions first, asks the controller, and
- * records the outcome guarded by the claim. The controller's start is not idempotent: when
- * it answers that the agent already has a live session that none of our sessions names, that
- * is the one an earlier attempt of this start (timed out) created, and it is adopted. Only a started `cron` session writes the agent's
+ * records the outcome guarded by the claim. Every attempt sends the session's row id as the
+ * controller's `Idempotency-Key`, so an attempt after one that timed out but had started gets
+ * that same session back, never a second. Only a started `cron` session writes the agent's
  * `last_fired_at` (never moving it back) and `last_outcome`. A failed call is tried again
  * after a backoff, {@link START_ATTEMPTS} times in all, then the session is `failed`.
  * With `rings`, the follow doorbell of a started session is added there (for the caller to
@@ -86,7 +86,12 @@ export async function startSession(
   try {
     if (claim.overlapPolicy === 'cancel_other' && session.trigger === 'cron')
       await cancelOthers(deps, session, controllerTarget);
-    const started = await startOrAdopt(deps, session, controllerTarget);
+    const started = await sessionControllerFrom(deps.controller).start(controllerTarget, {
+      agentId: session.agentId,
+      prompt: session.prompt,
+      trigger: session.trigger,
+      idempotencyKey: session.id,
+    });
     const at = deps.clock.now();
     const terminal = started.status === 'completed' || started.status === 'failed';
     const done: AgentSession = {
@@ -229,41 +234,6 @@ async function cancelOthers(
       .where(
         and(eq(agentSessions.id, other.id), inArray(agentSessions.status, ['creating', 'ready'])),
       );
-  }
-}
-
-/**
- * The controller's start; on {@link SessionLive} naming a session none of ours has, that
- * session (our own earlier attempt's) is ours. One another of our sessions has means the
- * controller refuses a second live session for the agent (`allow_all`): the error says so.
- */
-async function startOrAdopt(
-  deps: Deps,
-  session: AgentSession,
-  target: { instanceId: string; appName: string; machineId: string | null },
-) {
-  try {
-    return await sessionControllerFrom(deps.controller).start(target, {
-      agentId: session.agentId,
-      prompt: session.prompt,
-      trigger: session.trigger,
-    });
-  } catch (err) {
-    if (!(err instanceof SessionLive)) throw err;
-    const [known] = await deps.db
-      .select({ id: agentSessions.id })
-      .from(agentSessions)
-      .where(
-        and(
-          eq(agentSessions.agentId, session.agentId),
-          eq(agentSessions.controllerSessionId, err.liveSessionId),
-        ),
-      );
-    if (known)
-      throw new Error(
-        `${err.message} (our session ${known.id}); the controller runs one session per agent at a time`,
-      );
-    return { id: err.liveSessionId, status: 'ready' as const, error: null };
   }
 }
 

@@ -29,6 +29,7 @@ const controller = {
       status: 'ready',
       createdAt: now(),
       endedAt: null,
+      replayed: false,
     };
   },
 } as unknown as ControllerClient;

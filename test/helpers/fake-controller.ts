@@ -6,13 +6,14 @@ type Session = ControllerSession & { prompt: string; target: ControllerTarget };
 
 /**
  * An in-memory instance controller client for tests, answering as the contract says
- * (docs/controller-openapi.yaml): one live session per agent (409 `conflict` naming it),
- * every call counted, and switches for a stopped machine (`unreachable`), failing starts
- * (502 → `unreachable`, so use `server`) and a start that acts but times out.
+ * (docs/controller-openapi.yaml): any number of sessions per agent, one per
+ * `Idempotency-Key` (a key seen before answers its session, `replayed`), every call
+ * counted, and switches for a stopped machine (`unreachable`), failing starts (502 →
+ * `unreachable`, so use `server`) and a start that acts but times out.
  */
-export function fakeController(options: { onePerAgent?: boolean } = {}) {
-  const onePerAgent = options.onePerAgent ?? true;
+export function fakeController() {
   const sessions = new Map<string, Session>();
+  const byKey = new Map<string, Session>();
   const calls = { start: 0, get: 0, cancel: [] as string[] };
   const stopped = new Set<string>();
   let failStarts = 0;
@@ -50,16 +51,8 @@ export function fakeController(options: { onePerAgent?: boolean } = {}) {
           message: 'controller answered 500',
         });
       }
-      const live = [...sessions.values()].find(
-        (s) => s.agentId === input.agentId && (s.status === 'creating' || s.status === 'ready'),
-      );
-      if (live && onePerAgent)
-        throw new ControllerError({
-          kind: 'conflict',
-          status: 409,
-          message: 'this agent already has a live session',
-          liveId: live.sessionId,
-        });
+      const seen = byKey.get(input.idempotencyKey);
+      if (seen) return { ...wire(seen), replayed: true };
       const s: Session = {
         sessionId: `cs_${++seq}`,
         agentId: input.agentId,
@@ -71,6 +64,7 @@ export function fakeController(options: { onePerAgent?: boolean } = {}) {
         target,
       };
       sessions.set(s.sessionId, s);
+      byKey.set(input.idempotencyKey, s);
       if (timeoutStarts > 0) {
         timeoutStarts--;
         throw new ControllerError({
@@ -79,7 +73,7 @@ export function fakeController(options: { onePerAgent?: boolean } = {}) {
           message: 'no answer within 10000 ms',
         });
       }
-      return wire(s);
+      return { ...wire(s), replayed: false };
     },
     async getSession(_target, id) {
       calls.get++;
@@ -111,7 +105,10 @@ export function fakeController(options: { onePerAgent?: boolean } = {}) {
       s.endedAt = new Date().toISOString();
     },
     /** Forgets every session (the machine restarted). */
-    restart: () => sessions.clear(),
+    restart: () => {
+      sessions.clear();
+      byKey.clear();
+    },
     stopInstance: (id: string) => stopped.add(id),
     startInstance: (id: string) => stopped.delete(id),
     failNextStarts: (n: number) => {

@@ -159,22 +159,57 @@ describe('the instance controller contract', async () => {
     expect(bad.message).toContain('unknown directive');
   });
 
-  it('sessions: start, 409 for the same agent, status, cancel, 404', async () => {
-    const s = await c.startSession(target(two), {
-      agentId: 'digest',
-      prompt: '#sim duration=1h',
-      trigger: 'cron',
+  it('sessions: one per Idempotency-Key (a repeat is a 200 replay), any number per agent', async () => {
+    const key = crypto.randomUUID();
+    const ask = { agentId: 'digest', prompt: '#sim duration=1h', trigger: 'cron' } as const;
+    const s = await c.startSession(target(two), { ...ask, idempotencyKey: key });
+    expect(s).toMatchObject({ agentId: 'digest', trigger: 'cron', endedAt: null, replayed: false });
+    expect(exchanges.at(-1)).toMatchObject({ status: 201 });
+    expect(exchanges.at(-1)?.headers['idempotency-key']).toBe(key);
+    // The same key again: the same session, nothing started.
+    const again = await c.startSession(target(two), { ...ask, idempotencyKey: key });
+    expect(again).toMatchObject({ sessionId: s.sessionId, replayed: true });
+    expect(exchanges.at(-1)).toMatchObject({ status: 200 });
+    // Another key for the same agent while the first is live: a second live session.
+    const other = await c.startSession(target(two), {
+      ...ask,
+      trigger: 'api',
+      idempotencyKey: crypto.randomUUID(),
     });
-    expect(s).toMatchObject({ agentId: 'digest', trigger: 'cron', endedAt: null });
+    expect(other).toMatchObject({ agentId: 'digest', endedAt: null, replayed: false });
+    expect(other.sessionId).not.toBe(s.sessionId);
+    expect((await c.getSession(target(two), other.sessionId)).endedAt).toBeNull();
+    expect((await c.getSession(target(two), s.sessionId)).endedAt).toBeNull();
+    // A key reused with another body is refused and starts nothing.
     expect(
-      await fails(c.startSession(target(two), { agentId: 'digest', prompt: 'x', trigger: 'api' })),
-    ).toMatchObject({ kind: 'conflict', liveId: s.sessionId });
+      await fails(c.startSession(target(two), { ...ask, prompt: 'x', idempotencyKey: key })),
+    ).toMatchObject({ kind: 'rejected', status: 422 });
+    // No key at all is 400 (sent by hand: the client always sends one; not recorded, as it
+    // is deliberately outside the contract).
+    const bare = await t.app.fetch(
+      new Request(`${base(app)}/_controller/sessions`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${await controllerToken(TEST_CONTROLLER_SECRET, two.id)}`,
+          'fly-force-instance-id': two.machineId,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify(ask),
+      }),
+      IN_PROCESS_ENV,
+    );
+    expect(bare.status).toBe(400);
+    expect(await bare.json()).toMatchObject({ error: 'invalid_request' });
+    expect(await c.cancelSession(target(two), other.sessionId)).toMatchObject({
+      status: 'cancelled',
+    });
     expect(['creating', 'ready']).toContain((await c.getSession(target(two), s.sessionId)).status);
     expect(await c.cancelSession(target(two), s.sessionId)).toMatchObject({ status: 'cancelled' });
     const quick = await c.startSession(target(two), {
       agentId: 'digest',
       prompt: '#sim duration=1s',
       trigger: 'manual',
+      idempotencyKey: crypto.randomUUID(),
     });
     await sleep(30);
     expect(await c.getSession(target(two), quick.sessionId)).toMatchObject({
@@ -238,11 +273,24 @@ describe('the instance controller contract', async () => {
     });
   });
 
-  it('a restart forgets every run (the controller restarts with its machine)', async () => {
+  it('a restart forgets every run, session and idempotency key (the controller restarts with its machine)', async () => {
     const { runId } = await c.startCliRun(target(one), { prompt: '#sim duration=1h' });
+    const ask = {
+      agentId: 'digest',
+      prompt: '#sim duration=1h',
+      trigger: 'cron',
+      idempotencyKey: crypto.randomUUID(),
+    } as const;
+    const before = await c.startSession(target(one), ask);
     await t.deps.fly.restartMachine(app, one.machineId);
     await sleep(60);
     expect(await fails(c.getCliRun(target(one), runId))).toMatchObject({ kind: 'not_found' });
+    expect(await fails(c.getSession(target(one), before.sessionId))).toMatchObject({
+      kind: 'not_found',
+    });
+    const after = await c.startSession(target(one), ask);
+    expect(after).toMatchObject({ replayed: false });
+    expect(after.sessionId).not.toBe(before.sessionId);
   });
 
   it('every request is a documented operation with valid parameters, headers and body', () => {
@@ -293,7 +341,7 @@ describe('the instance controller contract', async () => {
       const result = api.validator.validateResponse(ex.response, operation, ex.status);
       expect(result.errors ?? [], `${ex.method} ${ex.path} → ${ex.status}`).toEqual([]);
     }
-    expect([...statuses].sort()).toEqual([200, 201, 400, 401, 404, 409, 500, 503]);
+    expect([...statuses].sort()).toEqual([200, 201, 400, 401, 404, 409, 422, 500, 503]);
   });
 
   it('the check has teeth: a wrong body and an undocumented path fail', () => {
@@ -312,5 +360,16 @@ describe('the instance controller contract', async () => {
     expect(
       api.router.matchOperation({ method: 'delete', path: '/_controller/cli-runs/x', headers: {} }),
     ).toBeFalsy();
+    // A session start without its Idempotency-Key is outside the contract.
+    const started = exchanges.find((ex) => ex.path === '/_controller/sessions');
+    if (!started) throw new Error('no session start recorded');
+    const { 'idempotency-key': _key, ...headers } = started.headers;
+    const unkeyed = { method: 'post', path: started.path, headers, body: started.body };
+    const op = api.router.matchOperation(unkeyed);
+    expect(op).toBeTruthy();
+    expect(api.validator.validateRequest(unkeyed, op as never).valid).toBe(false);
+    expect(
+      api.validator.validateRequest({ ...unkeyed, headers: started.headers }, op as never).valid,
+    ).toBe(true);
   });
 });

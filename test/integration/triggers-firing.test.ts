@@ -173,7 +173,7 @@ describe('firing agents at their fire times', async () => {
     expect(sessions.map((s) => s.scheduledFor.toISOString())).toEqual(['2026-12-02T10:45:00.000Z']);
   });
 
-  it('a failed start is tried again after a backoff; one that acted but timed out is adopted, not started twice', async () => {
+  it('a failed start is tried again after a backoff; one that acted but timed out is replayed by its key, not started twice', async () => {
     at('2026-12-02T10:46:00Z');
     const agent = await rig.create({ overlapPolicy: 'allow_all' });
     fake.failNextStarts(1);
@@ -191,6 +191,21 @@ describe('firing agents at their fire times', async () => {
     expect((await rig.agentRow(agent.id)).lastFiredAt?.toISOString()).toBe(
       '2026-12-02T10:50:00.000Z',
     );
+    // The controller starts the next one but its answer is lost: the retry sends the same
+    // Idempotency-Key (the session's row id) and gets that session back.
+    fake.timeOutNextStarts(1);
+    at('2026-12-02T10:55:00Z');
+    await rig.fire(agent.id, '2026-12-02T10:55:00Z');
+    const timedOut = (await rig.sessionsOf(agent.id))[1];
+    expect(timedOut).toMatchObject({ status: 'creating', controllerSessionId: null });
+    at('2026-12-02T10:55:03Z');
+    await rig.step(timedOut?.id ?? '');
+    const retried = (await rig.sessionsOf(agent.id))[1];
+    expect(retried?.status).toBe('ready');
+    expect(fake.sessionsOf(agent.id).map((s) => s.sessionId)).toEqual([
+      started?.controllerSessionId,
+      retried?.controllerSessionId,
+    ]);
   });
 
   it('a started session is followed to completed or failed, polling with backoff', async () => {

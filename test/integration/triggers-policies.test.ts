@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Deps } from '../../src/deps.ts';
 import { agentRig } from '../helpers/agents.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { fakeController } from '../helpers/fake-controller.ts';
+import { fleetOf, flyFaults, seedCatalog } from '../helpers/fleet.ts';
 
 const statuses = (rows: { status: string; reason: string | null }[]) =>
   rows.map((s) => (s.reason ? `${s.status}:${s.reason}` : s.status));
@@ -74,7 +76,7 @@ describe('overlap policies (Temporal Schedules semantics)', async () => {
   });
 
   it('allow_all: every fire starts a session, live ones or not (with a controller that allows it)', async () => {
-    const open = fakeController({ onePerAgent: false });
+    const open = fakeController();
     const t2 = await createTestApp({ serve: true, clock, wrapController: () => open.client });
     const r2 = await agentRig(t2);
     at('2026-12-03T08:00:30Z');
@@ -85,15 +87,6 @@ describe('overlap policies (Temporal Schedules semantics)', async () => {
     }
     expect(statuses(await r2.sessionsOf(agent.id))).toEqual(['ready', 'ready', 'ready']);
     expect(open.sessionsOf(agent.id)).toHaveLength(3);
-  });
-
-  it('allow_all against the contract’s one live session per agent: the second start fails, saying why', async () => {
-    at('2026-12-03T08:00:30Z');
-    const agent = await rig.create({ cronExpression: '*/5 * * * *', overlapPolicy: 'allow_all' });
-    await fireAt(agent.id, '2026-12-03T08:05:00Z');
-    await fireAt(agent.id, '2026-12-03T08:10:00Z');
-    const second = (await rig.sessionsOf(agent.id))[1];
-    expect(second?.lastError).toMatch(/the controller runs one session per agent at a time$/);
   });
 
   it('cancel_other: the live session is cancelled through the controller, then the new one starts', async () => {
@@ -119,7 +112,7 @@ describe('overlap policies (Temporal Schedules semantics)', async () => {
 
 describe('catch-up policies after downtime', async () => {
   const clock = testClock(new Date('2026-12-03T09:30:00Z'));
-  const fake = fakeController({ onePerAgent: false });
+  const fake = fakeController();
   const t = await createTestApp({ serve: true, clock, wrapController: () => fake.client });
   const rig = await agentRig(t);
   const at = (iso: string) => clock.set(new Date(iso));
@@ -183,5 +176,95 @@ describe('catch-up policies after downtime', async () => {
     expect(got).toHaveLength(102);
     expect(got.slice(0, 2)).toEqual(['10:19', '10:20']);
     expect(got.slice(-3)).toEqual(['11:58', '11:59', '12:00']);
+  });
+});
+
+describe('allow_all through the real controller client and the Fly simulator', async () => {
+  const clock = testClock(new Date('2026-12-03T08:00:30Z'));
+  // Every start's answer as the client returned it (or the error it threw).
+  const starts: (Awaited<ReturnType<Deps['controller']['startSession']>> | Error)[] = [];
+  const t = await createTestApp({
+    serve: true,
+    clock,
+    // 300 ms per call; the fault below holds a start for 1 s (100 s × the 0.01 time scale).
+    controllerTimeoutMs: 300,
+    wrapController: (real) => ({
+      ...real,
+      startSession: async (target, input) => {
+        try {
+          const started = await real.startSession(target, input);
+          starts.push(started);
+          return started;
+        } catch (err) {
+          starts.push(err as Error);
+          throw err;
+        }
+      },
+    }),
+  });
+  await seedCatalog(t);
+  const [instance] = await fleetOf(t, 1);
+  if (!instance) throw new Error('no fleet');
+  const rig = await agentRig(t);
+  const at = (iso: string) => clock.set(new Date(iso));
+  const controllerTarget = {
+    appName: t.deps.config.fly.appName,
+    machineId: instance.machineId,
+    instanceId: instance.id,
+  };
+  const create = () =>
+    rig.create({
+      instanceId: instance.id,
+      prompt: '#sim duration=1h\nCheck the inbox.',
+      cronExpression: '*/5 * * * *',
+      overlapPolicy: 'allow_all',
+    });
+
+  it('a second fire while the first session is live starts a second live session for the agent', async () => {
+    at('2026-12-03T08:00:30Z');
+    const agent = await create();
+    at('2026-12-03T08:05:00Z');
+    await rig.fire(agent.id, '2026-12-03T08:05:00Z');
+    at('2026-12-03T08:10:00Z');
+    await rig.fire(agent.id, '2026-12-03T08:10:00Z');
+    const rows = await rig.sessionsOf(agent.id);
+    expect(rows.map((r) => [r.status, r.lastError])).toEqual([
+      [expect.stringMatching(/^(creating|ready)$/), null],
+      [expect.stringMatching(/^(creating|ready)$/), null],
+    ]);
+    const ids = rows.map((r) => r.controllerSessionId ?? '');
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids)
+      expect(await t.deps.controller.getSession(controllerTarget, id)).toMatchObject({
+        agentId: agent.id,
+        endedAt: null,
+      });
+  });
+
+  it('a start that timed out but started is retried with the same key and gets that one session back', async () => {
+    at('2026-12-03T08:10:30Z');
+    const agent = await create();
+    await flyFaults(t, { latency: [{ endpoint: 'controller_start_session', ms: 100_000 }] });
+    starts.length = 0;
+    at('2026-12-03T08:15:00Z');
+    await rig.fire(agent.id, '2026-12-03T08:15:00Z');
+    const [waiting] = await rig.sessionsOf(agent.id);
+    expect(waiting).toMatchObject({ status: 'creating', controllerSessionId: null });
+    expect(waiting?.lastError).toMatch(/^start failed: no answer to POST \/_controller\/sessions/);
+    // The abandoned request goes on to start the session on the controller.
+    await new Promise((r) => setTimeout(r, 1200));
+    await flyFaults(t, null);
+    at('2026-12-03T08:15:05Z');
+    await rig.step(waiting?.id ?? '');
+    const [started] = await rig.sessionsOf(agent.id);
+    expect(started).toMatchObject({ status: expect.stringMatching(/^(creating|ready)$/) });
+    expect(starts).toHaveLength(2);
+    expect(starts[0]).toBeInstanceOf(Error);
+    // The retry was a replay: the controller had that key's session and started no other.
+    expect(starts[1]).toMatchObject({
+      replayed: true,
+      sessionId: started?.controllerSessionId,
+      agentId: agent.id,
+    });
   });
 });

@@ -13,8 +13,9 @@ import {
 
 /**
  * The instance controller's API (docs/controller-openapi.yaml) on one machine. Every method
- * throws a {@link ControllerError} on failure and never retries: a start is not idempotent,
- * and the callers (the CLI-run follow loop, the triggers) poll again on their own schedule.
+ * throws a {@link ControllerError} on failure and never retries: the callers (the CLI-run
+ * follow loop, the triggers) try again on their own schedule. A CLI run's start is not
+ * idempotent; a session's start is, by its `Idempotency-Key`.
  */
 export type ControllerClient = {
   /** `POST /_controller/cli-runs`; 409 `conflict` with `liveId` when a run is live. */
@@ -25,11 +26,16 @@ export type ControllerClient = {
   getCliRunOutput(target: ControllerTarget, runId: string, after: number): Promise<CliRunOutput>;
   /** `POST /_controller/cli-runs/{runId}/cancel`; idempotent (an ended run keeps its status). */
   cancelCliRun(target: ControllerTarget, runId: string): Promise<ControllerCliRun>;
-  /** `POST /_controller/sessions`; 409 `conflict` with `liveId` when the agent has one live. */
+  /**
+   * `POST /_controller/sessions` with `Idempotency-Key: <idempotencyKey>` (IETF httpapi
+   * Idempotency-Key draft). A new key starts a session (201); a key the controller already
+   * started one with answers that session as it is now (200, `replayed: true`). The same key
+   * with another body is 422 (`rejected`). The controller does not limit sessions per agent.
+   */
   startSession(
     target: ControllerTarget,
-    input: { agentId: string; prompt: string; trigger: SessionTrigger },
-  ): Promise<ControllerSession>;
+    input: { agentId: string; prompt: string; trigger: SessionTrigger; idempotencyKey: string },
+  ): Promise<ControllerSession & { replayed: boolean }>;
   /** `GET /_controller/sessions/{sessionId}`. */
   getSession(target: ControllerTarget, sessionId: string): Promise<ControllerSession>;
   /** `POST /_controller/sessions/{sessionId}/cancel`; idempotent. */
@@ -59,19 +65,21 @@ export function createControllerClient(options: ControllerClientOptions): Contro
   const fetchFn = options.fetch ?? fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function call<S extends z.ZodType>(
+  async function send<S extends z.ZodType>(
     target: ControllerTarget,
     method: 'GET' | 'POST',
     path: string,
     schema: S,
     body?: unknown,
-  ): Promise<z.infer<S>> {
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ status: number; value: z.infer<S> }> {
     const url = `${options.baseUrlFor(target.appName).replace(/\/+$/, '')}${path}`;
     const what = `${method} ${path} on machine ${target.machineId}`;
     const headers = new Headers({
       Authorization: `Bearer ${await controllerToken(options.secret, target.instanceId)}`,
       'fly-force-instance-id': target.machineId,
       Accept: 'application/json',
+      ...extraHeaders,
     });
     if (body !== undefined) headers.set('Content-Type', 'application/json');
     const signal = AbortSignal.timeout(timeoutMs);
@@ -106,7 +114,7 @@ export function createControllerClient(options: ControllerClientOptions): Contro
         kind: kindForStatus(res.status),
         status: res.status,
         message: `${what} answered HTTP ${res.status}${said ? `: ${said}` : ''}`,
-        liveId: parsed.success ? (parsed.data.liveRunId ?? parsed.data.liveSessionId) : null,
+        liveId: parsed.success ? (parsed.data.liveRunId ?? null) : null,
       });
     }
     const parsed = schema.safeParse(json);
@@ -118,8 +126,15 @@ export function createControllerClient(options: ControllerClientOptions): Contro
           .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
           .join('; ')}`,
       });
-    return parsed.data;
+    return { status: res.status, value: parsed.data };
   }
+  const call = async <S extends z.ZodType>(
+    target: ControllerTarget,
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.infer<S>> => (await send(target, method, path, schema, body)).value;
 
   const run = (id: string) => `/_controller/cli-runs/${encodeURIComponent(id)}`;
   const session = (id: string) => `/_controller/sessions/${encodeURIComponent(id)}`;
@@ -130,12 +145,17 @@ export function createControllerClient(options: ControllerClientOptions): Contro
     getCliRunOutput: (t, id, after) =>
       call(t, 'GET', `${run(id)}/output?after=${Math.max(0, Math.floor(after))}`, CliRunOutput),
     cancelCliRun: (t, id) => call(t, 'POST', `${run(id)}/cancel`, ControllerCliRun),
-    startSession: (t, input) =>
-      call(t, 'POST', '/_controller/sessions', ControllerSession, {
-        agentId: input.agentId,
-        prompt: input.prompt,
-        trigger: input.trigger,
-      }),
+    startSession: async (t, input) => {
+      const { status, value } = await send(
+        t,
+        'POST',
+        '/_controller/sessions',
+        ControllerSession,
+        { agentId: input.agentId, prompt: input.prompt, trigger: input.trigger },
+        { 'Idempotency-Key': input.idempotencyKey },
+      );
+      return { ...value, replayed: status === 200 };
+    },
     getSession: (t, id) => call(t, 'GET', session(id), ControllerSession),
     cancelSession: (t, id) => call(t, 'POST', `${session(id)}/cancel`, ControllerSession),
   };

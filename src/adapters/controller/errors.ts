@@ -4,9 +4,10 @@
  * - `unreachable`: a network error (or Fly's proxy found no started machine: 502/503).
  * - `unauthorized`: 401/403, the machine's token does not match (an old machine config).
  * - `not_found`: 404, the controller does not know the run or session.
- * - `conflict`: 409, a run (or the agent's session) is already live; `liveId` names it
- *   when the controller said.
- * - `rejected`: another 4xx; the request was refused and changed nothing.
+ * - `conflict`: 409, a CLI run is already live on the machine; `liveId` names it when the
+ *   controller said.
+ * - `rejected`: another 4xx (422: a session start's `Idempotency-Key` reused with another
+ *   body); the request was refused and changed nothing.
  * - `server`: a 5xx; whether it acted is unknown.
  * - `invalid_response`: a 2xx whose body is not the contract's.
  */
@@ -24,7 +25,7 @@ export type ControllerErrorKind =
 export class ControllerError extends Error {
   readonly kind: ControllerErrorKind;
   readonly status: number;
-  /** With `conflict`: the live run's (or session's) id, when the controller named it. */
+  /** With `conflict`: the live run's id, when the controller named it. */
   readonly liveId: string | null;
 
   constructor(init: {

@@ -48,5 +48,4 @@ export const ControllerErrorBody = z.object({
   error: z.string(),
   message: z.string().optional(),
   liveRunId: z.string().optional(),
-  liveSessionId: z.string().optional(),
 });

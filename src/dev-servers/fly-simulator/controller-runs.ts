@@ -1,6 +1,7 @@
 // The simulated instance controller's runs and sessions (docs/controller-openapi.yaml). They
 // live in memory, per machine, as a real controller's do: a machine that stops, restarts or
-// is replaced forgets them (store.ts calls `forget`), and so does the `forget_runs` fault.
+// is replaced forgets them and its sessions' idempotency keys (store.ts calls `forget`), and
+// so does the `forget_runs` fault.
 // Status and output are computed from the clock when read: no timers.
 import { parseGoDurationMs } from '../qstash-emulator/durations.ts';
 
@@ -53,6 +54,9 @@ export function parseDirectives(
 type SimRun = RunBehaviour & { runId: string; startedAt: number; cancelledAt: number | null };
 type SimSession = {
   sessionId: string;
+  /** The start's `Idempotency-Key` and what it asked for (a replay must ask the same). */
+  key: string;
+  prompt: string;
   agentId: string;
   trigger: 'api' | 'cron' | 'manual';
   createdAt: number;
@@ -74,12 +78,17 @@ function line(run: SimRun, i: number): string {
 export function createControllerRuns(scaled: (ms: number) => number) {
   const machines = new Map<
     string,
-    { runs: Map<string, SimRun>; sessions: Map<string, SimSession> }
+    {
+      runs: Map<string, SimRun>;
+      sessions: Map<string, SimSession>;
+      /** `Idempotency-Key` → the session its first start created. */
+      keys: Map<string, SimSession>;
+    }
   >();
   const on = (machineId: string) => {
     let m = machines.get(machineId);
     if (!m) {
-      m = { runs: new Map(), sessions: new Map() };
+      m = { runs: new Map(), sessions: new Map(), keys: new Map() };
       machines.set(machineId, m);
     }
     return m;
@@ -184,10 +193,16 @@ export function createControllerRuns(scaled: (ms: number) => number) {
       if (runView(run, now).status === 'running') run.cancelledAt = now;
       return runView(run, now);
     },
+    /**
+     * Starts a session for `key`, however many the agent has live; a key seen before answers
+     * its session (`replayed`), or `reused` when that start asked for something else.
+     */
     startSession(
       machineId: string,
+      key: string,
       input: {
         agentId: string;
+        prompt: string;
         trigger: SimSession['trigger'];
         durationMs: number;
         fails: boolean;
@@ -195,17 +210,26 @@ export function createControllerRuns(scaled: (ms: number) => number) {
       now: number,
     ) {
       const m = on(machineId);
-      for (const s of m.sessions.values())
-        if (s.agentId === input.agentId && sessionView(s, now).endedAt === null)
-          return { live: s.sessionId, started: null };
+      const seen = m.keys.get(key);
+      if (seen) {
+        const same =
+          seen.agentId === input.agentId &&
+          seen.prompt === input.prompt &&
+          seen.trigger === input.trigger;
+        return same
+          ? { outcome: 'replayed' as const, session: sessionView(seen, now) }
+          : { outcome: 'reused' as const, session: null };
+      }
       const s: SimSession = {
         ...input,
+        key,
         sessionId: crypto.randomUUID(),
         createdAt: now,
         cancelledAt: null,
       };
       m.sessions.set(s.sessionId, s);
-      return { live: null, started: sessionView(s, now) };
+      m.keys.set(key, s);
+      return { outcome: 'started' as const, session: sessionView(s, now) };
     },
     getSession(machineId: string, sessionId: string, now: number) {
       const s = machines.get(machineId)?.sessions.get(sessionId);

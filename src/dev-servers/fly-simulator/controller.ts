@@ -117,6 +117,14 @@ export function controllerRoutes(ctx: SimContext, guard: EndpointGuard) {
 
   app.post(`${base}/sessions`, guard('controller_start_session', 'app'), async (c) => {
     const machineId = await machineFor(ctx, c);
+    // The IETF httpapi Idempotency-Key draft: required here, so a missing one is 400.
+    const key = c.req.header('idempotency-key') ?? '';
+    if (key.length < 1 || key.length > 255)
+      throw new ControllerFailure(
+        400,
+        'invalid_request',
+        'Idempotency-Key is required (1–255 characters)',
+      );
     const input = await body(c, StartSession);
     // `#sim duration=… exit=…` works for sessions too: a non-zero exit ends it `failed`.
     const wanted = parseDirectives(input.prompt, {
@@ -126,19 +134,23 @@ export function controllerRoutes(ctx: SimContext, guard: EndpointGuard) {
     if (!wanted.ok) throw new ControllerFailure(400, 'invalid_request', wanted.error);
     const result = runs.startSession(
       machineId,
+      key,
       {
         agentId: input.agentId,
+        prompt: input.prompt,
         trigger: input.trigger,
         durationMs: wanted.behaviour.durationMs,
         fails: wanted.behaviour.exitCode !== 0,
       },
       ctx.nowMs(),
     );
-    if (!result.started)
-      throw new ControllerFailure(409, 'session_live', 'this agent already has a live session', {
-        liveSessionId: result.live ?? '',
-      });
-    return c.json(result.started, 201);
+    if (result.outcome === 'reused')
+      throw new ControllerFailure(
+        422,
+        'idempotency_key_reused',
+        'this Idempotency-Key started a session with another agent, prompt or trigger',
+      );
+    return c.json(result.session, result.outcome === 'started' ? 201 : 200);
   });
   app.get(`${base}/sessions/:session`, guard('controller_get_session', 'app'), async (c) => {
     const s = runs.getSession(await machineFor(ctx, c), c.req.param('session'), ctx.nowMs());
