@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, testClock } from '../helpers/app.ts';
-import { hasChromium, launchBrowser } from '../helpers/browser.ts';
+import { hasChromium, launchBrowser, signedIn } from '../helpers/browser.ts';
 import { makeAdmin, makeApiKey } from '../helpers/factories.ts';
 import { api, provisioned, seedCatalog } from '../helpers/fleet.ts';
 
@@ -25,14 +25,7 @@ describe.skipIf(!hasChromium)('agents in a real browser', async () => {
   });
 
   it('creates an agent from a preset, previews it live across zones, runs it now and shows the session', async () => {
-    const page = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${t.origin}/admin/login`);
-    await page.fill('input[name=email]', admin.email);
-    await page.fill('input[name=password]', admin.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin$/);
+    const { page, errors } = await signedIn(browser, t.origin, admin);
 
     await page.goto(`${t.origin}/admin/agents/new`);
     await page.selectOption('select[name=instance]', instance.id);

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, testClock } from '../helpers/app.ts';
-import { hasChromium, launchBrowser } from '../helpers/browser.ts';
+import { hasChromium, launchBrowser, signedIn } from '../helpers/browser.ts';
 import { makeAdmin } from '../helpers/factories.ts';
 import { fleetOf, seedCatalog } from '../helpers/fleet.ts';
 
@@ -25,18 +25,6 @@ describe.skipIf(!hasChromium)('CLI runs in a real browser', async () => {
     await browser?.close();
   });
 
-  async function signedIn(): Promise<{ page: Page; errors: string[] }> {
-    const page = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${t.origin}/admin/login`);
-    await page.fill('input[name=email]', admin.email);
-    await page.fill('input[name=password]', admin.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin$/);
-    return { page, errors };
-  }
-
   async function start(page: Page, prompt: string) {
     await page.fill('textarea[name=prompt]', prompt);
     await page.click('button:text("Start CLI run")');
@@ -46,7 +34,7 @@ describe.skipIf(!hasChromium)('CLI runs in a real browser', async () => {
   }
 
   it('starts a run from the instance page, shows its output arriving live, then its completion', async () => {
-    const { page, errors } = await signedIn();
+    const { page, errors } = await signedIn(browser, t.origin, admin);
     await page.goto(`${t.origin}/admin/instances/${first.id}`);
     await start(page, '#sim duration=1000s lines=10\nrepair the agent');
     expect(await page.textContent('#flash')).toContain('CLI run started');
@@ -74,7 +62,7 @@ describe.skipIf(!hasChromium)('CLI runs in a real browser', async () => {
   }, 60_000);
 
   it('cancels another run after a confirmation', async () => {
-    const { page, errors } = await signedIn();
+    const { page, errors } = await signedIn(browser, t.origin, admin);
     await page.goto(`${t.origin}/admin/instances/${second.id}`);
     await start(page, '#sim duration=3600s lines=100');
     await page.click('button:text("Cancel run")');

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, testClock } from '../helpers/app.ts';
-import { hasChromium, launchBrowser } from '../helpers/browser.ts';
+import { hasChromium, launchBrowser, signedIn } from '../helpers/browser.ts';
 import { makeAdmin, makeApiKey } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
 
@@ -24,14 +24,7 @@ describe.skipIf(!hasChromium)('recovery in a real browser', async () => {
   });
 
   it('Reconcile now notices a stopped machine; the instance card follows the recovery live to the end', async () => {
-    const page = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${t.origin}/admin/login`);
-    await page.fill('input[name=email]', admin.email);
-    await page.fill('input[name=password]', admin.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin$/);
+    const { page, errors } = await signedIn(browser, t.origin, admin);
     await page.click('nav >> text=Recoveries');
     expect(await page.textContent('main')).toContain('No recovery is running.');
 

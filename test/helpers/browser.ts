@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 /** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -22,4 +22,24 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A fresh browser context signed in to the console as `admin` (through the real sign-in
+ * form), on the Overview. `errors` collects the page's uncaught script errors.
+ */
+export async function signedIn(
+  browser: Browser,
+  origin: string,
+  admin: { email: string; password: string },
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await (await browser.newContext()).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${origin}/admin/login`);
+  await page.fill('input[name=email]', admin.email);
+  await page.fill('input[name=password]', admin.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/admin$/);
+  return { page, errors };
 }
