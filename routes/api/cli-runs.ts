@@ -3,7 +3,12 @@
 // audited), plus the admin-only list of every run.
 import { createRoute, z } from '@hono/zod-openapi';
 import { cancelCliRun } from '../../src/cli-runs/cancel.ts';
-import { countCliRuns, getCliRun, listCliRuns } from '../../src/cli-runs/queries.ts';
+import {
+  countCliRuns,
+  getCliRun,
+  listCliRuns,
+  listInstanceCliRuns,
+} from '../../src/cli-runs/queries.ts';
 import { startCliRun } from '../../src/cli-runs/start.ts';
 import { ctxOf } from '../env.ts';
 import { apiApp } from './app.ts';
@@ -60,7 +65,7 @@ function routesFor(surface: Surface) {
     security,
     summary: "An instance's CLI runs, newest first",
     request: { params: z.object({ id: Uuid }), query: InstanceRunsQuery },
-    responses: { 200: json('A page of runs.', CliRunPage), ...commonProblems },
+    responses: { 200: json('A page of runs.', CliRunPage), ...commonProblems, ...notFoundProblem },
   });
   const one = createRoute({
     method: 'get',
@@ -118,8 +123,7 @@ function routesFor(surface: Surface) {
     })
     .openapi(forInstance, async (c) => {
       const q = c.req.valid('query');
-      const page = await listCliRuns(c.get('deps').db, {
-        instanceId: c.req.valid('param').id,
+      const page = await listInstanceCliRuns(c.get('deps').db, c.req.valid('param').id, {
         cursor: q.cursor,
         limit: q.limit,
       });

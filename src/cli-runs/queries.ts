@@ -7,6 +7,7 @@ import {
   cliRuns,
   LIVE_CLI_RUN_STATUSES,
 } from '../../db/schema/index.ts';
+import { instanceExists } from '../fleet/instances.ts';
 import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import { type CliRun, findRun } from './model.ts';
@@ -55,6 +56,19 @@ const sortKeyOf = (run: CliRun, sort: CliRunSort) =>
     : sort === 'status'
       ? run.status
       : run.instanceName;
+
+/**
+ * One page of an instance's runs (newest first), kept after the instance is destroyed.
+ * Throws {@link NotFoundError} (404) for an instance id the fleet never had.
+ */
+export async function listInstanceCliRuns(
+  db: Db,
+  instanceId: string,
+  page: Pick<CliRunListQuery, 'cursor' | 'limit'>,
+): Promise<Page<CliRun>> {
+  if (!(await instanceExists(db, instanceId))) throw new NotFoundError('Instance', instanceId);
+  return listCliRuns(db, { instanceId, ...page });
+}
 
 /**
  * One page of runs, keyset-paginated on (sort column, id). Default newest first. Throws

@@ -187,6 +187,12 @@ export type InstanceDetail = InstanceListItem & {
   lastError: string | null;
 };
 
+/** Whether the fleet has (or had: destroyed rows stay) an instance with this id. */
+export async function instanceExists(db: Db, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: instances.id }).from(instances).where(eq(instances.id, id));
+  return Boolean(row);
+}
+
 export async function getInstance(db: Db, id: string): Promise<InstanceDetail> {
   const [row] = await db
     .select({

@@ -124,6 +124,9 @@ describe('CLI runs through the platform and admin APIs', async () => {
       prompt: 'x',
     });
     expect(unknown.status).toBe(404);
+    const unknownList = await platform('GET', `/instances/${crypto.randomUUID()}/cli-runs`);
+    expect(unknownList.status).toBe(404);
+    expect(unknownList.body.type).toBe('/problems/not-found');
     await platform('POST', `/cli-runs/${live.body.id}/cancel`);
   });
 
