@@ -8,7 +8,7 @@ import {
   LIVE_CLI_RUN_STATUSES,
 } from '../../db/schema/index.ts';
 import { instanceExists } from '../fleet/instances.ts';
-import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
+import { type Cursor, decodeCursor, keysetPage, type Page, seekPast } from '../lib/cursor.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import { type CliRun, findRun } from './model.ts';
 
@@ -84,13 +84,9 @@ export async function listCliRuns(db: Db, query: CliRunListQuery): Promise<Page<
   const column = SORT_COLUMN[sort];
   const backwards = cursor?.dir === 'before';
   const ascending = (order === 'asc') !== backwards;
-  let seek: SQL | undefined;
-  if (cursor) {
-    const key = sort === 'created' ? sql`${cursor.key}::timestamptz` : sql`${cursor.key}`;
-    seek = ascending
-      ? sql`(${column}, ${cliRuns.id}) > (${key}, ${cursor.id}::uuid)`
-      : sql`(${column}, ${cliRuns.id}) < (${key}, ${cursor.id}::uuid)`;
-  }
+  const seek = cursor
+    ? seekPast({ column, id: cliRuns.id, cursor, ascending, dateKey: sort === 'created' })
+    : undefined;
   const dir = ascending ? sql`asc` : sql`desc`;
   const rows = await db
     .select()

@@ -11,7 +11,7 @@ import {
 
 export { INSTANCE_STATUSES, type InstanceStatus };
 
-import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
+import { type Cursor, decodeCursor, keysetPage, type Page, seekPast } from '../lib/cursor.ts';
 import { NotFoundError } from '../lib/errors.ts';
 
 export const INSTANCE_SORTS = ['created', 'name', 'status', 'region', 'version'] as const;
@@ -145,13 +145,9 @@ export async function listInstances(
   // Reading backwards (previous page) flips the comparison and the order.
   const backwards = cursor?.dir === 'before';
   const ascending = (order === 'asc') !== backwards;
-  let seek: SQL | undefined;
-  if (cursor) {
-    const key = sort === 'created' ? sql`${cursor.key}::timestamptz` : sql`${cursor.key}`;
-    seek = ascending
-      ? sql`(${column}, ${instances.id}) > (${key}, ${cursor.id}::uuid)`
-      : sql`(${column}, ${instances.id}) < (${key}, ${cursor.id}::uuid)`;
-  }
+  const seek = cursor
+    ? seekPast({ column, id: instances.id, cursor, ascending, dateKey: sort === 'created' })
+    : undefined;
   const dir = ascending ? sql`asc` : sql`desc`;
   const rows = await db
     .select(listColumns)

@@ -1,3 +1,4 @@
+import { type Column, type SQL, sql } from 'drizzle-orm';
 import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
@@ -96,4 +97,23 @@ export function keysetPage<T extends { id: string }>(
     prev:
       hasPrev && first ? encodeCursor({ key: keyOf(first), id: first.id, dir: 'before' }) : null,
   };
+}
+
+/**
+ * The keyset condition for the rows past a cursor on (sort column, id): a row-value
+ * comparison, `>` reading ascending and `<` descending. `dateKey` casts the cursor's key
+ * to `timestamptz` (it was checked as an ISO instant by {@link decodeCursor}).
+ */
+export function seekPast(input: {
+  column: Column | SQL;
+  id: Column;
+  cursor: Cursor;
+  ascending: boolean;
+  dateKey: boolean;
+}): SQL {
+  const { column, id, cursor } = input;
+  const key = input.dateKey ? sql`${cursor.key}::timestamptz` : sql`${cursor.key}`;
+  return input.ascending
+    ? sql`(${column}, ${id}) > (${key}, ${cursor.id}::uuid)`
+    : sql`(${column}, ${id}) < (${key}, ${cursor.id}::uuid)`;
 }
