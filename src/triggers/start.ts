@@ -230,6 +230,9 @@ async function cancelOthers(
         reason: 'cancelled',
         lastError: `cancelled by the fire of ${session.scheduledFor.toISOString()} (overlap policy cancel_other)`,
         endedAt: deps.clock.now(),
+        // A follow handler may hold this session's claim mid-poll: taking the claim away
+        // makes its guarded write find nothing, so it cannot write the session back live.
+        ...released,
       })
       .where(
         and(eq(agentSessions.id, other.id), inArray(agentSessions.status, ['creating', 'ready'])),

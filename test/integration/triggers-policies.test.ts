@@ -1,5 +1,8 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { agentSessions } from '../../db/schema/index.ts';
 import type { Deps } from '../../src/deps.ts';
+import { heldBy } from '../../src/lib/claims.ts';
 import { agentRig } from '../helpers/agents.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { fakeController } from '../helpers/fake-controller.ts';
@@ -97,8 +100,21 @@ describe('overlap policies (Temporal Schedules semantics)', async () => {
     });
     await fireAt(agent.id, '2026-12-03T08:05:00Z');
     const [first] = await rig.sessionsOf(agent.id);
+    // A follow handler holds the live session's claim while the next fire cancels it.
+    const follower = crypto.randomUUID();
+    await t.db.db
+      .update(agentSessions)
+      .set({ claimToken: follower, leaseUntil: new Date('2026-12-03T09:00:00Z') })
+      .where(eq(agentSessions.id, first?.id ?? ''));
     await fireAt(agent.id, '2026-12-03T08:10:00Z');
     expect(fake.calls.cancel).toContain(first?.controllerSessionId);
+    // The follower's late write ("still ready") is guarded by its token and finds nothing.
+    const late = await t.db.db
+      .update(agentSessions)
+      .set({ status: 'ready', reason: null, endedAt: null })
+      .where(heldBy(agentSessions, { id: first?.id ?? '', claimToken: follower }))
+      .returning({ id: agentSessions.id });
+    expect(late).toEqual([]);
     const rows = await rig.sessionsOf(agent.id);
     expect(statuses(rows)).toEqual(['failed:cancelled', 'ready']);
     expect(rows[0]?.lastError).toBe(
