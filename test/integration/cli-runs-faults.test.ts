@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { cliRuns, instanceEvents, instances } from '../../db/schema/index.ts';
 import type { ControllerClient } from '../../src/adapters/controller/client.ts';
 import { CLI_RUNS_PATH } from '../../src/cli-runs/model.ts';
-import { cliRunsSweeper } from '../../src/cli-runs/sweeper.ts';
+import { cliRunUnits } from '../../src/cli-runs/units.ts';
+import { sweeperOf } from '../../src/lib/work/index.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { caller, settleRuns } from '../helpers/cli-runs.ts';
 import { makeApiKey } from '../helpers/factories.ts';
@@ -279,7 +280,7 @@ describe('CLI runs when things go wrong', async () => {
     const [stuck] = await t.db.db.select().from(cliRuns).where(eq(cliRuns.instanceId, i.id));
     expect(stuck?.status).toBe('starting');
     t.clock.advance(t.deps.config.work.leaseMs + 1_000);
-    await cliRunsSweeper.sweep(t.deps, t.clock.now());
+    await sweeperOf(cliRunUnits).sweep(t.deps, t.clock.now());
     const failed = await rowOf(stuck?.id ?? '');
     expect(failed.status).toBe('failed');
     expect(failed.lastError).toContain('process handling it stopped');
@@ -308,7 +309,7 @@ describe('CLI runs when things go wrong', async () => {
     t.clock.advance(40_000);
     await t.deliverDue();
     expect((await rowOf(res.body.id)).status).toBe('running');
-    const counts = await cliRunsSweeper.sweep(t.deps, t.clock.now());
+    const counts = await sweeperOf(cliRunUnits).sweep(t.deps, t.clock.now());
     expect(counts.rerung).toBe(1);
     await settleRuns(t);
     expect((await rowOf(res.body.id)).status).toBe('completed');
