@@ -36,8 +36,8 @@ async function stagesOf(t: Awaited<ReturnType<typeof createTestApp>>, actionId: 
     .orderBy(scheduledActionStages.index);
 }
 
-// Regression tests for the bugs the claim review found, each with a real clock where the
-// bug needs one (leases, loops, delays).
+// Claims held by stalled, racing or early handlers, each with a real clock where the
+// case needs one (leases, loops, delays).
 
 describe('claims: an operation handler stalled past its lease', async () => {
   // The first update of `gate.machineId` waits until the test releases it: a handler frozen

@@ -1,4 +1,4 @@
-// Found by review (regression tests): Fly creates made twice when an answer is slow.
+// Provisioning when Fly answers slowly: each create is made once, never twice.
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { instanceOperations } from '../../db/schema/index.ts';
@@ -10,7 +10,7 @@ import { api, flyFaults, IMAGES, seedCatalog, settleOperations } from '../helper
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review: a volume create answered after the client timeout', async () => {
+describe('a volume create answered after the client timeout', async () => {
   const t = await createTestApp({ serve: true, env: { FLY_REQUEST_TIMEOUT_SECONDS: '1' } });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -40,7 +40,7 @@ describe('review: a volume create answered after the client timeout', async () =
   }, 30_000);
 });
 
-describe('review: a provision handler that outlives its lease while Fly is slow', async () => {
+describe('a provision handler that outlives its lease while Fly is slow', async () => {
   // Lease 5 s > budget 1 s + one request 3 s, as config requires; but the call step makes
   // two creates, each just under the timeout.
   const t = await createTestApp({

@@ -1,4 +1,4 @@
-// Found by review (regression tests): the deployment-wide cap's advisory lock is held for a
+// The deployment-wide cap's advisory lock is not held for a
 // whole claim transaction, including its waits for instance rows.
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { api, fleetOf, seedCatalog } from '../helpers/fleet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review: one locked instance row and every other rollout', async () => {
+describe('one locked instance row and every other rollout', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);

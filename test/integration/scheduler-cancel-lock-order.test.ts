@@ -1,4 +1,4 @@
-// Found by review: the lock orders of cancelTarget and a finish that halts later stages.
+// The lock orders of cancelTarget and a finish that halts later stages never deadlock.
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
@@ -9,7 +9,7 @@ import { api, fleetOf, flyFaults, seedCatalog } from '../helpers/fleet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review: cancelling a later-stage target while the canary halts the action', async () => {
+describe('cancelling a later-stage target while the canary halts the action', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
