@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Files that keep a core busy (a browser rendering pages, a Deno or Node child process
- * compiling the app, the fuzzer): more of them than cores only slow each other down, so
+ * compiling the app, PGlite, the fuzzer): more of them than cores only slow each other down, so
  * they run in their own project after the rest, one per core of this 2-core machine.
  * (The scheduler's fast-check property test is not among them: it waits on PostgreSQL
  * more than it computes, under half a core.)
@@ -13,6 +13,8 @@ const HEAVY = [
   'test/integration/embedded-start.test.ts',
   'test/integration/embedded-second-start.test.ts',
   'test/integration/api-fuzz.test.ts',
+  // PGlite (PostgreSQL compiled to WebAssembly) migrating databases in this process.
+  'test/integration/migration-streams.test.ts',
 ];
 const HEAVY_WORKERS = Number(process.env.TEST_HEAVY_WORKERS ?? 2);
 

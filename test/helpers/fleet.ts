@@ -165,12 +165,15 @@ export async function fleetOf(
   }
   // Running means started: wait for each machine as Fly's wait endpoint reports it (the
   // simulator boots them in scaled real time, 2 s each at time scale 1).
-  for (const c of created)
-    await waitForMachineState(t.deps.fly, app, c.machineId, {
-      state: 'started',
-      instanceId: c.machineVersion,
-      deadlineMs: 30_000,
-    });
+  await Promise.all(
+    created.map((c) =>
+      waitForMachineState(t.deps.fly, app, c.machineId, {
+        state: 'started',
+        instanceId: c.machineVersion,
+        deadlineMs: 30_000,
+      }),
+    ),
+  );
   return created;
 }
 
