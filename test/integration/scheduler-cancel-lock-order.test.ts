@@ -62,7 +62,18 @@ describe('cancelling a later-stage target while the canary halts the action', as
       if (!canary?.operationId || !later) throw new Error('targets');
       // The canary's update is refused: its finish fails the gate and halts stage 1 ...
       const finish = ringOperationNow(t, canary.operationId, 'msg_finish');
-      await sleep(500);
+      // It holds its locks inside the slow trigger (pg_sleep) when the cancel comes.
+      await expect
+        .poll(
+          async () => {
+            const r = (await t.db.db.execute(
+              sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'`,
+            )) as unknown as { rows?: { n: number }[] } & { n: number }[];
+            return (r.rows ?? r)[0]?.n ?? 0;
+          },
+          { timeout: 10_000, interval: 20 },
+        )
+        .toBe(1);
       // ... while an operator cancels stage 1's pending target.
       const cancel = await call('POST', `/scheduled-action-targets/${later.id}/cancel`);
       const fin = await finish;
