@@ -20,11 +20,13 @@ const HEAVY_WORKERS = Number(process.env.TEST_HEAVY_WORKERS ?? 2);
 
 /**
  * The rest wait on PostgreSQL, HTTP and timers far more than they compute (under half a
- * core each), so several run at once. Each file has its own database cloned from a
+ * core each), so several run at once: three, leaving the PostgreSQL server its share of the
+ * two cores (with four, CPU-heavy tests such as scheduling 10,000 instances ran into their
+ * timeouts on a loaded machine). Each file has its own database cloned from a
  * migrated template, so files never see each other's rows; the server allows 300
  * connections (test/helpers/postgres.ts), far above workers × a file's pools (10–50).
  */
-const WAITING_WORKERS = Number(process.env.TEST_WORKERS ?? 4);
+const WAITING_WORKERS = Number(process.env.TEST_WORKERS ?? 3);
 
 const common = {
   pool: 'forks',

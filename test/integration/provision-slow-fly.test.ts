@@ -19,7 +19,8 @@ describe('a volume create answered after the client timeout', async () => {
   it('leaves one volume (observed: two, one orphaned)', async () => {
     // Each create reaches Fly after 3 s (300 s × the simulator's 0.01); the client gives up
     // after 1 s, lists (nothing yet), and sends the create again.
-    await flyFaults(t, { latency: [{ endpoint: 'create_volume', ms: 300_000 }] });
+    const latencyMs = 300_000;
+    await flyFaults(t, { latency: [{ endpoint: 'create_volume', ms: latencyMs }] });
     const res = await call('POST', '/instances', {
       userEmail: `owner-${crypto.randomUUID().slice(0, 8)}@example.test`,
       region: 'ams',
@@ -28,8 +29,11 @@ describe('a volume create answered after the client timeout', async () => {
     expect(res.status).toBe(202);
     const opId = res.body.operation.id as string;
     await t.deliverDue();
+    // Both creates were sent before the handler answered; each lands its latency on the
+    // simulator's clock later (and a margin for its own handling).
+    const landsBy = Date.now() + latencyMs * t.flyTimeScale + 300;
     await flyFaults(t, null);
-    await sleep(4500); // both creates land
+    await new Promise((r) => setTimeout(r, Math.max(0, landsBy - Date.now())));
     await settleOperations(t);
     const instance = (await call('GET', `/instances/${res.body.instanceId}?live=false`)).body;
     expect(instance.status).toBe('running');
@@ -70,7 +74,8 @@ describe('a provision handler that outlives its lease while Fly is slow', async 
     // Handler A: a live handler, never stalled, only waiting on Fly.
     const a = ringOperationNow(t, opId, 'msg_a');
     await sleep(5300);
-    // A's lease has passed; any doorbell now (a duplicate, the sweep's re-ring) claims it.
+    // A's lease (5 s of real time: the lease is what is tested) has passed; any doorbell
+    // now (a duplicate, the sweep's re-ring) claims it.
     const b = await ringOperationNow(t, opId, 'msg_b');
     const ra = await a;
     expect(b.status).toBe(200);
