@@ -12,6 +12,7 @@ import {
   type StepSpanView,
   StepTable,
 } from '../recovery/steps.tsx';
+import { WAIT_LABELS, WaitingNote } from '../recovery/waiting.tsx';
 
 export type ReconcileRunView = {
   id: string;
@@ -60,6 +61,14 @@ function RecoveryRows({ rows, zone }: { rows: RecoveryView[]; zone: string }) {
           <td>
             <StatusBadge status={r.status} />
             {r.inPlace ? <span class="muted small"> in place</span> : null}
+            {r.waitingFor && (r.status === 'pending' || r.status === 'running') ? (
+              <div class="small">{WAIT_LABELS[r.waitingFor] ?? r.waitingFor}</div>
+            ) : null}
+            {r.status === 'failed' && r.retryAt ? (
+              <div class="small muted">
+                retried <Time at={r.retryAt} zone={zone} />
+              </div>
+            ) : null}
           </td>
           <td class="small">{STEP_LABELS[r.step] ?? r.step}</td>
           <td>
@@ -259,11 +268,12 @@ export function RecoveryDetailPage({
       <h1>
         Recovery of {instanceLink(r)} <StatusBadge status={r.status} />
       </h1>
-      {r.lastError ? (
+      {r.lastError && !r.waitingFor ? (
         <div class={`flash ${r.status === 'failed' ? 'flash-error' : 'flash-warn'}`} role="alert">
           {r.lastError}
         </div>
       ) : null}
+      <WaitingNote r={r} zone={zone} />
       <div class="grid2">
         <section class="panel">
           <h2>What happened</h2>
@@ -298,6 +308,12 @@ export function RecoveryDetailPage({
             <dd>
               <code>{r.oldMachineId ?? '—'}</code> · <code>{r.oldVolumeId ?? '—'}</code> in{' '}
               {r.oldRegion}
+              {r.oldMachineDestroyedAt ? (
+                <div class="small muted">
+                  old machine destroyed <Time at={r.oldMachineDestroyedAt} zone={zone} />, once its
+                  replacement existed
+                </div>
+              ) : null}
             </dd>
             <dt>New machine · volume</dt>
             <dd>

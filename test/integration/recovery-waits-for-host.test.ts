@@ -1,0 +1,89 @@
+// Issue 18, defect 2: a region made unreachable (no snapshots) must not cost the instances
+// their machines. Nothing is destroyed while no replacement can be made; every recovery
+// waits, visibly, looking again with a capped backoff on the real clock; when the host is
+// back every instance runs again on its own machine and volume.
+import { describe, expect, it } from 'vitest';
+import { createTestApp, testClock } from '../helpers/app.ts';
+import { adminSession, get, makeApiKey } from '../helpers/factories.ts';
+import { api, flyFaults, seedCatalog } from '../helpers/fleet.ts';
+import { instanceRow, ringReconcile } from '../helpers/recovery.ts';
+import {
+  deliverUntil,
+  expectFlyMatchesRows,
+  provisionMany,
+  recoveriesOf,
+} from '../helpers/recovery-world.ts';
+
+describe('a region unreachable, no snapshots: the recoveries wait for the host', async () => {
+  const t = await createTestApp({
+    serve: true,
+    clock: testClock(new Date(), { follow: true }),
+    env: { RECOVERY_FALLBACK_REGIONS: 'fra', RECOVERY_WAIT_MAX_SECONDS: '1' },
+  });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+  const { cookie } = await adminSession(t);
+  const app = t.deps.config.fly.appName;
+
+  it('20 instances: nothing destroyed while the host is away, each back on its own machine after', async () => {
+    const fleet = await provisionMany(t, call, 20, { region: 'sin' });
+    const ids = fleet.map((f) => f.id);
+    await flyFaults(t, { unreachable: { regions: ['sin'] } });
+    expect((await ringReconcile(t)).body.recoveriesStarted).toBe(20);
+
+    // Every recovery finds no replacement (the host is unreachable, there is no snapshot)
+    // and waits for the host, looking again more than once.
+    await deliverUntil(
+      t,
+      async () =>
+        (await recoveriesOf(t, ids)).every(
+          (r) => r.status === 'pending' && r.waitingFor === 'host_unreachable' && r.waits >= 2,
+        ),
+      { describe: async () => (await recoveriesOf(t, ids)).slice(0, 2) },
+    );
+    for (const f of fleet) {
+      const machine = await t.deps.fly.getMachine(app, f.machineId);
+      expect(machine.state, `${f.machineId} must not be destroyed`).toBe('stopped');
+      expect((await t.deps.fly.getVolume(app, f.volumeId)).state).toBe('created');
+      expect(await instanceRow(t, f.id)).toMatchObject({
+        status: 'recovering',
+        machineId: f.machineId,
+        volumeId: f.volumeId,
+      });
+    }
+    // Shown to the admin: the API and the instance's recovery card say what it waits for.
+    const [first] = fleet;
+    const shown = await call('GET', `/instances/${first?.id}?live=false`);
+    expect(shown.body.recovery).toMatchObject({
+      status: 'pending',
+      waitingFor: 'host_unreachable',
+    });
+    expect(shown.body.recovery.lastError).toMatch(/unreachable.*no usable snapshot/);
+    expect(shown.body.recovery.waitingSince).not.toBeNull();
+    const card = await (
+      await get(t, `/admin/instances/${first?.id}/recovery`, cookie, { 'HX-Request': 'true' })
+    ).text();
+    expect(card).toContain('Waiting for the host');
+    await expectFlyMatchesRows(t);
+
+    // The host comes back: without a click, each instance is started in place.
+    await flyFaults(t, null);
+    await deliverUntil(
+      t,
+      async () => (await recoveriesOf(t, ids)).every((r) => r.status === 'succeeded'),
+      {
+        describe: async () =>
+          (await recoveriesOf(t, ids)).filter((r) => r.status !== 'succeeded').slice(0, 2),
+      },
+    );
+    for (const r of await recoveriesOf(t, ids))
+      expect(r).toMatchObject({ inPlace: true, waitingFor: null });
+    for (const f of fleet)
+      expect(await instanceRow(t, f.id)).toMatchObject({
+        status: 'running',
+        machineId: f.machineId,
+        volumeId: f.volumeId,
+      });
+    await expectFlyMatchesRows(t);
+  });
+});
