@@ -4,9 +4,9 @@
 // back every instance runs again on its own machine and volume.
 import { describe, expect, it } from 'vitest';
 import { createTestApp, testClock } from '../helpers/app.ts';
-import { adminSession, get, makeApiKey } from '../helpers/factories.ts';
-import { api, flyFaults, seedCatalog } from '../helpers/fleet.ts';
-import { instanceRow, ringReconcile } from '../helpers/recovery.ts';
+import { adminSession, bearer, get, makeApiKey } from '../helpers/factories.ts';
+import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
+import { instanceRow, recoveriesOfInstance, ringReconcile } from '../helpers/recovery.ts';
 import {
   deliverUntil,
   expectFlyMatchesRows,
@@ -23,6 +23,7 @@ describe('a region unreachable, no snapshots: the recoveries wait for the host',
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
   const { cookie } = await adminSession(t);
+  const platform = (await makeApiKey(t, 'platform')).key;
   const app = t.deps.config.fly.appName;
 
   it('20 instances: nothing destroyed while the host is away, each back on its own machine after', async () => {
@@ -64,6 +65,14 @@ describe('a region unreachable, no snapshots: the recoveries wait for the host',
       await get(t, `/admin/instances/${first?.id}/recovery`, cookie, { 'HX-Request': 'true' })
     ).text();
     expect(card).toContain('Waiting for the host');
+    // And the product's apps: the instance is recovering, waiting for its host.
+    const status = await t.app.request(t.url(`/api/platform/instances/${first?.id}/status`), {
+      headers: bearer(platform),
+    });
+    expect(await status.json()).toMatchObject({
+      status: 'recovering',
+      recovery: { step: 'started', waitingFor: 'host_unreachable' },
+    });
     await expectFlyMatchesRows(t);
 
     // The host comes back: without a click, each instance is started in place.
@@ -85,5 +94,40 @@ describe('a region unreachable, no snapshots: the recoveries wait for the host',
         volumeId: f.volumeId,
       });
     await expectFlyMatchesRows(t);
+  });
+});
+
+describe('reconcile rings a recovery waiting for a host as soon as its listing shows the host back', async () => {
+  // The default backoff (5 s, then growing) and a clock that does not move: only reconcile
+  // can bring the next look forward.
+  const t = await createTestApp({ serve: true });
+  await seedCatalog(t);
+  const call = api(t, (await makeApiKey(t, 'admin')).key);
+
+  it('the next look is moved to now and the machine starts in place', async () => {
+    const instance = await provisioned(t, call, { region: 'syd' });
+    await flyFaults(t, { unreachable: { machine_ids: [instance.machineId] } });
+    expect((await ringReconcile(t)).body.recoveriesStarted).toBe(1);
+    await t.deliverDue();
+    const [waiting] = await recoveriesOfInstance(t, instance.id);
+    expect(waiting).toMatchObject({ waitingFor: 'host_unreachable', waits: 1 });
+    expect(waiting?.nextAttemptAt.getTime()).toBeGreaterThan(t.clock.now().getTime());
+    // Still away: reconcile leaves it to its backoff.
+    await ringReconcile(t);
+    expect((await recoveriesOfInstance(t, instance.id))[0]?.nextAttemptAt).toEqual(
+      waiting?.nextAttemptAt,
+    );
+    await flyFaults(t, null);
+    await ringReconcile(t);
+    await deliverUntil(
+      t,
+      async () => (await recoveriesOfInstance(t, instance.id))[0]?.status === 'succeeded',
+      { rounds: 100 },
+    );
+    expect((await recoveriesOfInstance(t, instance.id))[0]).toMatchObject({ inPlace: true });
+    expect(await instanceRow(t, instance.id)).toMatchObject({
+      status: 'running',
+      machineId: instance.machineId,
+    });
   });
 });

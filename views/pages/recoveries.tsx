@@ -21,6 +21,7 @@ export type ReconcileRunView = {
   compared: number;
   diverged: number;
   recoveriesStarted: number;
+  recoveriesRetried: number;
   recorded: number;
   volumesDeleted: number;
   trigger: string;
@@ -42,6 +43,8 @@ export type RecoveriesPageProps = {
     relocation: boolean;
     retainDays: number;
     fallbackRegions: string[];
+    waitMaxMs: number;
+    retryMaxMs: number;
   };
   readAt: Date;
   zone: string;
@@ -106,8 +109,11 @@ export function RecoveriesPage(p: RecoveriesPageProps) {
         should run and do not. Recovery is {p.settings.enabled ? 'on' : 'off'}; relocation is{' '}
         {p.settings.relocation ? 'on' : 'off'}; old volumes with snapshots are kept{' '}
         {p.settings.retainDays} days; fallback regions:{' '}
-        {p.settings.fallbackRegions.length ? p.settings.fallbackRegions.join(', ') : 'none'}. Read{' '}
-        <Time at={p.readAt} zone={p.zone} /> · <a href={href(p.query)}>Reload</a>
+        {p.settings.fallbackRegions.length ? p.settings.fallbackRegions.join(', ') : 'none'}.
+        Nothing is destroyed before its replacement exists: a recovery that cannot make one waits
+        for the host or for capacity, looking again at most {formatDuration(p.settings.waitMaxMs)}{' '}
+        apart; reconcile resumes a failed one at most {formatDuration(p.settings.retryMaxMs)} after
+        it failed. Read <Time at={p.readAt} zone={p.zone} /> · <a href={href(p.query)}>Reload</a>
       </p>
       <form
         method="post"
@@ -232,7 +238,12 @@ export function RecoveriesPage(p: RecoveriesPageProps) {
                 <td>{formatDuration(run.durationMs)}</td>
                 <td>{run.compared}</td>
                 <td>{run.diverged}</td>
-                <td>{run.recoveriesStarted}</td>
+                <td>
+                  {run.recoveriesStarted}
+                  {run.recoveriesRetried ? (
+                    <span class="muted small"> + {run.recoveriesRetried} resumed</span>
+                  ) : null}
+                </td>
                 <td>{run.recorded}</td>
                 <td>{run.volumesDeleted}</td>
                 <td>{run.trigger}</td>
