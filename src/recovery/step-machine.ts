@@ -122,12 +122,15 @@ export async function startReplacement(i: StepInput): Promise<StepOutcome> {
   const { deps, r } = i;
   const machineId = r.newMachineId;
   if (!machineId) return { kind: 'fail', error: 'no replacement machine was recorded' };
-  if ((await retireOldMachine(i)) === 'pending')
+  if ((await retireOldMachine(i)) === 'pending') {
+    if (r.stepDeadlineAt && deps.clock.now() > r.stepDeadlineAt)
+      return { kind: 'fail', error: `machine ${r.oldMachineId} was not destroyed in time` };
     return {
       kind: 'wait',
       inMs: 1000,
       note: `waiting for machine ${r.oldMachineId} to be destroyed`,
     };
+  }
   const machine = await machineOrNull(deps.fly, appOf(i), machineId);
   if (!machine || machine.state === 'destroyed' || machine.state === 'destroying')
     return { kind: 'fail', error: `the replacement machine ${machineId} is gone` };

@@ -123,7 +123,9 @@ export const recoveryBench: Bench = {
         counter.counting = true;
         const started = performance.now();
         const run = await app.call('POST', '/reconcile');
-        if (run.body.recoveriesStarted !== HOST_INSTANCES)
+        // At least this round's: a replacement of an earlier round may share a host (a zone)
+        // with one made unreachable now, and is then recovered too.
+        if (run.body.recoveriesStarted < HOST_INSTANCES)
           throw new Error(`reconcile began ${run.body.recoveriesStarted} recoveries`);
         const ids = fleet.map((f) => f.id);
         const deadline = Date.now() + 180_000;
