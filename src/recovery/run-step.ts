@@ -141,7 +141,9 @@ async function record(i: StepInput, outcome: StepOutcome): Promise<RecoveryRun> 
       );
     case 'waiting': {
       // Nothing is destroyed and nothing counts as failed: the step looks again later.
-      const entering = r.waits === 0 || r.waitingFor !== outcome.on;
+      // A new wait (or another reason) is told once; a wait resumed after a try in the
+      // next region (placing steps keep `waits`) is the same wait.
+      const entering = r.waits === 0 || (r.waitingFor !== null && r.waitingFor !== outcome.on);
       const waits = r.waits + 1;
       if (entering)
         deps.log.info('recovery.waiting', {
@@ -158,7 +160,7 @@ async function record(i: StepInput, outcome: StepOutcome): Promise<RecoveryRun> 
           patch: {
             ...outcome.patch,
             waitingFor: outcome.on,
-            waitingSince: r.waitingFor === outcome.on ? r.waitingSince : now,
+            waitingSince: entering ? now : (r.waitingSince ?? now),
             waits,
             lastError: outcome.reason,
             stepFailures: 0,

@@ -99,8 +99,9 @@ async function retireOldMachine(i: StepInput): Promise<'done' | 'pending'> {
   const { deps, r } = i;
   const id = r.oldMachineId;
   if (!id || r.oldMachineDestroyedAt) return 'done';
-  const before = await machineOrNull(deps.fly, appOf(i), id);
-  if (before && before.state !== 'destroyed' && before.state !== 'destroying')
+  // A rerun reads first, so a machine already going is not destroyed again.
+  const before = r.stepClaims > 1 ? await machineOrNull(deps.fly, appOf(i), id) : undefined;
+  if (before !== null && before?.state !== 'destroyed' && before?.state !== 'destroying')
     await destroyMachineKnown(deps.fly, appOf(i), id);
   const after = await machineOrNull(deps.fly, appOf(i), id);
   const done =

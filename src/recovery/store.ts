@@ -83,8 +83,8 @@ const entry = (step: RecoveryStep, now: Date, note?: string): RecoveryHistoryEnt
 
 /**
  * Steps that belong to placing the replacement: moving between them (a machine refused
- * for capacity sends the recovery back for the next region) keeps the wait count, so the
- * backoff of a recovery waiting for capacity keeps growing.
+ * for capacity sends the recovery back for the next region) keeps the wait count and
+ * since when it waits, so the backoff of a recovery waiting for capacity keeps growing.
  */
 const PLACING: RecoveryStep[] = ['started', 'volume_created'];
 
@@ -124,8 +124,7 @@ export async function handBackRecovery(
               stepClaims: 0,
               stepFailures: 0,
               waitingFor: null,
-              waitingSince: null,
-              ...(PLACING.includes(advanceTo) ? {} : { waits: 0 }),
+              ...(PLACING.includes(advanceTo) ? {} : { waits: 0, waitingSince: null }),
               history: sql`${recoveries.history} || ${JSON.stringify([entry(advanceTo, now, input.note)])}::jsonb`,
             }
           : {}),

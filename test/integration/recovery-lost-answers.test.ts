@@ -37,7 +37,7 @@ async function relocate(t: TestApp, call: ReturnType<typeof api>, fault: Record<
   await flyFaults(t, null);
   const [r] = await recoveriesOfInstance(t, instance.id);
   expect(r, JSON.stringify(r)).toMatchObject({ status: 'succeeded', volumeSource: 'fork' });
-  expect(r?.oldMachineDestroyedAt).not.toBeNull();
+  expect(r?.oldMachineDestroyedAt).toBeInstanceOf(Date);
   expect(r?.oldVolumeDeletedAt).not.toBeNull();
   expect(await instanceRow(t, instance.id)).toMatchObject({
     status: 'running',

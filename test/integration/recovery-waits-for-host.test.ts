@@ -65,6 +65,9 @@ describe('a region unreachable, no snapshots: the recoveries wait for the host',
       await get(t, `/admin/instances/${first?.id}/recovery`, cookie, { 'HX-Request': 'true' })
     ).text();
     expect(card).toContain('Waiting for the host');
+    expect(card).toContain('no usable snapshot');
+    const list = await (await get(t, '/admin/recoveries', cookie)).text();
+    expect(list.match(/Waiting for the host/g)?.length).toBeGreaterThanOrEqual(20);
     // And the product's apps: the instance is recovering, waiting for its host.
     const status = await t.app.request(t.url(`/api/platform/instances/${first?.id}/status`), {
       headers: bearer(platform),
