@@ -124,6 +124,8 @@ const Env = z.object({
     .regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'must be Fly region codes separated by commas, e.g. fra,cdg')
     .optional(),
   RECOVERY_UNREACHABLE_SECONDS: seconds(0, 3600).default(120),
+  RECOVERY_WAIT_MAX_SECONDS: seconds(1, 3600).default(300),
+  RECOVERY_RETRY_MAX_SECONDS: seconds(1, 86_400).default(3600),
   RECOVERY_STEP_RETRIES: z.coerce
     .number({ error: 'must be a number' })
     .int('must be a whole number')
@@ -235,6 +237,8 @@ export type Config = {
  * with snapshots is kept. `fallbackRegions`: tried in order after the old region on
  * capacity errors. `unreachableMs`: how long a host may be unreachable under a started
  * machine before it counts as down. `stepRetries`: tries per step before it fails.
+ * `waitMaxMs`: the longest pause between two looks of a recovery waiting for its host or
+ * for capacity. `retryMaxMs`: the longest pause before reconcile resumes a failed recovery.
  */
 export type RecoverySettings = {
   enabled: boolean;
@@ -244,6 +248,8 @@ export type RecoverySettings = {
   fallbackRegions: string[];
   unreachableMs: number;
   stepRetries: number;
+  waitMaxMs: number;
+  retryMaxMs: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; message: string };
@@ -415,6 +421,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         fallbackRegions: e.RECOVERY_FALLBACK_REGIONS?.split(',') ?? [],
         unreachableMs: e.RECOVERY_UNREACHABLE_SECONDS * 1000,
         stepRetries: e.RECOVERY_STEP_RETRIES,
+        waitMaxMs: e.RECOVERY_WAIT_MAX_SECONDS * 1000,
+        retryMaxMs: e.RECOVERY_RETRY_MAX_SECONDS * 1000,
       },
       fly: e.FLY_API_TOKEN
         ? {

@@ -49,6 +49,13 @@ export const RECOVERY_STEPS = [
   'failed',
 ] as const;
 export type RecoveryStep = (typeof RECOVERY_STEPS)[number];
+/**
+ * Why an active recovery is waiting instead of moving on, in Fly's words: the old volume's
+ * host is `unreachable` (`host_status`) and there is no snapshot to restore, or every
+ * allowed region answered `insufficient_capacity`. Nothing is destroyed while it waits.
+ */
+export const RECOVERY_WAITS = ['host_unreachable', 'insufficient_capacity'] as const;
+export type RecoveryWait = (typeof RECOVERY_WAITS)[number];
 
 /** One entry of a recovery's step history: when it entered the step, and a note. */
 export type RecoveryHistoryEntry = { step: RecoveryStep; at: string; note?: string };
@@ -107,6 +114,18 @@ export const recoveries = pgTable(
     /** When the retained (or immediately deleted) old volume was deleted. */
     oldVolumeDeletedAt: tstz(),
     lastError: text(),
+    /** What the recovery waits for (null: not waiting); the reason is in `last_error`. */
+    waitingFor: text({ enum: RECOVERY_WAITS }),
+    /** Since when it waits for `waiting_for`. */
+    waitingSince: tstz(),
+    /** Looks made while waiting in this placement (the backoff grows with it). */
+    waits: integer().notNull().default(0),
+    /** When the old machine was destroyed (only ever after the replacement exists). */
+    oldMachineDestroyedAt: tstz(),
+    /** A failed recovery: when reconcile may resume it (null: not automatically). */
+    retryAt: tstz(),
+    /** Times reconcile resumed this recovery after it failed (the backoff grows with it). */
+    autoRetries: integer().notNull().default(0),
     /**
      * Set when a step has failed for good: the next claim removes the replacement machine
      * and volume made so far, then ends the recovery `failed` with this reason.
@@ -127,6 +146,9 @@ export const recoveries = pgTable(
     index('recoveries_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} in ('pending', 'running')`),
+    index('recoveries_retry_idx')
+      .on(t.retryAt)
+      .where(sql`${t.status} = 'failed' and ${t.retryAt} is not null`),
     index('recoveries_retained_idx')
       .on(t.retainUntil)
       .where(sql`${t.retainedVolumeId} is not null and ${t.oldVolumeDeletedAt} is null`),
@@ -137,6 +159,10 @@ export const recoveries = pgTable(
     check(
       'recoveries_failed_step_check',
       sql`${t.failedStep} is null or ${t.failedStep} in (${inList(RECOVERY_STEPS)})`,
+    ),
+    check(
+      'recoveries_waiting_for_check',
+      sql`${t.waitingFor} is null or ${t.waitingFor} in (${inList(RECOVERY_WAITS)})`,
     ),
     check(
       'recoveries_volume_source_check',
@@ -161,6 +187,8 @@ export const reconcileRuns = pgTable(
     diverged: integer().notNull().default(0),
     /** Recoveries started by this run. */
     recoveriesStarted: integer().notNull().default(0),
+    /** Failed recoveries this run resumed (their `retry_at` had come). */
+    recoveriesRetried: integer().notNull().default(0),
     /** Divergences recorded and not acted on. */
     recorded: integer().notNull().default(0),
     /** Retained volumes deleted because their time had come. */

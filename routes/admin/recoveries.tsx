@@ -66,7 +66,7 @@ export function recoveryConsoleRoutes() {
     const run = await reconcileNow({ ctx: ctxOf(c) });
     return redirectWithFlash(c, '/admin/recoveries', {
       tone: run.errors.length ? 'warn' : 'ok',
-      text: `Reconciled ${count(run.compared, 'instance')}: ${run.diverged} diverged, ${plural(run.recoveriesStarted, { one: '# recovery begun', other: '# recoveries begun' })}, ${plural(run.volumesDeleted, { one: '# retained volume deleted', other: '# retained volumes deleted' })}.${run.errors.length ? ` Errors: ${run.errors.join('; ')}` : ''}`,
+      text: `Reconciled ${count(run.compared, 'instance')}: ${run.diverged} diverged, ${plural(run.recoveriesStarted, { one: '# recovery begun', other: '# recoveries begun' })}, ${run.recoveriesRetried ? `${plural(run.recoveriesRetried, { one: '# failed recovery resumed', other: '# failed recoveries resumed' })}, ` : ''}${plural(run.volumesDeleted, { one: '# retained volume deleted', other: '# retained volumes deleted' })}.${run.errors.length ? ` Errors: ${run.errors.join('; ')}` : ''}`,
     });
   });
 

@@ -16,6 +16,7 @@ export function reconcileRoute() {
         compared: run.compared,
         diverged: run.diverged,
         recoveriesStarted: run.recoveriesStarted,
+        recoveriesRetried: run.recoveriesRetried,
         recorded: run.recorded,
         volumesDeleted: run.volumesDeleted,
         durationMs: run.durationMs,

@@ -1,7 +1,7 @@
 // The fleet's verbs for recovery (src/recovery): how a recovery reads and moves an
 // instance. Each takes the caller's transaction, so the move commits with the recovery's
 // own guarded write or not at all.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { instanceOperations, instances, versionPins } from '../../db/schema/index.ts';
 import { BUSY_STATUSES } from './operations/model.ts';
@@ -72,6 +72,25 @@ export async function lockForRecovery(
     .where(eq(versionPins.instanceId, instanceId));
   const { holdId: _, ...instance } = row;
   return { ok: true, instance: { ...instance, pinnedImageTag: pin?.imageTag ?? null } };
+}
+
+/**
+ * Whether anyone asked for an action on the instance (start, stop, restart, …) after
+ * `since`: then a failed recovery is theirs to follow up, not reconcile's to resume.
+ */
+export async function operationRequestedSince(
+  tx: Db,
+  instanceId: string,
+  since: Date,
+): Promise<boolean> {
+  const [op] = await tx
+    .select({ id: instanceOperations.id })
+    .from(instanceOperations)
+    .where(
+      and(eq(instanceOperations.instanceId, instanceId), gt(instanceOperations.createdAt, since)),
+    )
+    .limit(1);
+  return Boolean(op);
 }
 
 /** `→ recovering` (the instance rejects other actions until the recovery ends). */

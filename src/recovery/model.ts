@@ -8,10 +8,12 @@ export {
   RECOVERY_STATUSES,
   RECOVERY_STEPS,
   RECOVERY_TRIGGERS,
+  RECOVERY_WAITS,
   type RecoveryCause,
   type RecoveryStatus,
   type RecoveryStep,
   type RecoveryTrigger,
+  type RecoveryWait,
 } from '../../db/schema/index.ts';
 
 /** The doorbell path of the recovery step handler. */
@@ -40,6 +42,21 @@ export const MAX_PROBE_FAILURES = 5;
 /** Backoff after the n-th failed try of a step: 2 s, 4 s, 8 s, … capped at 1 min. */
 export const stepBackoffMs = (failures: number) =>
   Math.min(60_000, 2000 * 2 ** Math.max(0, failures - 1));
+
+/**
+ * Pause before the n-th look of a recovery that waits for its host or for capacity: 5 s,
+ * 10 s, 20 s, … capped at `maxMs` (`RECOVERY_WAIT_MAX_SECONDS`, default 5 min).
+ */
+export const waitBackoffMs = (waits: number, maxMs: number) =>
+  Math.min(maxMs, 5000 * 2 ** Math.min(20, Math.max(0, waits - 1)));
+
+/**
+ * Pause before reconcile resumes a failed recovery for the (n+1)-th time: 1 min, 2 min,
+ * 4 min, … capped at `maxMs` (`RECOVERY_RETRY_MAX_SECONDS`, default 1 h). Reconcile runs
+ * every minute, so a resume happens at the first run after this.
+ */
+export const retryBackoffMs = (autoRetries: number, maxMs: number) =>
+  Math.min(maxMs, 60_000 * 2 ** Math.min(20, Math.max(0, autoRetries)));
 
 export async function getRecovery(db: Db, id: string): Promise<Recovery | null> {
   const [row] = await db.select().from(recoveries).where(eq(recoveries.id, id));

@@ -2,6 +2,7 @@ import type { FlyClient } from '../adapters/fly/api.ts';
 import { DELETED_VOLUME_STATES } from '../adapters/fly/create-volume.ts';
 import { FlyApiError, isFlyError } from '../adapters/fly/errors.ts';
 import { INSTANCE_METADATA_KEY } from '../fleet/machine-config.ts';
+import { deleteVolumeKnown, destroyMachineKnown } from './fly-effects.ts';
 
 export type VolumeDeletion =
   | { kind: 'deleted' }
@@ -13,9 +14,11 @@ export type VolumeDeletion =
  * volume attached to a machine is deleted only when that machine carries this instance in
  * `metadata.fleetwarden_instance` (the machine is force-destroyed first); a machine of
  * anyone else makes it `refused` and nothing is deleted. A volume already gone (404 or a
- * destroyed state) is `gone`. Fly errors (a 412 while the destroyed machine still
- * detaches, 5xx) are thrown for the caller to retry. Fly: volumes-resource "Destroy a
- * volume" (412 while attached), machines-resource "Destroy a Machine" (`force`).
+ * destroyed state) is `gone`. A lost answer to the destroy or the delete is settled by
+ * reading the machine or volume back (fly-effects.ts); other Fly errors (a 412 while the
+ * destroyed machine still detaches, 5xx) are thrown for the caller to retry. Fly:
+ * volumes-resource "Destroy a volume" (412 while attached), machines-resource "Destroy a
+ * Machine" (`force`).
  */
 export async function deleteOwnedVolume(
   fly: FlyClient,
@@ -49,30 +52,9 @@ export async function deleteOwnedVolume(
         kind: 'refused',
         reason: `volume ${volumeId} is attached to machine ${holder}, which belongs to ${owner ? `instance ${owner}` : 'no instance of ours'}`,
       };
-    if (exists) {
-      try {
-        await fly.deleteMachine(app, holder, { force: true });
-      } catch (err) {
-        if (!isFlyError(err, 404)) throw err;
-      }
-    }
+    if (exists) await destroyMachineKnown(fly, app, holder);
   }
-  try {
-    await fly.deleteVolume(app, volumeId);
-  } catch (err) {
-    if (isFlyError(err, 404)) return { kind: 'gone' };
-    throw err;
-  }
-  return { kind: 'deleted' };
-}
-
-/** Destroys a machine, forcing it down; one already gone is fine. */
-export async function destroyMachine(fly: FlyClient, app: string, machineId: string) {
-  try {
-    await fly.deleteMachine(app, machineId, { force: true });
-  } catch (err) {
-    if (!isFlyError(err, 404)) throw err;
-  }
+  return { kind: await deleteVolumeKnown(fly, app, volumeId) };
 }
 
 /** A capacity refusal (Fly's 412 `insufficient_capacity` / "insufficient resources"). */

@@ -6,7 +6,9 @@ import { recordAudit } from '../audit/audit.ts';
 import { type Actor, type Ctx, type Deps, SYSTEM_ACTOR } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
 import { appsInUse, instancesOfApp, type ReconcileInstance } from '../fleet/recovery-moves.ts';
+import { resumeDueFailures } from './auto-retry.ts';
 import { type Divergence, divergenceOf } from './divergence.ts';
+import { ringReturnedHosts } from './host-back.ts';
 import { type Recovery, recoveryDoorbell } from './model.ts';
 import { deleteDueRetainedVolumes } from './retained.ts';
 import { beginRecovery } from './start.ts';
@@ -21,6 +23,7 @@ type Counts = {
   compared: number;
   diverged: number;
   recoveriesStarted: number;
+  recoveriesRetried: number;
   recorded: number;
   volumesDeleted: number;
   errors: string[];
@@ -142,6 +145,7 @@ async function reconcileApp(deps: Deps, app: string, now: Date, counts: Counts, 
   ]);
   counts.apps++;
   const byId = new Map<string, Machine>(machines.map((m) => [m.id, m]));
+  await ringReturnedHosts(deps, byId, now);
   const compared = instances.map((i) => i.id);
   const diverging = instances.flatMap((instance) => {
     const d = divergenceOf(instance, instance.machineId ? byId.get(instance.machineId) : undefined);
@@ -191,8 +195,9 @@ async function ringFirstSteps(deps: Deps, begun: Recovery[]) {
 /**
  * One reconcile run: for each Fly app holding instances, one listing of its machines,
  * compared with the database; recoveries begun for the instances that should run and do
- * not, other divergences recorded (once, as `reconcile_divergence` events); retained
- * volumes past their deadline deleted. Records a `reconcile_runs` row with the counts and
+ * not, other divergences recorded (once, as `reconcile_divergence` events); recoveries
+ * waiting for a host that the listing shows back rung at once; failed recoveries whose
+ * `retry_at` has come resumed; retained volumes past their deadline deleted. Records a `reconcile_runs` row with the counts and
  * the duration (ms). A doorbell delivered again (same QStash message id) returns its run.
  */
 export async function runReconcile(
@@ -213,6 +218,7 @@ export async function runReconcile(
     compared: 0,
     diverged: 0,
     recoveriesStarted: 0,
+    recoveriesRetried: 0,
     recorded: 0,
     volumesDeleted: 0,
     errors: [],
@@ -226,6 +232,12 @@ export async function runReconcile(
       counts.errors.push(`app ${app}: ${(err as Error).message}`);
       deps.log.error('reconcile.app_failed', { app, error: err });
     }
+  }
+  if (deps.config.recovery.enabled) {
+    const failed = await resumeDueFailures(deps, startedAt);
+    counts.recoveriesRetried = failed.resumed.length;
+    counts.begun.push(...failed.resumed);
+    counts.errors.push(...failed.errors);
   }
   await ringFirstSteps(deps, counts.begun);
   const retained = await deleteDueRetainedVolumes(deps, startedAt);
@@ -241,6 +253,7 @@ export async function runReconcile(
       compared: counts.compared,
       diverged: counts.diverged,
       recoveriesStarted: counts.recoveriesStarted,
+      recoveriesRetried: counts.recoveriesRetried,
       recorded: counts.recorded,
       volumesDeleted: counts.volumesDeleted,
       errors: counts.errors,

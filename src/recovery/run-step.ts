@@ -3,7 +3,14 @@ import type { Deps } from '../deps.ts';
 import { classifyFlyError } from '../fleet/operations/fly-steps.ts';
 import { instanceForRecovery } from '../fleet/recovery-moves.ts';
 import { ClaimLost, leaseKeeper } from '../lib/work/index.ts';
-import { getRecovery, type Recovery, recoveryDoorbell, stepBackoffMs } from './model.ts';
+import {
+  getRecovery,
+  type Recovery,
+  recoveryDoorbell,
+  retryBackoffMs,
+  stepBackoffMs,
+  waitBackoffMs,
+} from './model.ts';
 import { cleanUpReplacement, type StepInput, type StepOutcome, stepWork } from './steps.ts';
 import { claimRecovery, cutOver, endRecovery, handBackRecovery, saveProgress } from './store.ts';
 import { recoveryUnits } from './units.ts';
@@ -122,6 +129,46 @@ async function record(i: StepInput, outcome: StepOutcome): Promise<RecoveryRun> 
         deps,
         await handBackRecovery(deps, r, { at: later(outcome.inMs), now, patch: outcome.patch }),
       );
+    case 'waiting': {
+      // Nothing is destroyed and nothing counts as failed: the step looks again later.
+      // A new wait (or another reason) is told once; a wait resumed after a try in the
+      // next region (placing steps keep `waits`) is the same wait.
+      const entering = r.waits === 0 || (r.waitingFor !== null && r.waitingFor !== outcome.on);
+      const waits = r.waits + 1;
+      if (entering)
+        deps.log.info('recovery.waiting', {
+          recoveryId: r.id,
+          step: r.step,
+          waitingFor: outcome.on,
+          reason: outcome.reason,
+        });
+      return continued(
+        deps,
+        await handBackRecovery(deps, r, {
+          at: later(waitBackoffMs(waits, deps.config.recovery.waitMaxMs)),
+          now,
+          patch: {
+            ...outcome.patch,
+            waitingFor: outcome.on,
+            waitingSince: entering ? now : (r.waitingSince ?? now),
+            waits,
+            lastError: outcome.reason,
+            stepFailures: 0,
+          },
+          event: entering
+            ? {
+                type: 'recovery_waiting',
+                payload: {
+                  recoveryId: r.id,
+                  step: r.step,
+                  waitingFor: outcome.on,
+                  reason: outcome.reason,
+                },
+              }
+            : undefined,
+        }),
+      );
+    }
     case 'retry': {
       if (r.stepFailures + 1 >= deps.config.recovery.stepRetries)
         return record(i, {
@@ -189,7 +236,8 @@ async function record(i: StepInput, outcome: StepOutcome): Promise<RecoveryRun> 
 /**
  * A step failed for good: the reason is saved first (so a crash during the clean-up
  * resumes it), the replacement machine and volume made so far are removed, and the
- * recovery ends `failed` with the instance `stopped`. A clean-up that Fly refuses for now
+ * recovery ends `failed` with the instance `stopped` and a `retryAt` for reconcile
+ * ({@link retryBackoffMs}). A clean-up that Fly refuses for now
  * is tried again later, within the step's retries; past them the recovery fails anyway,
  * saying what was left behind.
  */
@@ -202,7 +250,8 @@ async function failWithCleanup(i: StepInput, reason: string): Promise<RecoveryRu
     current = { ...r, failReason: reason };
   }
   try {
-    await cleanUpReplacement({ ...i, r: current });
+    // An in-place start makes nothing; from relocation on, what was made is removed.
+    if (r.step !== 'in_place_start') await cleanUpReplacement({ ...i, r: current });
   } catch (err) {
     if (!(err instanceof FlyApiError)) throw err;
     if (current.stepFailures + 1 < deps.config.recovery.stepRetries) {
@@ -218,7 +267,12 @@ async function failWithCleanup(i: StepInput, reason: string): Promise<RecoveryRu
     }
     reason = `${reason}; the clean-up failed too (${err.message}): machine ${current.newMachineId ?? '-'}, volume ${current.newVolumeId ?? '-'} may be left`;
   }
-  return finished(await endRecovery(deps, current, fail(reason), deps.clock.now()));
+  // The instance is left stopped on its old volume; reconcile resumes the recovery later.
+  const now = deps.clock.now();
+  const retryAt = deps.config.recovery.enabled
+    ? new Date(now.getTime() + retryBackoffMs(r.autoRetries, deps.config.recovery.retryMaxMs))
+    : null;
+  return finished(await endRecovery(deps, current, { ok: false, error: reason, retryAt }, now));
 }
 
 /**

@@ -27,6 +27,11 @@ export type RecoveryPatch = Partial<
     | 'oldVolumeDeletedAt'
     | 'inPlace'
     | 'failReason'
+    | 'waitingFor'
+    | 'waitingSince'
+    | 'waits'
+    | 'oldMachineDestroyedAt'
+    | 'stepFailures'
   >
 >;
 
@@ -55,10 +60,18 @@ const entry = (step: RecoveryStep, now: Date, note?: string): RecoveryHistoryEnt
 });
 
 /**
+ * Steps that belong to placing the replacement: moving between them (a machine refused
+ * for capacity sends the recovery back for the next region) keeps the wait count and
+ * since when it waits, so the backoff of a recovery waiting for capacity keeps growing.
+ */
+const PLACING: RecoveryStep[] = ['started', 'volume_created'];
+
+/**
  * Writes a step's progress and gives the claim back until `at` (the continuation rings
  * then). With `advanceTo`, the recovery enters that step: its claims and failures start
- * again from zero, the history records it and the timeline gets a `recovery_step` event.
- * With `failed`, the try counts against the step's retries. Guarded by the claim.
+ * again from zero, it is no longer waiting, the history records it and the timeline gets
+ * a `recovery_step` event. With `failed`, the try counts against the step's retries. With
+ * `event`, that timeline event is recorded in the same transaction. Guarded by the claim.
  */
 export async function handBackRecovery(
   deps: Pick<Deps, 'db' | 'log'>,
@@ -70,6 +83,7 @@ export async function handBackRecovery(
     advanceTo?: RecoveryStep;
     failed?: string;
     note?: string;
+    event?: { type: string; payload: Record<string, unknown> };
   },
 ): Promise<Recovery> {
   const { now, advanceTo } = input;
@@ -83,6 +97,8 @@ export async function handBackRecovery(
             step: advanceTo,
             stepClaims: 0,
             stepFailures: 0,
+            waitingFor: null,
+            ...(PLACING.includes(advanceTo) ? {} : { waits: 0, waitingSince: null }),
             history: sql`${recoveries.history} || ${JSON.stringify([entry(advanceTo, now, input.note)])}::jsonb`,
           }
         : {}),
@@ -90,6 +106,13 @@ export async function handBackRecovery(
         ? { stepFailures: sql`${recoveries.stepFailures} + 1`, lastError: input.failed }
         : {}),
     });
+    if (input.event)
+      await recordInstanceEvent(tx, {
+        instanceId: r.instanceId,
+        type: input.event.type,
+        payload: input.event.payload,
+        at: now,
+      });
     if (advanceTo) {
       await recordInstanceEvent(tx, {
         instanceId: r.instanceId,
@@ -170,12 +193,14 @@ export async function cutOver(
 
 export type RecoveryEnd =
   | { ok: true; machineVersion: string | null; patch?: RecoveryPatch; note?: string }
-  | { ok: false; error: string };
+  /** `retryAt`: when reconcile may resume it (null: only by hand). */
+  | { ok: false; error: string; retryAt?: Date | null };
 
 /**
  * Ends a recovery, in one transaction guarded by the claim: `succeeded` (the instance
- * `running`, if it was not already since the cut-over) or `failed` with the step and the
- * reason (the instance `stopped`, the reason on its page), with the timeline event.
+ * `running`, if it was not already since the cut-over) or `failed` with the step, the
+ * reason and when reconcile may resume it (the instance `stopped`, the reason on its
+ * page), with the timeline event.
  * Returns the ended row; throws {@link ClaimLost} when another handler holds it.
  */
 export async function endRecovery(
@@ -197,6 +222,9 @@ export async function endRecovery(
         step,
         failedStep: result.ok ? null : r.step,
         failReason: null,
+        waitingFor: null,
+        waitingSince: null,
+        retryAt: result.ok ? null : (result.retryAt ?? null),
         lastError: result.ok ? (result.note ?? null) : result.error,
         endedAt: now,
         updatedAt: now,
@@ -217,7 +245,13 @@ export async function endRecovery(
       type: result.ok ? 'recovery_succeeded' : 'recovery_failed',
       payload: result.ok
         ? { recoveryId: r.id, durationMs, inPlace: row.inPlace, note: result.note ?? null }
-        : { recoveryId: r.id, durationMs, step: r.step, reason: result.error },
+        : {
+            recoveryId: r.id,
+            durationMs,
+            step: r.step,
+            reason: result.error,
+            retryAt: result.retryAt?.toISOString() ?? null,
+          },
       at: now,
     });
     const fields = { recoveryId: r.id, instanceId: r.instanceId, durationMs, inPlace: row.inPlace };

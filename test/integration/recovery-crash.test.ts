@@ -65,9 +65,11 @@ describe('recovery crash safety: a crash after every step between its Fly call a
   }
 
   for (const method of [
+    'stopMachine',
     'deleteMachine',
     'createVolume',
     'createMachine',
+    'startMachine',
     'waitMachine',
     'listSnapshots',
     'deleteVolume',

@@ -31,6 +31,7 @@ const WORDS: Record<string, string> = {
   seeded: 'Created by the demo seed',
   recovery_started: 'Recovery started',
   recovery_step: 'Recovery step',
+  recovery_waiting: 'Recovery waiting',
   recovery_succeeded: 'Recovered',
   recovery_failed: 'Recovery failed',
   recovery_retried: 'Recovery retried',
@@ -58,6 +59,10 @@ function summary(payload: Record<string, unknown>): string {
   // Recovery events: what was seen, the step entered and how it went.
   if (typeof payload.cause === 'string') parts.push(payload.cause.replace(/_/g, ' '));
   if (typeof payload.kind === 'string') parts.push(payload.kind.replace(/_/g, ' '));
+  if (typeof payload.waitingFor === 'string')
+    parts.push(
+      `waiting for ${payload.waitingFor === 'host_unreachable' ? 'the host' : 'capacity'}`,
+    );
   if (typeof payload.step === 'string') parts.push(`step ${payload.step}`);
   if (typeof payload.note === 'string') parts.push(payload.note);
   if (typeof payload.inPlace === 'boolean') parts.push(payload.inPlace ? 'in place' : 'relocated');

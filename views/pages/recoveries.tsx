@@ -12,6 +12,7 @@ import {
   type StepSpanView,
   StepTable,
 } from '../recovery/steps.tsx';
+import { WAIT_LABELS, WaitingNote } from '../recovery/waiting.tsx';
 
 export type ReconcileRunView = {
   id: string;
@@ -20,6 +21,7 @@ export type ReconcileRunView = {
   compared: number;
   diverged: number;
   recoveriesStarted: number;
+  recoveriesRetried: number;
   recorded: number;
   volumesDeleted: number;
   trigger: string;
@@ -41,6 +43,8 @@ export type RecoveriesPageProps = {
     relocation: boolean;
     retainDays: number;
     fallbackRegions: string[];
+    waitMaxMs: number;
+    retryMaxMs: number;
   };
   readAt: Date;
   zone: string;
@@ -60,6 +64,14 @@ function RecoveryRows({ rows, zone }: { rows: RecoveryView[]; zone: string }) {
           <td>
             <StatusBadge status={r.status} />
             {r.inPlace ? <span class="muted small"> in place</span> : null}
+            {r.waitingFor && (r.status === 'pending' || r.status === 'running') ? (
+              <div class="small">{WAIT_LABELS[r.waitingFor] ?? r.waitingFor}</div>
+            ) : null}
+            {r.status === 'failed' && r.retryAt ? (
+              <div class="small muted">
+                retried <Time at={r.retryAt} zone={zone} />
+              </div>
+            ) : null}
           </td>
           <td class="small">{STEP_LABELS[r.step] ?? r.step}</td>
           <td>
@@ -97,8 +109,11 @@ export function RecoveriesPage(p: RecoveriesPageProps) {
         should run and do not. Recovery is {p.settings.enabled ? 'on' : 'off'}; relocation is{' '}
         {p.settings.relocation ? 'on' : 'off'}; old volumes with snapshots are kept{' '}
         {p.settings.retainDays} days; fallback regions:{' '}
-        {p.settings.fallbackRegions.length ? p.settings.fallbackRegions.join(', ') : 'none'}. Read{' '}
-        <Time at={p.readAt} zone={p.zone} /> · <a href={href(p.query)}>Reload</a>
+        {p.settings.fallbackRegions.length ? p.settings.fallbackRegions.join(', ') : 'none'}.
+        Nothing is destroyed before its replacement exists: a recovery that cannot make one waits
+        for the host or for capacity, looking again at most {formatDuration(p.settings.waitMaxMs)}{' '}
+        apart; reconcile resumes a failed one at most {formatDuration(p.settings.retryMaxMs)} after
+        it failed. Read <Time at={p.readAt} zone={p.zone} /> · <a href={href(p.query)}>Reload</a>
       </p>
       <form
         method="post"
@@ -223,7 +238,12 @@ export function RecoveriesPage(p: RecoveriesPageProps) {
                 <td>{formatDuration(run.durationMs)}</td>
                 <td>{run.compared}</td>
                 <td>{run.diverged}</td>
-                <td>{run.recoveriesStarted}</td>
+                <td>
+                  {run.recoveriesStarted}
+                  {run.recoveriesRetried ? (
+                    <span class="muted small"> + {run.recoveriesRetried} resumed</span>
+                  ) : null}
+                </td>
                 <td>{run.recorded}</td>
                 <td>{run.volumesDeleted}</td>
                 <td>{run.trigger}</td>
@@ -259,11 +279,12 @@ export function RecoveryDetailPage({
       <h1>
         Recovery of {instanceLink(r)} <StatusBadge status={r.status} />
       </h1>
-      {r.lastError ? (
+      {r.lastError && !r.waitingFor ? (
         <div class={`flash ${r.status === 'failed' ? 'flash-error' : 'flash-warn'}`} role="alert">
           {r.lastError}
         </div>
       ) : null}
+      <WaitingNote r={r} zone={zone} />
       <div class="grid2">
         <section class="panel">
           <h2>What happened</h2>
@@ -298,6 +319,12 @@ export function RecoveryDetailPage({
             <dd>
               <code>{r.oldMachineId ?? '—'}</code> · <code>{r.oldVolumeId ?? '—'}</code> in{' '}
               {r.oldRegion}
+              {r.oldMachineDestroyedAt ? (
+                <div class="small muted">
+                  old machine destroyed <Time at={r.oldMachineDestroyedAt} zone={zone} />, once its
+                  replacement existed
+                </div>
+              ) : null}
             </dd>
             <dt>New machine · volume</dt>
             <dd>

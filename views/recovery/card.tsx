@@ -8,6 +8,7 @@ import {
   type StepSpanView,
   StepTable,
 } from './steps.tsx';
+import { WaitingNote } from './waiting.tsx';
 
 /** The steps in order, with the short names the progress pills show. */
 const FLOW: [string, string][] = [
@@ -98,7 +99,7 @@ export function RecoveryCard(p: RecoveryCardProps) {
               {r.regionTried && r.regionTried !== r.oldRegion ? ` → ${r.regionTried}` : ''}
             </dd>
           </dl>
-          {r.lastError ? (
+          {r.lastError && !(active && r.waitingFor) ? (
             <div
               class={`flash ${r.status === 'failed' ? 'flash-error' : 'flash-warn'}`}
               role="alert"
@@ -106,6 +107,7 @@ export function RecoveryCard(p: RecoveryCardProps) {
               {r.lastError}
             </div>
           ) : null}
+          <WaitingNote r={r} zone={p.zone} />
           <StepTable steps={p.steps} zone={p.zone} />
           {r.status === 'failed' ? (
             <form

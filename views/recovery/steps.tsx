@@ -28,6 +28,16 @@ export type RecoveryView = {
   retainUntil: Date | null;
   oldVolumeDeletedAt: Date | null;
   lastError: string | null;
+  /** `host_unreachable` or `insufficient_capacity` while it waits (nothing destroyed). */
+  waitingFor: string | null;
+  waitingSince: Date | null;
+  waits: number;
+  /** When an active recovery looks again. */
+  nextAttemptAt: Date | null;
+  oldMachineDestroyedAt: Date | null;
+  /** A failed one: when reconcile resumes it. */
+  retryAt: Date | null;
+  autoRetries: number;
   requestedBy: string;
   startedAt: Date;
   endedAt: Date | null;

@@ -4,6 +4,7 @@ import {
   RECOVERY_STATUSES,
   RECOVERY_STEPS,
   RECOVERY_TRIGGERS,
+  RECOVERY_WAITS,
   type Recovery,
 } from '../../../src/recovery/model.ts';
 import { stepSpans } from '../../../src/recovery/queries.ts';
@@ -13,6 +14,10 @@ import { Timestamp, Uuid } from '../schemas.ts';
 export const RecoveryStatus = z.enum(RECOVERY_STATUSES).openapi('RecoveryStatus');
 export const RecoveryCause = z.enum(RECOVERY_CAUSES).openapi('RecoveryCause');
 export const RecoveryStep = z.enum(RECOVERY_STEPS).openapi('RecoveryStep');
+export const RecoveryWait = z.enum(RECOVERY_WAITS).openapi('RecoveryWait', {
+  description:
+    "What an active recovery waits for, keeping the old machine and volume: `host_unreachable` (its volume's host is unreachable and there is no snapshot to restore) or `insufficient_capacity` (no allowed region has room). The reason is in `lastError`.",
+});
 
 export const RecoveryJson = z
   .object({
@@ -41,6 +46,16 @@ export const RecoveryJson = z
     retainUntil: Timestamp.nullable(),
     oldVolumeDeletedAt: Timestamp.nullable(),
     lastError: z.string().nullable(),
+    waitingFor: RecoveryWait.nullable(),
+    waitingSince: Timestamp.nullable(),
+    waits: z.number().int().openapi({ description: 'Looks made while waiting.' }),
+    oldMachineDestroyedAt: Timestamp.nullable().openapi({
+      description: 'When the old machine was destroyed (only once its replacement existed).',
+    }),
+    retryAt: Timestamp.nullable().openapi({
+      description: 'A failed recovery: when reconcile resumes it (null: only by hand).',
+    }),
+    autoRetries: z.number().int().openapi({ description: 'Times reconcile resumed it.' }),
     requestedBy: z.string(),
     startedAt: Timestamp,
     endedAt: Timestamp.nullable(),
@@ -90,6 +105,12 @@ export function recoveryJson(
     retainUntil: iso(r.retainUntil),
     oldVolumeDeletedAt: iso(r.oldVolumeDeletedAt),
     lastError: r.lastError,
+    waitingFor: r.waitingFor,
+    waitingSince: iso(r.waitingSince),
+    waits: r.waits,
+    oldMachineDestroyedAt: iso(r.oldMachineDestroyedAt),
+    retryAt: r.status === 'failed' ? iso(r.retryAt) : null,
+    autoRetries: r.autoRetries,
     requestedBy: r.requestedBy,
     startedAt: r.startedAt.toISOString(),
     endedAt: iso(r.endedAt),
@@ -119,6 +140,7 @@ export const ReconcileRunJson = z
     compared: z.number().int(),
     diverged: z.number().int(),
     recoveriesStarted: z.number().int(),
+    recoveriesRetried: z.number().int(),
     recorded: z.number().int(),
     volumesDeleted: z.number().int(),
     trigger: z.string(),
@@ -135,6 +157,7 @@ export function reconcileRunJson(run: ReconcileRun): z.infer<typeof ReconcileRun
     compared: run.compared,
     diverged: run.diverged,
     recoveriesStarted: run.recoveriesStarted,
+    recoveriesRetried: run.recoveriesRetried,
     recorded: run.recorded,
     volumesDeleted: run.volumesDeleted,
     trigger: run.trigger,

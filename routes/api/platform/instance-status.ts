@@ -4,7 +4,7 @@ import { contactsOf } from '../../../src/fleet/users.ts';
 import { upcomingAction } from '../../../src/notices/queries.ts';
 import { activeRecovery } from '../../../src/recovery/model.ts';
 import { ACTION_TYPES } from '../../../src/scheduler/model.ts';
-import { RecoveryStep } from '../admin/recovery-json.ts';
+import { RecoveryStep, RecoveryWait } from '../admin/recovery-json.ts';
 import { apiApp } from '../app.ts';
 import { commonProblems, InstanceStatus, notFoundProblem, Timestamp, Uuid } from '../schemas.ts';
 
@@ -38,11 +38,12 @@ export const InstanceStatusJson = z
       .object({
         step: RecoveryStep,
         startedAt: Timestamp,
+        waitingFor: RecoveryWait.nullable(),
       })
       .nullable()
       .openapi({
         description:
-          'While `status` is `recovering`: the step it is in (`in_place_start`, `started`, `volume_created`, `machine_created`, `machine_started`, `cut_over`) and since when; null otherwise.',
+          'While `status` is `recovering`: the step it is in (`in_place_start`, `started`, `volume_created`, `machine_created`, `machine_started`, `cut_over`), since when, and what it waits for if it cannot go on yet (`host_unreachable`, `insufficient_capacity`: the instance keeps its machine and data meanwhile); null otherwise.',
       }),
   })
   .openapi('InstanceStatus');
@@ -87,7 +88,11 @@ export function instanceStatusRoute() {
             }
           : null,
         recovery: recovery
-          ? { step: recovery.step, startedAt: recovery.startedAt.toISOString() }
+          ? {
+              step: recovery.step,
+              startedAt: recovery.startedAt.toISOString(),
+              waitingFor: recovery.waitingFor,
+            }
           : null,
       },
       200,

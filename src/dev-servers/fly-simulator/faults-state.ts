@@ -68,6 +68,11 @@ export const FaultsInput = z
           .object({
             endpoint: z.enum([...ENDPOINTS, '*']),
             ms: z.number().int().min(0).max(600_000),
+            /**
+             * `after`: do the work, then hold the answer back for `ms` (× timeScale), so a
+             * client that gives up first has lost the answer to a call that took effect.
+             */
+            phase: z.enum(['before', 'after']).default('before'),
           })
           .strict(),
       )
@@ -119,7 +124,7 @@ export type ErrorFault = NonNullable<FaultsInput['errors']>[number];
 export function createFaults() {
   const state = {
     errors: [] as ErrorFault[],
-    latency: [] as { endpoint: Endpoint | '*'; ms: number }[],
+    latency: [] as { endpoint: Endpoint | '*'; ms: number; phase: 'before' | 'after' }[],
     outOfCapacity: new Set<string>(),
     unreachableRegions: new Set<string>(),
     unreachableZones: new Set<string>(),
@@ -164,9 +169,9 @@ export function createFaults() {
       }
       return fault;
     },
-    latencyFor(endpoint: Endpoint): number {
+    latencyFor(endpoint: Endpoint, phase: 'before' | 'after' = 'before'): number {
       return state.latency
-        .filter((l) => l.endpoint === endpoint || l.endpoint === '*')
+        .filter((l) => (l.endpoint === endpoint || l.endpoint === '*') && l.phase === phase)
         .reduce((sum, l) => sum + l.ms, 0);
     },
     hostUnreachable(host: { region: string; zone: string }): boolean {

@@ -33,8 +33,8 @@ export type EndpointGuard = (name: Endpoint, scopeParam?: 'id' | 'app') => Middl
  * Runs before an endpoint's handler: Fly's per-action limits when rate limiting is on (429
  * with `Retry-After` in whole seconds; the body is undocumented, so a plain `error` text),
  * then injected latency (× timeScale), then an injected `before` error. After the handler,
- * a successful answer may be swapped for an injected `after` error: the work was done but
- * the caller cannot know (an ambiguous failure).
+ * a successful answer may be swapped for an injected `after` error, or held back by an
+ * `after` latency: the work was done but the caller cannot know (an ambiguous failure).
  */
 export function createEndpointGuard(ctx: SimContext): EndpointGuard {
   return (name, scopeParam = 'id') =>
@@ -58,6 +58,8 @@ export function createEndpointGuard(ctx: SimContext): EndpointGuard {
       if (!c.res.ok) return;
       const after = ctx.faults.takeError(name, 'after', ctx.random);
       if (after) c.res = errorResponse(c, injected(after));
+      const held = ctx.faults.latencyFor(name, 'after');
+      if (held > 0) await ctx.sleep(ctx.scaled(held));
     };
 }
 

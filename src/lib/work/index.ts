@@ -12,7 +12,7 @@ export {
 } from './claim.ts';
 export { type LeaseKeeper, leaseKeeper, renewLease } from './lease.ts';
 export { returnAllLeases, returnExpiredLeases } from './reset.ts';
-export { overdueUnits, type Sweeper, sweeperOf } from './sweep.ts';
+export { expediteUnits, overdueUnits, type Sweeper, sweeperOf } from './sweep.ts';
 export {
   type Claim,
   type ClaimableTable,

@@ -1,9 +1,10 @@
-import { and, asc, inArray, lt, or } from 'drizzle-orm';
+import { and, asc, gt, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import type { Deps } from '../../deps.ts';
 import { leaseFree } from './claim.ts';
 import { returnAllLeases, returnExpiredLeases } from './reset.ts';
 import type { ClaimableTable, SweepCounts, WorkUnits } from './units.ts';
+import { dueKey } from './write.ts';
 
 /**
  * Live units due before `before` (or named in `also`) that nobody holds, oldest first, at
@@ -97,4 +98,41 @@ export function sweeperOf<T extends ClaimableTable>(units: WorkUnits<T>): Sweepe
     sweep: (deps, now) => pass(deps, now, 'sweep'),
     recoverAtStart: (deps, now) => pass(deps, now, 'start'),
   };
+}
+
+/**
+ * Brings live units forward: units `ids` due later than `now` and not held get `dueAt =
+ * now` and are rung at once (e.g. a recovery waiting for a host that reconcile just saw come
+ * back). `when` narrows which may move. Returns the moved ids; a failed publish is logged and
+ * left to the sweep, which finds them due.
+ */
+export async function expediteUnits<T extends ClaimableTable>(
+  deps: Pick<Deps, 'db' | 'doorbells' | 'log'>,
+  units: WorkUnits<T>,
+  ids: string[],
+  now: Date,
+  options: { when?: SQL; purpose: string; set?: Record<string, unknown> },
+): Promise<string[]> {
+  const u = units as unknown as WorkUnits;
+  if (!ids.length) return [];
+  const moved = (await deps.db
+    .update(u.table)
+    .set({ ...options.set, [dueKey(u)]: now })
+    .where(
+      and(
+        inArray(u.table.id, ids),
+        inArray(u.status, [...u.live]),
+        gt(u.dueAt, now),
+        u.table.leaseUntil ? leaseFree(u, now) : undefined,
+        options.when,
+      ),
+    )
+    .returning()) as T['$inferSelect'][];
+  if (!moved.length) return [];
+  try {
+    await deps.doorbells.ringMany(units.doorbells(moved, options.purpose, now));
+  } catch (err) {
+    deps.log.warn('work.expedite_ring_failed', { units: u.name, error: err, count: moved.length });
+  }
+  return moved.map((r) => (r as { id: string }).id);
 }
