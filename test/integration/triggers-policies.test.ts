@@ -266,7 +266,9 @@ describe('allow_all through the real controller client and the Fly simulator', a
     await rig.fire(agent.id, '2026-12-03T08:15:00Z');
     const [waiting] = await rig.sessionsOf(agent.id);
     expect(waiting).toMatchObject({ status: 'creating', controllerSessionId: null });
-    expect(waiting?.lastError).toMatch(/^start failed: no answer to POST \/_controller\/sessions/);
+    expect(waiting?.lastError).toMatch(
+      /^start outcome unknown: no answer to POST \/_controller\/sessions/,
+    );
     // The abandoned request goes on to start the session on the controller.
     await new Promise((r) => setTimeout(r, 1200));
     await flyFaults(t, null);
