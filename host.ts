@@ -1,7 +1,10 @@
 // Start-up helpers for the filesystem runtimes (Node and Deno; Deno runs node: modules).
 // Kept out of src/ so the app itself depends only on Web standards.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
+import { mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { migrateFor } from './db/migrate.ts';
 import type { StaticAsset } from './src/assets.ts';
@@ -117,4 +120,89 @@ export function fileHost(
           },
         }),
   };
+}
+
+/** Who holds a PGlite data folder: written into its lock file by {@link lockDataDir}. */
+type LockHolder = { pid: number; url: string; startedAt: string };
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but is another user's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the PGlite data folder for this process before the database is opened: PGlite
+ * allows one process per folder, and a second one migrating it under the first corrupts
+ * it. The lock is a file beside the folder (`<folder>.lock`, created exclusively) naming
+ * the holder's pid, URL and start time; one whose process is gone (a kill -9) is taken
+ * over. Throws an Error naming the running holder when it is alive. Returns the release
+ * (also run at exit), or null when there is no folder to lock (PostgreSQL, in memory).
+ */
+export async function lockDataDir(config: Config): Promise<(() => void) | null> {
+  if (config.database.kind !== 'pglite' || !config.database.dataDir) return null;
+  const folder = config.database.dataDir.replace(/\/+$/, '');
+  const path = `${folder}.lock`;
+  const me: LockHolder = {
+    pid: process.pid,
+    url: `http://localhost:${config.port}`,
+    startedAt: new Date().toISOString(),
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const file = await open(path, 'wx');
+      await file.writeFile(`${JSON.stringify(me)}\n`);
+      await file.close();
+      const release = () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Gone already.
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: LockHolder | null = null;
+    try {
+      holder = JSON.parse(await readFile(path, 'utf8')) as LockHolder;
+    } catch {
+      // Half-written or unreadable: its writer is starting or died while writing.
+    }
+    if (holder && alive(holder.pid))
+      throw new Error(
+        `fleetwarden is already running with this data folder (pid ${holder.pid}, ${holder.url}, since ${holder.startedAt}): ${folder} is in use. Stop it first, or set DATA_DIR to start another one.`,
+      );
+    await unlink(path).catch(() => {});
+  }
+  throw new Error(`could not lock ${folder} (${path} keeps coming back)`);
+}
+
+/**
+ * Fails with a clear Error when `config.port` cannot be listened on (on `config.host`, or
+ * every interface as the server does), so a start never opens its database only to find
+ * the port taken.
+ */
+export async function assertPortFree(config: Config): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${config.port} is in use by another program (another fleetwarden?): stop it, or set PORT`,
+            )
+          : err,
+      ),
+    );
+    probe.listen({ port: config.port, ...(config.host ? { host: config.host } : {}) }, () =>
+      probe.close(() => resolve()),
+    );
+  });
 }

@@ -1,5 +1,5 @@
 // Deno and Deno Deploy entry: `deno task start`. Thin: parse config, boot, serve.
-import { ensureDataDir, fileHost, listeningLine } from './host.ts';
+import { assertPortFree, ensureDataDir, fileHost, listeningLine, lockDataDir } from './host.ts';
 import { boot, type Host } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -15,8 +15,13 @@ if (!parsed.ok) {
 }
 const { config } = parsed;
 let booted: Awaited<ReturnType<typeof boot>>;
+let unlock: (() => void) | null = null;
 try {
   await ensureDataDir(config);
+  // A local data folder (`deno task start`): one process per folder, and a free port,
+  // both checked before the database opens. Deno Deploy has no folder and picks the port.
+  unlock = await lockDataDir(config);
+  if (unlock) await assertPortFree(config);
   booted = await boot(config, fileHost(config, { devServers }));
 } catch (err) {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -39,6 +44,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   Deno.addSignalListener(signal, async () => {
     await server.shutdown();
     await booted.close();
+    unlock?.();
     Deno.exit(0);
   });
 }

@@ -1,6 +1,6 @@
 // Node entry: `npm start` (tsx node.ts). Thin: parse config, boot, serve, shut down.
 import { serve } from '@hono/node-server';
-import { ensureDataDir, fileHost, listeningLine } from './host.ts';
+import { assertPortFree, ensureDataDir, fileHost, listeningLine, lockDataDir } from './host.ts';
 import { boot, type Host } from './src/boot.ts';
 import { parseConfig } from './src/config.ts';
 
@@ -15,11 +15,16 @@ if (!parsed.ok) {
   process.exit(1);
 }
 const { config } = parsed;
-await ensureDataDir(config);
-const booted = await boot(config, fileHost(config, { devServers })).catch((err: unknown) => {
+const failed = (err: unknown): never => {
   console.error(`fleetwarden failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
-});
+};
+// Before the database opens: one process per data folder (a second one would migrate it
+// under the first), and a port that is free (not found out only after opening it).
+await ensureDataDir(config).catch(failed);
+const unlock = await lockDataDir(config).catch(failed);
+await assertPortFree(config).catch(failed);
+const booted = await boot(config, fileHost(config, { devServers })).catch(failed);
 // No hostname (production default): Node listens on every interface.
 const listen = { fetch: booted.app.fetch, port: config.port };
 const server = serve(config.host ? { ...listen, hostname: config.host } : listen, (info) => {
@@ -34,6 +39,7 @@ async function stop(signal: string) {
   booted.deps.log.info('process.stop', { signal });
   server.close();
   await booted.close();
+  unlock?.();
   process.exit(0);
 }
 process.on('SIGINT', () => void stop('SIGINT'));

@@ -8,11 +8,11 @@ import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
 import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
 import type { Config } from './config.ts';
-import type { Sweeper } from './doorbells/sweeper.ts';
 import type { MachineLostListener } from './fleet/machine-lost.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
+import type { Sweeper } from './lib/work/index.ts';
 
 /**
  * Everything a feature may use, built once by the runtime entry (or a test) and passed

@@ -1,24 +1,25 @@
 import { endRunOnLostMachine } from './cli-runs/machine-lost.ts';
-import { cliRunsSweeper } from './cli-runs/sweeper.ts';
-import type { Sweeper } from './doorbells/sweeper.ts';
+import { cliRunCleanupUnits, cliRunUnits } from './cli-runs/units.ts';
 import type { MachineLostListener } from './fleet/machine-lost.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
-import { operationsSweeper } from './fleet/operations/sweeper.ts';
-import { noticesSweeper } from './notices/sweeper.ts';
-import { recoverySweeper } from './recovery/sweeper.ts';
+import { operationUnits } from './fleet/operations/units.ts';
+import { type Sweeper, sweeperOf } from './lib/work/index.ts';
+import { deliveryUnits } from './notices/units.ts';
+import { recoveryUnits } from './recovery/units.ts';
 import { recordTargetOutcome } from './scheduler/outcome.ts';
-import { schedulerSweeper } from './scheduler/sweeper.ts';
+import { targetUnits } from './scheduler/units.ts';
 import { endSessionsOnLostMachine } from './triggers/machine-lost.ts';
-import { triggersSweeper } from './triggers/sweeper.ts';
+import { sessionUnits } from './triggers/units.ts';
 
 /** Every feature's part of the every-minute sweep. */
 export const SWEEPERS: Sweeper[] = [
-  operationsSweeper,
-  schedulerSweeper,
-  recoverySweeper,
-  cliRunsSweeper,
-  noticesSweeper,
-  triggersSweeper,
+  sweeperOf(operationUnits),
+  sweeperOf(targetUnits),
+  sweeperOf(recoveryUnits),
+  sweeperOf(cliRunUnits),
+  sweeperOf(cliRunCleanupUnits),
+  sweeperOf(deliveryUnits),
+  sweeperOf(sessionUnits),
 ];
 
 /** Features told, inside its transaction, when an instance operation finishes. */

@@ -2,7 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { sweepRuns } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import type { SweepCounts } from './sweeper.ts';
+import type { SweepCounts } from '../lib/work/index.ts';
 
 export type SweepRun = typeof sweepRuns.$inferSelect;
 

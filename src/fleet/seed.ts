@@ -1,6 +1,7 @@
-import { count, eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { imageCatalog, instances, versionPins } from '../../db/schema/index.ts';
 import { FlyApiError } from '../adapters/fly/errors.ts';
+import { waitForMachineState } from '../adapters/fly/wait.ts';
 import type { Deps } from '../deps.ts';
 import { recordInstanceEvent } from './events.ts';
 import { OWNER_METADATA_KEY } from './import.ts';
@@ -16,6 +17,8 @@ export const DEMO_IMAGES = [
 ] as const;
 
 const REGIONS = ['ams', 'iad', 'sin'] as const;
+/** How long the seed waits for one demo machine to start (the simulator takes ~2 s). */
+const SEED_START_DEADLINE_MS = 60_000;
 const FIRST = [
   'Ada',
   'Bo',
@@ -39,7 +42,9 @@ const LAST = ['Okafor', 'Lindqvist', 'Tanaka', 'Moreau'];
  * The embedded default's demo fleet, created once on an empty database: three catalog
  * versions, 60 users with one instance each across three regions (a real volume and
  * machine in the simulator for each), snapshots on some volumes, a few pins, and one
- * instance already stopped. Returns how many instances it created (0 when not empty).
+ * instance already stopped. An instance reads `provisioning` until its machine has started
+ * (Fly's wait endpoint), and only then `running`, so nothing is sent to a machine that is
+ * still booting. Returns how many instances it created (0 when not empty).
  */
 export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}): Promise<number> {
   const [existing] = await deps.db.select({ n: count() }).from(instances);
@@ -63,6 +68,8 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
     )
     .onConflictDoNothing();
   const total = options.users ?? 60;
+  // Machines boot while the next ones are created; each is waited for after the loop.
+  const booting: { instanceId: string; machineId: string; version: string }[] = [];
   for (let i = 0; i < total; i++) {
     const first = FIRST[i % FIRST.length] ?? 'Ada';
     const last = LAST[Math.floor(i / FIRST.length) % LAST.length] ?? 'Okafor';
@@ -105,13 +112,19 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
     });
     const stopped = i === 7;
     if (stopped) await deps.fly.stopMachine(app, machine.id);
+    else
+      booting.push({
+        instanceId: instance.id,
+        machineId: machine.id,
+        version: machine.instance_id,
+      });
     await deps.db
       .update(instances)
       .set({
         machineId: machine.id,
         volumeId: volume.id,
         machineVersion: machine.instance_id,
-        status: stopped ? 'stopped' : 'running',
+        ...(stopped ? { status: 'stopped' as const } : {}),
       })
       .where(eq(instances.id, instance.id));
     if (i % 15 === 3)
@@ -126,6 +139,27 @@ export async function seedDemoFleet(deps: Deps, options: { users?: number } = {}
       payload: { region, imageTag: image.imageTag },
       at: createdAt,
     });
+  }
+  for (const m of booting) {
+    try {
+      await waitForMachineState(deps.fly, app, m.machineId, {
+        state: 'started',
+        instanceId: m.version,
+        deadlineMs: SEED_START_DEADLINE_MS,
+      });
+    } catch (err) {
+      // Left `provisioning` with the reason: the instance page says why, nothing calls it.
+      deps.log.error('seed.machine_not_started', { machineId: m.machineId, error: err });
+      await deps.db
+        .update(instances)
+        .set({ lastError: `the demo machine did not start: ${String(err)}` })
+        .where(eq(instances.id, m.instanceId));
+      continue;
+    }
+    await deps.db
+      .update(instances)
+      .set({ status: 'running' })
+      .where(and(eq(instances.id, m.instanceId), eq(instances.status, 'provisioning')));
   }
   deps.log.info('seed.demo_fleet', { instances: total });
   return total;

@@ -180,31 +180,6 @@ export async function recordOutcomes(
 }
 
 /**
- * Returns `sending` deliveries whose lease passed (their dispatch died or stalled) to
- * `pending`, due now, with their notices; the claim token goes, so the old holder's
- * writes are refused. `batch_id` stays: the retry sends the same idempotency key.
- */
-export async function returnExpiredLeases(db: Db, now: Date): Promise<number> {
-  const at = now.toISOString();
-  const rows = await queryRows<{ returned: string | number }>(
-    db,
-    sql`
-    with d as (
-      update notice_deliveries
-      set status = 'pending', claim_token = null, lease_until = null, next_attempt_at = ${at}::timestamptz
-      where status = 'sending' and lease_until < ${at}::timestamptz
-      returning id
-    ), n as (
-      update scheduled_action_notices n set status = 'pending'
-      from d where n.delivery_id = d.id and n.status = 'sending'
-      returning 1
-    )
-    select count(*) as returned from d`,
-  );
-  return Number(rows[0]?.returned ?? 0);
-}
-
-/**
  * Closes due notices that can never be true again (their target was applied, failed,
  * skipped or is being applied before the notice went out) as `failed` with the reason, and
  * the pending deliveries left with nothing to send. Returns how many notices it closed.

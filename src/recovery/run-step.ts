@@ -1,19 +1,12 @@
 import { FlyApiError } from '../adapters/fly/errors.ts';
 import type { Deps } from '../deps.ts';
 import { classifyFlyError } from '../fleet/operations/fly-steps.ts';
-import { withLease } from '../fleet/operations/step.ts';
 import { instanceForRecovery } from '../fleet/recovery-moves.ts';
-import { ClaimLost } from '../lib/claims.ts';
+import { ClaimLost, leaseKeeper } from '../lib/work/index.ts';
 import { getRecovery, type Recovery, recoveryDoorbell, stepBackoffMs } from './model.ts';
 import { cleanUpReplacement, type StepInput, type StepOutcome, stepWork } from './steps.ts';
-import {
-  claimRecovery,
-  cutOver,
-  endRecovery,
-  handBackRecovery,
-  renewRecoveryLease,
-  saveProgress,
-} from './store.ts';
+import { claimRecovery, cutOver, endRecovery, handBackRecovery, saveProgress } from './store.ts';
+import { recoveryUnits } from './units.ts';
 
 export type RecoveryRun =
   | { outcome: 'skipped'; reason: 'unknown' | 'finished' | 'held' | 'early' }
@@ -47,22 +40,19 @@ export async function runRecoveryStep(
   const { leaseMs, stepBudgetMs, flyTimeoutMs } = deps.config.work;
   const r = await claimRecovery(deps.db, input.recoveryId, deps.clock.now(), leaseMs);
   if (!r) return unclaimed(deps, input.recoveryId);
-  let leaseUntil = r.leaseUntil?.getTime() ?? 0;
-  const ensureLease = async () => {
-    const now = deps.clock.now();
-    if (leaseUntil - now.getTime() > flyTimeoutMs + stepBudgetMs + 1000) return;
-    await renewRecoveryLease(deps.db, r, now, leaseMs);
-    leaseUntil = now.getTime() + leaseMs;
-  };
+  // Every Fly call starts with at least one call's time left on the lease (src/lib/work).
+  const lease = leaseKeeper({
+    db: deps.db,
+    units: recoveryUnits,
+    claim: r,
+    clock: deps.clock,
+    leaseMs,
+    needMs: flyTimeoutMs + stepBudgetMs + 1000,
+  });
   const stepDeps: Deps = {
     ...deps,
-    fly: withLease(deps.fly, ensureLease),
-    gateway: {
-      probe: async (p) => {
-        await ensureLease();
-        return deps.gateway.probe(p);
-      },
-    },
+    fly: lease.guard(deps.fly),
+    gateway: lease.guard(deps.gateway),
   };
   try {
     const instance = await instanceForRecovery(deps.db, r.instanceId);

@@ -1,13 +1,14 @@
 // A recovery's guarded writes (src/lib/claims.ts): the claim, and every write after it,
 // matched on the claim token; a write that matches nothing has lost the claim.
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { type RecoveryHistoryEntry, recoveries } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
 import { cutOverInstance, endRecoveryOnInstance } from '../fleet/recovery-moves.ts';
-import { ClaimLost, claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
-import { ACTIVE_RECOVERY, type Recovery, type RecoveryStep } from './model.ts';
+import { claimUnit, handBack, later, writeHeld } from '../lib/work/index.ts';
+import type { Recovery, RecoveryStep } from './model.ts';
+import { recoveryUnits } from './units.ts';
 
 /** Fields a step may write on its recovery. */
 export type RecoveryPatch = Partial<
@@ -34,40 +35,17 @@ export type RecoveryPatch = Partial<
  * statement sets `running`, a fresh claim token, a lease of `leaseMs`, and counts the
  * claim and the step's claim; it commits before any Fly call. Null: nothing to do.
  */
-export async function claimRecovery(
+export function claimRecovery(
   db: Db,
   id: string,
   now: Date,
   leaseMs: number,
 ): Promise<Recovery | null> {
-  const [row] = await db
-    .update(recoveries)
-    .set({
-      status: 'running',
-      updatedAt: now,
-      stepClaims: sql`${recoveries.stepClaims} + 1`,
-      ...claimSet(recoveries, now, leaseMs),
-    })
-    .where(
-      and(
-        eq(recoveries.id, id),
-        inArray(recoveries.status, ACTIVE_RECOVERY),
-        lte(recoveries.nextAttemptAt, now),
-        leaseFree(recoveries, now),
-      ),
-    )
-    .returning();
-  return row ?? null;
-}
-
-/** Renews the lease before a long call; {@link ClaimLost} when another handler holds it. */
-export async function renewRecoveryLease(db: Db, r: Recovery, now: Date, leaseMs: number) {
-  const rows = await db
-    .update(recoveries)
-    .set({ leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
-    .where(heldBy(recoveries, r))
-    .returning({ id: recoveries.id });
-  if (!rows.length) throw new ClaimLost(`recovery ${r.id}`);
+  return claimUnit(db, recoveryUnits, id, {
+    now,
+    leaseUntil: later(now, leaseMs),
+    set: { status: 'running', updatedAt: now, stepClaims: sql`${recoveries.stepClaims} + 1` },
+  });
 }
 
 const entry = (step: RecoveryStep, now: Date, note?: string): RecoveryHistoryEntry => ({
@@ -96,29 +74,22 @@ export async function handBackRecovery(
 ): Promise<Recovery> {
   const { now, advanceTo } = input;
   return deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(recoveries)
-      .set({
-        ...input.patch,
-        nextAttemptAt: input.at,
-        updatedAt: now,
-        status: 'pending',
-        ...released,
-        ...(advanceTo
-          ? {
-              step: advanceTo,
-              stepClaims: 0,
-              stepFailures: 0,
-              history: sql`${recoveries.history} || ${JSON.stringify([entry(advanceTo, now, input.note)])}::jsonb`,
-            }
-          : {}),
-        ...(input.failed
-          ? { stepFailures: sql`${recoveries.stepFailures} + 1`, lastError: input.failed }
-          : {}),
-      })
-      .where(heldBy(recoveries, r))
-      .returning();
-    if (!row) throw new ClaimLost(`recovery ${r.id}`);
+    const row = await handBack(tx, recoveryUnits, r, input.at, {
+      ...input.patch,
+      updatedAt: now,
+      status: 'pending',
+      ...(advanceTo
+        ? {
+            step: advanceTo,
+            stepClaims: 0,
+            stepFailures: 0,
+            history: sql`${recoveries.history} || ${JSON.stringify([entry(advanceTo, now, input.note)])}::jsonb`,
+          }
+        : {}),
+      ...(input.failed
+        ? { stepFailures: sql`${recoveries.stepFailures} + 1`, lastError: input.failed }
+        : {}),
+    });
     if (advanceTo) {
       await recordInstanceEvent(tx, {
         instanceId: r.instanceId,
@@ -144,9 +115,11 @@ export async function cutOver(
 ): Promise<Recovery> {
   const { now } = input;
   return deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(recoveries)
-      .set({
+    const row = await writeHeld(
+      tx,
+      recoveryUnits,
+      r,
+      {
         step: 'cut_over',
         status: 'pending',
         stepClaims: 0,
@@ -157,11 +130,9 @@ export async function cutOver(
         retainedVolumeId: input.retainUntil ? r.oldVolumeId : null,
         retainUntil: input.retainUntil,
         history: sql`${recoveries.history} || ${JSON.stringify([entry('cut_over', now)])}::jsonb`,
-        ...released,
-      })
-      .where(heldBy(recoveries, r))
-      .returning();
-    if (!row) throw new ClaimLost(`recovery ${r.id}`);
+      },
+      { release: true },
+    );
     const moved = await cutOverInstance(
       tx,
       r.instanceId,
@@ -216,9 +187,11 @@ export async function endRecovery(
   const durationMs = now.getTime() - r.startedAt.getTime();
   return deps.db.transaction(async (tx) => {
     const step: RecoveryStep = result.ok ? 'succeeded' : 'failed';
-    const [row] = await tx
-      .update(recoveries)
-      .set({
+    const row = await writeHeld(
+      tx,
+      recoveryUnits,
+      r,
+      {
         ...(result.ok ? result.patch : {}),
         status: step,
         step,
@@ -228,11 +201,9 @@ export async function endRecovery(
         endedAt: now,
         updatedAt: now,
         history: sql`${recoveries.history} || ${JSON.stringify([entry(step, now, result.ok ? result.note : result.error)])}::jsonb`,
-        ...released,
-      })
-      .where(heldBy(recoveries, r))
-      .returning();
-    if (!row) throw new ClaimLost(`recovery ${r.id}`);
+      },
+      { release: true },
+    );
     await endRecoveryOnInstance(
       tx,
       r.instanceId,
@@ -263,10 +234,5 @@ export async function saveProgress(
   patch: RecoveryPatch,
   now: Date,
 ): Promise<void> {
-  const rows = await db
-    .update(recoveries)
-    .set({ ...patch, updatedAt: now })
-    .where(heldBy(recoveries, r))
-    .returning({ id: recoveries.id });
-  if (!rows.length) throw new ClaimLost(`recovery ${r.id}`);
+  await writeHeld(db, recoveryUnits, r, { ...patch, updatedAt: now });
 }

@@ -14,7 +14,7 @@ import {
 } from '../fleet/operations/batch.ts';
 import type { Operation } from '../fleet/operations/model.ts';
 import { writePin } from '../fleet/pins.ts';
-import { claimAssignments } from '../lib/claims.ts';
+import { claimAssignments } from '../lib/work/index.ts';
 import { type Decision, decide } from './decide.ts';
 import {
   busyBackoffMs,

@@ -14,10 +14,10 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, IN_PROCESS_ENV } from '../../src/deps.ts';
 import { createDevServers } from '../../src/dev-servers/index.ts';
-import type { Sweeper } from '../../src/doorbells/sweeper.ts';
 import { MACHINE_LOST_LISTENERS, OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
+import type { Sweeper } from '../../src/lib/work/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { freePort } from './process.ts';
 import { startWsProxy } from './ws-proxy.ts';
@@ -58,6 +58,8 @@ export type TestApp = {
   origin: string;
   /** Delivers every doorbell due now through the QStash emulator (and their retries due now). */
   deliverDue(): Promise<number>;
+  /** The Fly simulator's time scale: a simulated delay of `ms` takes `ms × flyTimeScale`. */
+  flyTimeScale: number;
 };
 
 const vendor = loadVendorAssets();
@@ -107,7 +109,8 @@ export type TestAppOptions = {
 
 /**
  * The real app on a fresh PostgreSQL database, with a controllable clock and captured
- * logs. Passwords hash with 1,000 PBKDF2 iterations here (the production default is
+ * logs. Email and push requests are limited to 1,000 a second, not the providers' 2 and 6
+ * (set `env` to test the limiter). Passwords hash with 1,000 PBKDF2 iterations here (the production default is
  * 600,000) so sign-ins stay fast; the code path is the same. The QStash emulator does not
  * deliver on its own: tests call `deliverDue()`. Closes itself after the file's tests.
  */
@@ -133,6 +136,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const parsed = parseConfig({
     FLEETWARDEN_MODE: 'embedded',
     PUBLIC_URL: publicUrl,
+    // The outbox keeps the providers' request rates (production defaults 2 and 6 a second),
+    // so at those rates every dispatch waits for turns. Tests of the limiter itself set
+    // them back (test/integration/notices-rate-limit.test.ts).
+    EMAIL_REQUESTS_PER_SECOND: '1000',
+    PUSH_REQUESTS_PER_SECOND: '1000',
     ...options.env,
   });
   if (!parsed.ok) throw new Error(parsed.message);
@@ -143,12 +151,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logs: string[] = [];
   const clock = options.clock ?? testClock();
   const log = jsonLogger({ level: 'debug', write: (line) => logs.push(line), now: clock.now });
+  const flyTimeScale = options.flyTimeScale ?? 0.01;
   const standIns = createDevServers({
     config,
     db: handle,
     log,
     // The simulator keeps real time (scaled) so its machines boot while a test waits.
-    fly: { timeScale: options.flyTimeScale ?? 0.01 },
+    fly: { timeScale: flyTimeScale },
     qstash: {
       now: clock.now,
       timeScale: options.queueTimeScale ?? 0.001,
@@ -220,5 +229,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     origin,
     url: (path) => `${origin}${path}`,
     deliverDue: () => qstash?.engine.drain() ?? Promise.resolve(0),
+    flyTimeScale,
   };
 }

@@ -1,27 +1,22 @@
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import { inject } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium } from './chromium.ts';
 
-/** Debian's Chromium (apt-get install chromium); never a downloaded browser. */
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+export { hasChromium };
+
 if (!hasChromium)
   console.error(`[e2e] skipped: ${CHROMIUM} not found (apt-get install -y chromium).`);
 
+/**
+ * The run's shared Chromium (started once by test/helpers/browser-setup.ts), or a Chromium
+ * of its own where that setup did not run. `close()` on a shared one only disconnects
+ * this file and closes the contexts it made.
+ */
 export async function launchBrowser(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    // The machine has no internet: keep Chromium from trying to reach Google's services.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const shared = inject('browserWsEndpoint');
+  if (shared) return chromium.connect(shared);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
 /**

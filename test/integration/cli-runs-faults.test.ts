@@ -3,13 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { cliRuns, instanceEvents, instances } from '../../db/schema/index.ts';
 import type { ControllerClient } from '../../src/adapters/controller/client.ts';
 import { CLI_RUNS_PATH } from '../../src/cli-runs/model.ts';
-import { cliRunsSweeper } from '../../src/cli-runs/sweeper.ts';
+import { cliRunUnits } from '../../src/cli-runs/units.ts';
+import { sweeperOf } from '../../src/lib/work/index.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { caller, settleRuns } from '../helpers/cli-runs.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { fleetOf, flyFaults, seedCatalog } from '../helpers/fleet.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Counts controller calls by method, and can hold the next start until released. */
 function instrument() {
@@ -75,6 +74,13 @@ describe('CLI runs when things go wrong', async () => {
     if (!i) throw new Error('no instance');
     return i;
   };
+  /** Waits until the simulator reports the machine stopped (a stop takes its scaled time). */
+  const stopped = (machineId: string) =>
+    expect
+      .poll(async () => (await t.deps.fly.getMachine(t.deps.config.fly.appName, machineId)).state, {
+        interval: 10,
+      })
+      .toBe('stopped');
   const rowOf = async (id: string) => {
     const [row] = await t.db.db.select().from(cliRuns).where(eq(cliRuns.id, id));
     if (!row) throw new Error('no row');
@@ -143,9 +149,19 @@ describe('CLI runs when things go wrong', async () => {
   it('a controller that forgets the run: failed with the reason, the output gathered so far kept', async () => {
     const i = await one();
     const res = await platform('POST', `/instances/${i.id}/cli-runs`, {
-      prompt: '#sim duration=20s lines=20',
+      // 1000 s is 10 s at the tests' time scale: still live when it is first followed.
+      prompt: '#sim duration=1000s lines=100',
     });
-    await sleep(60);
+    // Some output on the machine first (the run prints in the simulator's time).
+    const row = await rowOf(res.body.id);
+    const target = { appName: t.deps.config.fly.appName, machineId: i.machineId, instanceId: i.id };
+    await expect
+      .poll(
+        async () =>
+          (await t.deps.controller.getCliRun(target, row.controllerRunId ?? '')).outputSize,
+        { interval: 10 },
+      )
+      .toBeGreaterThan(0);
     // The first poll is 2 s after the start; the queue rounds not-before up to the second.
     t.clock.advance(3_000);
     await t.deliverDue();
@@ -182,7 +198,15 @@ describe('CLI runs when things go wrong', async () => {
     const res = await platform('POST', `/instances/${i.id}/cli-runs`, {
       prompt: '#sim duration=1s exit=2',
     });
-    await sleep(40); // 1 s at the 0.01 time scale: finished on the machine, not yet followed
+    // 1 s at the 0.01 time scale: finished on the machine, not yet followed.
+    const row = await rowOf(res.body.id);
+    const target = { appName: t.deps.config.fly.appName, machineId: i.machineId, instanceId: i.id };
+    await expect
+      .poll(
+        async () => (await t.deps.controller.getCliRun(target, row.controllerRunId ?? '')).status,
+        { interval: 10 },
+      )
+      .toBe('failed');
     const before = probe.calls.cancelCliRun ?? 0;
     const cancel = await platform('POST', `/cli-runs/${res.body.id}/cancel`);
     expect(cancel.status).toBe(200);
@@ -237,7 +261,7 @@ describe('CLI runs when things go wrong', async () => {
       await t.deps.fly.stopMachine(app, i.machineId);
       await t.db.db.update(instances).set({ status: 'destroyed' }).where(eq(instances.id, i.id));
     }
-    await sleep(30);
+    for (const i of [a, b]) await stopped(i.machineId);
     const cancel = await platform('POST', `/cli-runs/${cancelled.body.id}/cancel`);
     expect(cancel.status).toBe(200);
     expect(cancel.body).toMatchObject({ status: 'failed' });
@@ -261,7 +285,7 @@ describe('CLI runs when things go wrong', async () => {
       .update(instances)
       .set({ machineId: `${other.machineId}0` })
       .where(eq(instances.id, i.id));
-    await sleep(30);
+    await stopped(i.machineId);
     await settleRuns(t);
     const row = await rowOf(res.body.id);
     expect(row.status).toBe('failed');
@@ -293,7 +317,7 @@ describe('CLI runs when things go wrong', async () => {
     const [stuck] = await t.db.db.select().from(cliRuns).where(eq(cliRuns.instanceId, i.id));
     expect(stuck?.status).toBe('starting');
     t.clock.advance(t.deps.config.work.leaseMs + 1_000);
-    await cliRunsSweeper.sweep(t.deps, t.clock.now());
+    await sweeperOf(cliRunUnits).sweep(t.deps, t.clock.now());
     // The start may have reached the controller: never failed for it, looked up instead.
     const handed = await rowOf(stuck?.id ?? '');
     expect(handed).toMatchObject({ status: 'starting', claimToken: null });
@@ -327,7 +351,7 @@ describe('CLI runs when things go wrong', async () => {
     t.clock.advance(40_000);
     await t.deliverDue();
     expect((await rowOf(res.body.id)).status).toBe('running');
-    const counts = await cliRunsSweeper.sweep(t.deps, t.clock.now());
+    const counts = await sweeperOf(cliRunUnits).sweep(t.deps, t.clock.now());
     expect(counts.rerung).toBe(1);
     await settleRuns(t);
     expect((await rowOf(res.body.id)).status).toBe('completed');

@@ -32,8 +32,6 @@ type Exchange = {
 };
 
 const parse = (text: string) => (text ? JSON.parse(text) : undefined);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('the instance controller contract', async () => {
   const t = await createTestApp();
   await seedCatalog(t);
@@ -85,6 +83,12 @@ describe('the instance controller contract', async () => {
     expect(error).toBeInstanceOf(ControllerError);
     return error as ControllerError;
   };
+  /** What a call ends in: `ok`, or the ControllerError's kind. */
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e instanceof ControllerError ? e.kind : String(e)),
+    );
 
   let api: OpenAPIBackend;
   beforeAll(async () => {
@@ -100,7 +104,8 @@ describe('the instance controller contract', async () => {
 
   it('a run: starts, is live (409 names it), streams output, completes with its exit code', async () => {
     const started = await c.startCliRun(target(one), {
-      prompt: '#sim duration=30s exit=1 lines=50\nrepair the agent',
+      // 120 s is 1.2 s at the tests' 0.01 time scale: long enough to still be live below.
+      prompt: '#sim duration=120s exit=1 lines=50\nrepair the agent',
     });
     const second = await fails(c.startCliRun(target(one), { prompt: 'again' }));
     expect(second).toMatchObject({ kind: 'conflict', status: 409, liveId: started.runId });
@@ -108,7 +113,8 @@ describe('the instance controller contract', async () => {
     expect(status.status).toBe('running');
     let offset = 0;
     let text = '';
-    for (let i = 0; i < 200 && status.status === 'running'; i++) {
+    // Polled every 20 ms until it ends (the run's own clock decides when).
+    for (const until = Date.now() + 15_000; status.status === 'running' && Date.now() < until; ) {
       const out = await c.getCliRunOutput(target(one), started.runId, offset);
       for (const chunk of out.chunks) {
         expect(chunk.offset).toBe(offset);
@@ -116,7 +122,7 @@ describe('the instance controller contract', async () => {
         offset += new TextEncoder().encode(chunk.text).length;
       }
       expect(out.nextOffset).toBe(offset);
-      await sleep(20);
+      await new Promise((r) => setTimeout(r, 20));
       status = await c.getCliRun(target(one), started.runId);
     }
     const rest = await c.getCliRunOutput(target(one), started.runId, offset);
@@ -132,7 +138,9 @@ describe('the instance controller contract', async () => {
 
   it('a run without directives takes about 3 s (scaled), prints a few lines and exits 0', async () => {
     const { runId } = await c.startCliRun(target(two), { prompt: 'fix it' });
-    await sleep(80);
+    await expect
+      .poll(async () => (await c.getCliRun(target(two), runId)).status, { interval: 10 })
+      .not.toBe('running');
     const status = await c.getCliRun(target(two), runId);
     expect(status).toMatchObject({ status: 'completed', exitCode: 0 });
     expect(status.outputSize).toBeGreaterThan(0);
@@ -211,7 +219,11 @@ describe('the instance controller contract', async () => {
       trigger: 'manual',
       idempotencyKey: crypto.randomUUID(),
     });
-    await sleep(30);
+    await expect
+      .poll(async () => (await c.getSession(target(two), quick.sessionId)).status, {
+        interval: 10,
+      })
+      .not.toMatch(/^(creating|ready)$/);
     expect(await c.getSession(target(two), quick.sessionId)).toMatchObject({
       status: 'completed',
     });
@@ -260,11 +272,15 @@ describe('the instance controller contract', async () => {
     await flyFaults(t, { forget_runs: [two.machineId] });
     expect(await fails(c.getCliRun(target(two), runId))).toMatchObject({ kind: 'not_found' });
     // 10 s of latency is 100 ms at the tests' 0.01 time scale; this client waits 20 ms.
-    await flyFaults(t, { latency: [{ endpoint: 'controller_get_cli_run', ms: 10_000 }] });
+    const latencyMs = 10_000;
+    await flyFaults(t, { latency: [{ endpoint: 'controller_get_cli_run', ms: latencyMs }] });
+    const sentAt = Date.now();
     const slow = await fails(client({ timeoutMs: 20 }).getCliRun(target(two), runId));
     expect(slow).toMatchObject({ kind: 'timeout', status: 0 });
-    // Let the abandoned request finish on the simulator's side before going on.
-    await sleep(150);
+    // Let the abandoned request finish on the simulator's side (its latency on the
+    // simulator's clock, and a margin) before going on.
+    const doneBy = sentAt + latencyMs * t.flyTimeScale + 50;
+    await new Promise((r) => setTimeout(r, Math.max(0, doneBy - Date.now())));
     await flyFaults(t, null);
     await t.deps.fly.stopMachine(app, two.machineId);
     expect(await fails(c.getCliRun(target(two), runId))).toMatchObject({
@@ -283,7 +299,10 @@ describe('the instance controller contract', async () => {
     } as const;
     const before = await c.startSession(target(one), ask);
     await t.deps.fly.restartMachine(app, one.machineId);
-    await sleep(60);
+    // The controller forgets them when the machine restarts (in the simulator's time).
+    await expect
+      .poll(() => outcome(c.getCliRun(target(one), runId)), { interval: 10 })
+      .toBe('not_found');
     expect(await fails(c.getCliRun(target(one), runId))).toMatchObject({ kind: 'not_found' });
     expect(await fails(c.getSession(target(one), before.sessionId))).toMatchObject({
       kind: 'not_found',

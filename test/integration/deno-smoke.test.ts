@@ -178,8 +178,8 @@ describe.skipIf(!existsSync(deno))('Deno on a fresh clone, embedded default', as
     expect(scheduled.status, JSON.stringify(scheduled.body)).toBe(201);
     // Bounded: the doorbell, the stage and the restart take seconds at this time scale.
     let action = scheduled.body;
-    for (let i = 0; i < 240 && !['completed', 'failed', 'halted'].includes(action.status); i++) {
-      await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 1200 && !['completed', 'failed', 'halted'].includes(action.status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
       action = (await call('GET', `/scheduled-actions/${scheduled.body.id}`)).body;
     }
     expect(action).toMatchObject({ status: 'completed', counts: { total: 1, applied: 1 } });

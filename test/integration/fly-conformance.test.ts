@@ -1,12 +1,12 @@
 // Conformance of the client's requests and the simulator's responses with Fly's official
-// Machines OpenAPI document (2024). Validator: openapi-backend, a maintained OpenAPI 3
+// Machines OpenAPI document (2024), kept in test/fixtures/fly/ (source and licence in the
+// README there). Validator: openapi-backend, a maintained OpenAPI 3
 // router + Ajv validator; it matches a request to its operation by method and path (so a
 // request to a path or method the spec lacks fails), validates path, query, headers and
 // body, and validates a response body against the schema for its status code.
 //
 // Where the 2024 document is older than documented behaviour, that one check is skipped or
 // narrowed, each with its source (see the notes in /work/notes/fly.md).
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Request as OasRequest, OpenAPIBackend, ValidationContext } from 'openapi-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +19,7 @@ import {
   recordExchanges,
 } from '../helpers/fly.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SPEC = `${REPO_ROOT}../shared/reference/fly/machines-openapi.yaml`;
-const present = existsSync(SPEC);
+const SPEC = fileURLToPath(new URL('../fixtures/fly/machines-openapi.yaml', import.meta.url));
 
 /** A compiled Ajv schema (Ajv comes with openapi-backend). */
 type Check = ((data: unknown) => boolean) & { errors?: unknown };
@@ -66,132 +64,125 @@ function dropNulls(value: unknown): unknown {
   return value;
 }
 
-describe.skipIf(!present)(
-  present
-    ? 'fly conformance with the Machines OpenAPI document'
-    : 'fly conformance — skipped: ../shared/reference/fly/machines-openapi.yaml not found beside the repo',
-  () => {
-    let api: OpenAPIBackend;
-    let errorSchema: Check;
-    let leaseSchema: Check;
-    let db: TestDatabase | undefined;
-    const exchanges: Exchange[] = [];
+describe('fly conformance with the Machines OpenAPI document', () => {
+  let api: OpenAPIBackend;
+  let errorSchema: Check;
+  let leaseSchema: Check;
+  let db: TestDatabase | undefined;
+  const exchanges: Exchange[] = [];
 
-    // In hooks, so nothing runs (not even the YAML read) when the document is absent.
-    beforeAll(async () => {
-      api = new OpenAPIBackend({ definition: SPEC, strict: false, validate: true });
-      await api.init();
-      const ajv = api.validator.getAjv(ValidationContext.Response);
-      const schemas = api.document.components?.schemas ?? {};
-      errorSchema = ajv.compile({
-        ...(schemas.ErrorResponse as object),
-        properties: {
-          ...(schemas.ErrorResponse as { properties: object }).properties,
-          // name_taken: fly-go flaps_error.go; volume_placement_capacity: fly-go
-          // flaps_error_test.go. Both newer than the document's two-value enum.
-          status: {
-            type: 'string',
-            enum: ['unknown', 'insufficient_capacity', 'name_taken', 'volume_placement_capacity'],
-          },
+  beforeAll(async () => {
+    api = new OpenAPIBackend({ definition: SPEC, strict: false, validate: true });
+    await api.init();
+    const ajv = api.validator.getAjv(ValidationContext.Response);
+    const schemas = api.document.components?.schemas ?? {};
+    errorSchema = ajv.compile({
+      ...(schemas.ErrorResponse as object),
+      properties: {
+        ...(schemas.ErrorResponse as { properties: object }).properties,
+        // name_taken: fly-go flaps_error.go; volume_placement_capacity: fly-go
+        // flaps_error_test.go. Both newer than the document's two-value enum.
+        status: {
+          type: 'string',
+          enum: ['unknown', 'insufficient_capacity', 'name_taken', 'volume_placement_capacity'],
         },
-      });
-      leaseSchema = ajv.compile(schemas.Lease as object);
-      db = await createTestDatabase();
-      const h = await createFlyHarness({ db });
-      const rec = recordExchanges(h.fetch, exchanges);
-      await exerciseEveryMethod(h, h.newClient({ fetch: rec }), await h.makeApp(), rec);
+      },
     });
-    afterAll(() => db?.drop());
+    leaseSchema = ajv.compile(schemas.Lease as object);
+    db = await createTestDatabase();
+    const h = await createFlyHarness({ db });
+    const rec = recordExchanges(h.fetch, exchanges);
+    await exerciseEveryMethod(h, h.newClient({ fetch: rec }), await h.makeApp(), rec);
+  });
+  afterAll(() => db?.drop());
 
-    it('covers every client method, successes and errors', () => {
-      const ops = new Set(
-        exchanges.map((ex) => api.router.matchOperation(requestToCheck('', ex))?.operationId),
-      );
-      expect([...ops].sort()).toEqual(
-        [
-          'Apps_create',
-          'Apps_show',
-          'Machines_create',
-          'Machines_show',
-          'Machines_list',
-          'Machines_update',
-          'Machines_start',
-          'Machines_stop',
-          'Machines_restart',
-          'Machines_suspend',
-          'Machines_delete',
-          'Machines_wait',
-          'Machines_create_lease',
-          'Machines_show_lease',
-          'Machines_release_lease',
-          'Machines_list_events',
-          'Volumes_create',
-          'Volumes_get_by_id',
-          'Volumes_list',
-          'Volume_delete',
-          'Volumes_extend',
-          'Volumes_list_snapshots',
-          'createVolumeSnapshot',
-        ].sort(),
-      );
-      expect(exchanges.some((ex) => ex.status >= 400)).toBe(true);
-    });
+  it('covers every client method, successes and errors', () => {
+    const ops = new Set(
+      exchanges.map((ex) => api.router.matchOperation(requestToCheck('', ex))?.operationId),
+    );
+    expect([...ops].sort()).toEqual(
+      [
+        'Apps_create',
+        'Apps_show',
+        'Machines_create',
+        'Machines_show',
+        'Machines_list',
+        'Machines_update',
+        'Machines_start',
+        'Machines_stop',
+        'Machines_restart',
+        'Machines_suspend',
+        'Machines_delete',
+        'Machines_wait',
+        'Machines_create_lease',
+        'Machines_show_lease',
+        'Machines_release_lease',
+        'Machines_list_events',
+        'Volumes_create',
+        'Volumes_get_by_id',
+        'Volumes_list',
+        'Volume_delete',
+        'Volumes_extend',
+        'Volumes_list_snapshots',
+        'createVolumeSnapshot',
+      ].sort(),
+    );
+    expect(exchanges.some((ex) => ex.status >= 400)).toBe(true);
+  });
 
-    it('every request is a documented operation with valid parameters and body', () => {
-      for (const ex of exchanges) {
-        const operation = api.router.matchOperation(requestToCheck('', ex));
-        expect(operation, `${ex.method} ${ex.path}`).toBeTruthy();
-        if (!operation) continue;
-        const result = api.validator.validateRequest(
-          requestToCheck(operation.operationId ?? '', ex),
-          operation,
+  it('every request is a documented operation with valid parameters and body', () => {
+    for (const ex of exchanges) {
+      const operation = api.router.matchOperation(requestToCheck('', ex));
+      expect(operation, `${ex.method} ${ex.path}`).toBeTruthy();
+      if (!operation) continue;
+      const result = api.validator.validateRequest(
+        requestToCheck(operation.operationId ?? '', ex),
+        operation,
+      );
+      expect(result.errors ?? [], `${ex.method} ${ex.path}`).toEqual([]);
+    }
+  });
+
+  it('every response matches the documented schema for its status', () => {
+    for (const ex of exchanges) {
+      const operation = api.router.matchOperation(requestToCheck('', ex));
+      if (!operation) continue;
+      const where = `${ex.method} ${ex.path} → ${ex.status}`;
+      if (ex.status >= 400) {
+        expect(errorSchema(ex.responseBody), `${where} ${JSON.stringify(errorSchema.errors)}`).toBe(
+          true,
         );
-        expect(result.errors ?? [], `${ex.method} ${ex.path}`).toEqual([]);
+      } else if (
+        operation.operationId === 'Machines_create_lease' ||
+        operation.operationId === 'Machines_show_lease'
+      ) {
+        // 201 and the {status, data} envelope: docs machines-resource "Create a lease"
+        // example; fly-go MachineLease. The document models the bare Lease with 200.
+        expect(ex.status).toBe(operation.operationId === 'Machines_create_lease' ? 201 : 200);
+        expect((ex.responseBody as { status?: string }).status).toBe('success');
+        expect(leaseSchema((ex.responseBody as { data?: unknown }).data), where).toBe(true);
+      } else {
+        const result = api.validator.validateResponse(
+          dropNulls(ex.responseBody),
+          operation,
+          ex.status,
+        );
+        expect(result.errors ?? [], where).toEqual([]);
       }
-    });
+    }
+  });
 
-    it('every response matches the documented schema for its status', () => {
-      for (const ex of exchanges) {
-        const operation = api.router.matchOperation(requestToCheck('', ex));
-        if (!operation) continue;
-        const where = `${ex.method} ${ex.path} → ${ex.status}`;
-        if (ex.status >= 400) {
-          expect(
-            errorSchema(ex.responseBody),
-            `${where} ${JSON.stringify(errorSchema.errors)}`,
-          ).toBe(true);
-        } else if (
-          operation.operationId === 'Machines_create_lease' ||
-          operation.operationId === 'Machines_show_lease'
-        ) {
-          // 201 and the {status, data} envelope: docs machines-resource "Create a lease"
-          // example; fly-go MachineLease. The document models the bare Lease with 200.
-          expect(ex.status).toBe(operation.operationId === 'Machines_create_lease' ? 201 : 200);
-          expect((ex.responseBody as { status?: string }).status).toBe('success');
-          expect(leaseSchema((ex.responseBody as { data?: unknown }).data), where).toBe(true);
-        } else {
-          const result = api.validator.validateResponse(
-            dropNulls(ex.responseBody),
-            operation,
-            ex.status,
-          );
-          expect(result.errors ?? [], where).toEqual([]);
-        }
-      }
+  it('a deliberately wrong machine body fails validation (the check has teeth)', () => {
+    const operation = api.router.matchOperation({
+      method: 'get',
+      path: '/apps/a/machines/m',
+      headers: {},
     });
-
-    it('a deliberately wrong machine body fails validation (the check has teeth)', () => {
-      const operation = api.router.matchOperation({
-        method: 'get',
-        path: '/apps/a/machines/m',
-        headers: {},
-      });
-      const result = api.validator.validateResponse(
-        { id: 42, config: agentConfig(undefined, { mounts: 'x' }) },
-        operation as never,
-        200,
-      );
-      expect(result.valid).toBe(false);
-    });
-  },
-);
+    const result = api.validator.validateResponse(
+      { id: 42, config: agentConfig(undefined, { mounts: 'x' }) },
+      operation as never,
+      200,
+    );
+    expect(result.valid).toBe(false);
+  });
+});

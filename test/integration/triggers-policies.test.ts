@@ -260,17 +260,21 @@ describe('allow_all through the real controller client and the Fly simulator', a
   it('a start that timed out but started is retried with the same key and gets that one session back', async () => {
     at('2026-12-03T08:10:30Z');
     const agent = await create();
-    await flyFaults(t, { latency: [{ endpoint: 'controller_start_session', ms: 100_000 }] });
+    const latencyMs = 100_000;
+    await flyFaults(t, { latency: [{ endpoint: 'controller_start_session', ms: latencyMs }] });
     starts.length = 0;
     at('2026-12-03T08:15:00Z');
     await rig.fire(agent.id, '2026-12-03T08:15:00Z');
+    const sentBy = Date.now();
     const [waiting] = await rig.sessionsOf(agent.id);
     expect(waiting).toMatchObject({ status: 'creating', controllerSessionId: null });
     expect(waiting?.lastError).toMatch(
       /^start outcome unknown: no answer to POST \/_controller\/sessions/,
     );
-    // The abandoned request goes on to start the session on the controller.
-    await new Promise((r) => setTimeout(r, 1200));
+    // The abandoned request goes on to start the session on the controller: it lands its
+    // latency on the simulator's clock after it was sent (and a margin for its handling).
+    const landsBy = sentBy + latencyMs * t.flyTimeScale + 200;
+    await new Promise((r) => setTimeout(r, Math.max(0, landsBy - Date.now())));
     await flyFaults(t, null);
     at('2026-12-03T08:15:05Z');
     await rig.step(waiting?.id ?? '');

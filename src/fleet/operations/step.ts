@@ -1,6 +1,5 @@
-import type { FlyClient } from '../../adapters/fly/api.ts';
 import type { Deps } from '../../deps.ts';
-import { ClaimLost } from '../../lib/claims.ts';
+import { ClaimLost, leaseKeeper } from '../../lib/work/index.ts';
 import { callStep, classifyFlyError, probeStep, type StepResult, settleStep } from './fly-steps.ts';
 import { getOperation, type Operation, stepDoorbell } from './model.ts';
 import { provisionCallStep } from './provision-step.ts';
@@ -9,10 +8,10 @@ import {
   claimStep,
   finishOperation,
   handBack,
-  renewLease,
   type StepInstance,
   type StepPatch,
 } from './store.ts';
+import { operationUnits } from './units.ts';
 
 export type StepRun =
   | { outcome: 'skipped'; reason: 'unknown' | 'finished' | 'held' }
@@ -82,23 +81,18 @@ export async function runOperationStep(
   // Every Fly request of this callback starts with at least one request's time left on
   // the lease (renewed, guarded by the claim, when it runs short), so a live handler never
   // loses its claim in the middle of a call; a frozen one does, and its writes are refused.
-  let leaseUntil = op.leaseUntil?.getTime() ?? 0;
-  const needMs = deps.config.work.flyTimeoutMs + stepBudgetMs + 1000;
-  const ensureLease = async () => {
-    const now = deps.clock.now();
-    if (leaseUntil - now.getTime() > needMs) return;
-    await renewLease(deps.db, op, now, leaseMs);
-    leaseUntil = now.getTime() + leaseMs;
-  };
+  const lease = leaseKeeper({
+    db: deps.db,
+    units: operationUnits,
+    claim: op,
+    clock: deps.clock,
+    leaseMs,
+    needMs: deps.config.work.flyTimeoutMs + stepBudgetMs + 1000,
+  });
   const stepDeps: Deps = {
     ...deps,
-    fly: withLease(deps.fly, ensureLease),
-    gateway: {
-      probe: async (input) => {
-        await ensureLease();
-        return deps.gateway.probe(input);
-      },
-    },
+    fly: lease.guard(deps.fly),
+    gateway: lease.guard(deps.gateway),
   };
   try {
     for (;;) {
@@ -167,20 +161,6 @@ export async function runOperationStep(
     }
     throw err;
   }
-}
-
-/** The Fly client with `before` awaited ahead of every call. */
-export function withLease(fly: FlyClient, before: () => Promise<void>): FlyClient {
-  return new Proxy(fly, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await before();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
 }
 
 const finished = (done: Operation | null): StepRun =>

@@ -1,9 +1,15 @@
-import { and, eq, inArray, lte, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client.ts';
 import { instanceEvents, instanceOperations, instances } from '../../../db/schema/index.ts';
 import type { Deps } from '../../deps.ts';
-import { ClaimLost, claimSetAt, heldBy, leaseFree, released } from '../../lib/claims.ts';
+import {
+  ClaimLost,
+  claimStatement,
+  handBack as handBackUnit,
+  heldBy,
+} from '../../lib/work/index.ts';
 import type { Operation } from './model.ts';
+import { operationUnits } from './units.ts';
 
 /** What a step needs of its instance, read by the claim itself. */
 export type StepInstance = {
@@ -24,22 +30,11 @@ export type StepInstance = {
 function buildClaimStep(db: Db) {
   const now = sql`${sql.placeholder('now')}::timestamptz`;
   const claimed = db.$with('claimed').as(
-    db
-      .update(instanceOperations)
-      .set({
-        status: 'running',
-        updatedAt: now,
-        ...claimSetAt(instanceOperations, now, sql`${sql.placeholder('leaseUntil')}::timestamptz`),
-      })
-      .where(
-        and(
-          eq(instanceOperations.id, sql`${sql.placeholder('id')}::uuid`),
-          inArray(instanceOperations.status, ['pending', 'running']),
-          lte(instanceOperations.nextCheckAt, now),
-          leaseFree(instanceOperations, now),
-        ),
-      )
-      .returning(),
+    claimStatement(db, operationUnits, sql`${sql.placeholder('id')}::uuid`, {
+      now,
+      leaseUntil: sql`${sql.placeholder('leaseUntil')}::timestamptz`,
+      set: { status: 'running', updatedAt: now },
+    }),
   );
   return db
     .with(claimed)
@@ -99,38 +94,16 @@ export type StepPatch = Partial<
  * progress made in this callback, the note, and releases the claim. Guarded by the claim;
  * throws {@link ClaimLost} when another handler holds it now.
  */
-export async function handBack(
+export function handBack(
   db: Db,
   op: Operation,
   input: { at: Date; note: string; patch: StepPatch; now: Date },
 ): Promise<Operation> {
-  const [row] = await db
-    .update(instanceOperations)
-    .set({
-      ...input.patch,
-      nextCheckAt: input.at,
-      lastNote: input.note,
-      updatedAt: input.now,
-      ...released,
-    })
-    .where(heldBy(instanceOperations, op))
-    .returning();
-  if (!row) throw new ClaimLost(`operation ${op.id}`);
-  return row;
-}
-
-/**
- * Extends the claim's lease to `now + leaseMs` before a long call (a step that makes
- * several Fly requests), guarded by the claim token: {@link ClaimLost} when another
- * handler holds the operation now.
- */
-export async function renewLease(db: Db, op: Operation, now: Date, leaseMs: number) {
-  const [row] = await db
-    .update(instanceOperations)
-    .set({ leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
-    .where(heldBy(instanceOperations, op))
-    .returning({ id: instanceOperations.id });
-  if (!row) throw new ClaimLost(`operation ${op.id}`);
+  return handBackUnit(db, operationUnits, op, input.at, {
+    ...input.patch,
+    lastNote: input.note,
+    updatedAt: input.now,
+  });
 }
 
 /**
@@ -217,7 +190,8 @@ export async function finishOperation(
           lastNote: null,
           finishedAt: now,
           updatedAt: now,
-          ...released,
+          claimToken: null,
+          leaseUntil: null,
         })
         .where(heldBy(instanceOperations, op))
         .returning(),
@@ -276,22 +250,3 @@ export type OperationListener = (
   result: Finish,
   now: Date,
 ) => Promise<(() => Promise<void>) | undefined>;
-
-/** Active operations whose claim is held (every lease, live or not): for recovery at start. */
-export async function releaseAllClaims(db: Db, now: Date): Promise<number> {
-  const rows = await db
-    .update(instanceOperations)
-    .set({
-      ...released,
-      updatedAt: now,
-      lastNote: 'the process holding it stopped; resumed at start',
-    })
-    .where(
-      and(
-        inArray(instanceOperations.status, ['pending', 'running']),
-        sql`${instanceOperations.claimToken} is not null`,
-      ),
-    )
-    .returning({ id: instanceOperations.id });
-  return rows.length;
-}

@@ -1,4 +1,4 @@
-// Found by review (regression tests): Fly creates made twice when an answer is slow.
+// Provisioning when Fly answers slowly: each create is made once, never twice.
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { instanceOperations } from '../../db/schema/index.ts';
@@ -10,7 +10,7 @@ import { api, flyFaults, IMAGES, seedCatalog, settleOperations } from '../helper
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review: a volume create answered after the client timeout', async () => {
+describe('a volume create answered after the client timeout', async () => {
   const t = await createTestApp({ serve: true, env: { FLY_REQUEST_TIMEOUT_SECONDS: '1' } });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -19,7 +19,8 @@ describe('review: a volume create answered after the client timeout', async () =
   it('leaves one volume (observed: two, one orphaned)', async () => {
     // Each create reaches Fly after 3 s (300 s × the simulator's 0.01); the client gives up
     // after 1 s, lists (nothing yet), and sends the create again.
-    await flyFaults(t, { latency: [{ endpoint: 'create_volume', ms: 300_000 }] });
+    const latencyMs = 300_000;
+    await flyFaults(t, { latency: [{ endpoint: 'create_volume', ms: latencyMs }] });
     const res = await call('POST', '/instances', {
       userEmail: `owner-${crypto.randomUUID().slice(0, 8)}@example.test`,
       region: 'ams',
@@ -28,8 +29,11 @@ describe('review: a volume create answered after the client timeout', async () =
     expect(res.status).toBe(202);
     const opId = res.body.operation.id as string;
     await t.deliverDue();
+    // Both creates were sent before the handler answered; each lands its latency on the
+    // simulator's clock later (and a margin for its own handling).
+    const landsBy = Date.now() + latencyMs * t.flyTimeScale + 300;
     await flyFaults(t, null);
-    await sleep(4500); // both creates land
+    await new Promise((r) => setTimeout(r, Math.max(0, landsBy - Date.now())));
     await settleOperations(t);
     const instance = (await call('GET', `/instances/${res.body.instanceId}?live=false`)).body;
     expect(instance.status).toBe('running');
@@ -40,7 +44,7 @@ describe('review: a volume create answered after the client timeout', async () =
   }, 30_000);
 });
 
-describe('review: a provision handler that outlives its lease while Fly is slow', async () => {
+describe('a provision handler that outlives its lease while Fly is slow', async () => {
   // Lease 5 s > budget 1 s + one request 3 s, as config requires; but the call step makes
   // two creates, each just under the timeout.
   const t = await createTestApp({
@@ -70,7 +74,8 @@ describe('review: a provision handler that outlives its lease while Fly is slow'
     // Handler A: a live handler, never stalled, only waiting on Fly.
     const a = ringOperationNow(t, opId, 'msg_a');
     await sleep(5300);
-    // A's lease has passed; any doorbell now (a duplicate, the sweep's re-ring) claims it.
+    // A's lease (5 s of real time: the lease is what is tested) has passed; any doorbell
+    // now (a duplicate, the sweep's re-ring) claims it.
     const b = await ringOperationNow(t, opId, 'msg_b');
     const ra = await a;
     expect(b.status).toBe(200);

@@ -1,4 +1,4 @@
-// Found by review: the lock orders of cancelTarget and a finish that halts later stages.
+// The lock orders of cancelTarget and a finish that halts later stages never deadlock.
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
@@ -9,7 +9,7 @@ import { api, fleetOf, flyFaults, seedCatalog } from '../helpers/fleet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review: cancelling a later-stage target while the canary halts the action', async () => {
+describe('cancelling a later-stage target while the canary halts the action', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -62,7 +62,18 @@ describe('review: cancelling a later-stage target while the canary halts the act
       if (!canary?.operationId || !later) throw new Error('targets');
       // The canary's update is refused: its finish fails the gate and halts stage 1 ...
       const finish = ringOperationNow(t, canary.operationId, 'msg_finish');
-      await sleep(500);
+      // It holds its locks inside the slow trigger (pg_sleep) when the cancel comes.
+      await expect
+        .poll(
+          async () => {
+            const r = (await t.db.db.execute(
+              sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event = 'PgSleep'`,
+            )) as unknown as { rows?: { n: number }[] } & { n: number }[];
+            return (r.rows ?? r)[0]?.n ?? 0;
+          },
+          { timeout: 10_000, interval: 20 },
+        )
+        .toBe(1);
       // ... while an operator cancels stage 1's pending target.
       const cancel = await call('POST', `/scheduled-action-targets/${later.id}/cancel`);
       const fin = await finish;

@@ -11,7 +11,7 @@ import { api, fleetOf, flyFaults, IMAGES, seedCatalog } from '../helpers/fleet.t
  * page, error pages, form results in the address bar, flashes, the bulk toolbar, plurals,
  * restart targets and the demo seed's times.
  */
-describe.skipIf(!hasChromium)('console bugs of issue 14, in a real browser', async () => {
+describe.skipIf(!hasChromium)('console interactions, in a real browser', async () => {
   const t = await createTestApp({
     serve: true,
     autoDeliver: true,

@@ -1,10 +1,10 @@
-// Found by review: the failure gate of the last stage, and resuming a halted action.
+// The failure gate of the last stage, and resuming a halted action.
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, fleetOf, flyFaults, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 
-describe('review: a gate that fails in the last stage', async () => {
+describe('a gate that fails in the last stage', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -38,7 +38,7 @@ describe('review: a gate that fails in the last stage', async () => {
   });
 });
 
-describe('review: resuming a halted action after its instances were scheduled elsewhere', async () => {
+describe('resuming a halted action after its instances were scheduled elsewhere', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);

@@ -1,4 +1,4 @@
-// Found by review (regression tests): pause/resume/cancel-target/duplicate rings racing a
+// Pause/resume/cancel-target/duplicate rings racing a
 // live rollout on real concurrent connections, with a real clock.
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { api, fleetOf, seedCatalog } from '../helpers/fleet.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('review: operator controls racing a live rollout', async () => {
+describe('operator controls racing a live rollout', async () => {
   const t = await createTestApp({
     serve: true,
     autoDeliver: true,

@@ -1,4 +1,4 @@
-// Found by review (regression tests): cancel and the deployment-wide cap.
+// Cancel across stages, and the deployment-wide cap after a cancel.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,7 +20,7 @@ const stagesOf = (t: T, actionId: string) =>
     .where(eq(scheduledActionStages.actionId, actionId))
     .orderBy(scheduledActionStages.index);
 
-describe('review: cancelling the only target of a later stage', async () => {
+describe('cancelling the only target of a later stage', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -93,7 +93,7 @@ describe('review: cancelling the only target of a later stage', async () => {
   });
 });
 
-describe('review: the deployment-wide cap after a cancel', async () => {
+describe('the deployment-wide cap after a cancel', async () => {
   const t = await createTestApp({ serve: true, env: { SCHEDULER_MAX_IN_FLIGHT: '3' } });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -146,7 +146,7 @@ describe('review: the deployment-wide cap after a cancel', async () => {
   });
 });
 
-describe('review: cancelling a middle stage', async () => {
+describe('cancelling a middle stage', async () => {
   const t = await createTestApp({ serve: true });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);

@@ -1,4 +1,4 @@
-// Found by review: doorbell loops under clock skew, and stages held back by the cap.
+// Stage doorbells: no loop under clock skew, and a stage held back by the cap is rung when it frees.
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { scheduledActionStages, scheduledActionTargets } from '../../db/schema/index.ts';
@@ -17,7 +17,7 @@ const stagesOf = (t: T, actionId: string) =>
     .where(eq(scheduledActionStages.actionId, actionId))
     .orderBy(scheduledActionStages.index);
 
-describe('review: QStash 3 s ahead of our clock', async () => {
+describe('QStash 3 s ahead of our clock', async () => {
   const t = await createTestApp({
     serve: true,
     autoDeliver: true,
@@ -59,7 +59,7 @@ describe('review: QStash 3 s ahead of our clock', async () => {
   }, 30_000);
 });
 
-describe('review: a stage held back by the deployment-wide cap', async () => {
+describe('a stage held back by the deployment-wide cap', async () => {
   const t = await createTestApp({ serve: true, env: { SCHEDULER_MAX_IN_FLIGHT: '2' } });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
