@@ -13,7 +13,7 @@ import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import { type Config, servesStandIns } from './config.ts';
 import { type Deps, type DevServers, type DevServersInput, IN_PROCESS_ENV } from './deps.ts';
 import { recoverAtStart, SWEEP_SCHEDULE } from './doorbells/run.ts';
-import { OPERATION_LISTENERS, SWEEPERS } from './features.ts';
+import { MACHINE_LOST_LISTENERS, OPERATION_LISTENERS, SWEEPERS } from './features.ts';
 import { seedDemoFleet } from './fleet/seed.ts';
 import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
@@ -130,6 +130,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       pusher: setupPusher(config, standIns?.outbox?.pusher ?? null),
       sweepers: SWEEPERS,
       operationListeners: OPERATION_LISTENERS,
+      machineLostListeners: MACHINE_LOST_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,
       controller: createControllerClient({

@@ -40,6 +40,12 @@ const Env = z.object({
     .min(1, 'must be at least 1')
     .max(1440, 'must be at most 1440')
     .default(30),
+  CLI_RUN_MAX_OUTPUT_MB: z.coerce
+    .number({ error: 'must be a number of MiB' })
+    .int('must be a whole number of MiB')
+    .min(1, 'must be at least 1')
+    .max(10_240, 'must be at most 10240')
+    .default(64),
   ADMIN_EMAIL: z.email('must be an email address').optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   ADMIN_API_TOKEN: z
@@ -165,8 +171,11 @@ export type Config = {
    * each controller call is abandoned after this.
    */
   controller: { secret: string | null; timeoutMs: number };
-  /** CLI runs: a run with no terminal state after `maxDurationMs` is cancelled and failed. */
-  cliRuns: { maxDurationMs: number };
+  /**
+   * CLI runs: a run with no terminal state after `maxDurationMs` is cancelled and failed;
+   * the follow reads at most `maxOutputBytes` of a run's output (the rest is cut, saying so).
+   */
+  cliRuns: { maxDurationMs: number; maxOutputBytes: number };
   firstAdmin: { email: string; password: string | null } | null;
   adminApiToken: string | null;
   /** `PLATFORM_API_KEY`: registered as a platform key at start, like `adminApiToken`. */
@@ -370,7 +379,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
         secret: e.CONTROLLER_SECRET ?? null,
         timeoutMs: e.CONTROLLER_REQUEST_TIMEOUT_SECONDS * 1000,
       },
-      cliRuns: { maxDurationMs: e.CLI_RUN_MAX_MINUTES * 60_000 },
+      cliRuns: {
+        maxDurationMs: e.CLI_RUN_MAX_MINUTES * 60_000,
+        maxOutputBytes: e.CLI_RUN_MAX_OUTPUT_MB * 1_048_576,
+      },
       firstAdmin: wantsAdmin
         ? {
             email: (e.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL).toLowerCase(),

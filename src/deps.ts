@@ -8,6 +8,7 @@ import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
 import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
 import type { Config } from './config.ts';
+import type { MachineLostListener } from './fleet/machine-lost.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
@@ -43,6 +44,11 @@ export type Deps = {
   signatures: SignatureVerifier;
   /** Called in the transaction that finishes an instance operation (the scheduler records its targets). */
   operationListeners: OperationListener[];
+  /**
+   * Told when reconcile gives an instance's machine up (src/fleet/machine-lost.ts): CLI runs
+   * and sessions end their work on it before the recovery begins.
+   */
+  machineLostListeners: MachineLostListener[];
   /** Every feature's part of the every-minute sweep. */
   sweepers: Sweeper[];
   /**

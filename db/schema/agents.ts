@@ -32,12 +32,16 @@ export const SESSION_STATUSES = [
   'failed',
   'skipped',
 ] as const;
-/** Why a session was skipped, or (`cancelled`) why a live one failed. */
+/**
+ * Why a session was skipped, or why a live one failed: `cancelled` (overlap policy
+ * `cancel_other`), `machine_lost` (Fly reports its machine stopped, failed or destroyed).
+ */
 export const SESSION_REASONS = [
   'overlap',
   'instance_not_running',
   'agent_disabled',
   'cancelled',
+  'machine_lost',
 ] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 export type CatchupPolicy = (typeof CATCHUP_POLICIES)[number];
@@ -117,6 +121,13 @@ export const agentSessions = pgTable(
     /** The prompt as it was when the session was created. */
     prompt: text().notNull(),
     controllerSessionId: text(),
+    /**
+     * When a start of this session first got no sure answer (a timeout, a 5xx, a lost
+     * connection): the controller may have started it, so it is never skipped or failed for
+     * that, and is looked up by sending the start again with the same Idempotency-Key.
+     * Null: every start sent so far was answered.
+     */
+    startUnknownAt: tstz(),
     ...claimColumns(),
     ...leaseColumn(),
     /** When the next start or follow step is due (doorbells are rung for it). */

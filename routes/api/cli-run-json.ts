@@ -1,6 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import type { CliRun as CliRunRow } from '../../src/cli-runs/model.ts';
-import { CLI_RUN_SORTS, CLI_RUN_STATUSES, outputAfter } from '../../src/cli-runs/queries.ts';
+import {
+  CLI_RUN_CLEANUPS,
+  CLI_RUN_SORTS,
+  CLI_RUN_STATUSES,
+  outputAfter,
+} from '../../src/cli-runs/queries.ts';
 import { Cursor, Limit, pageOf, problem, Text, Timestamp, Uuid } from './schemas.ts';
 
 /** Shapes shared by the platform and admin CLI-run routes. */
@@ -23,6 +28,22 @@ export const CliRun = z
     exitCode: z.number().int().nullable(),
     lastError: z.string().nullable().openapi({ description: 'Why the run failed, in words.' }),
     outputSize: z.number().int().openapi({ description: 'UTF-8 bytes of output seen so far.' }),
+    outputCut: z
+      .object({
+        bytes: z.number().int().openapi({
+          description: 'UTF-8 bytes the controller reported that were never read.',
+        }),
+        reason: z.string().openapi({ description: 'Why they could not be read.' }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Set when the run ended with output unread (a lost machine, the read limit `CLI_RUN_MAX_OUTPUT_MB`); null when all of it was read.',
+      }),
+    cleanup: z.enum(CLI_RUN_CLEANUPS).nullable().openapi({
+      description:
+        "What an ended run still owes its instance's controller: `pending`, a cancel not confirmed yet (the run may still be live on the machine; it is sent again until the controller confirms or the machine is gone); `confirmed`; `machine_gone` (Fly reports the machine stopped or destroyed). Null: nothing owed.",
+    }),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     endedAt: Timestamp.nullable(),
@@ -83,16 +104,12 @@ export const startProblems = {
     '`cli-run-live` (a run is live; `liveRunId` names it), `instance-not-running` (names the status) or `instance-busy`.',
   ),
   502: problem(
-    "`controller-failed`: the instance's controller did not start the run; the run (`runId`) is failed with the reason.",
+    "`controller-failed`: the instance's controller refused the start, or Fly reports its machine gone: nothing is live, and the run (`runId`) is failed with the reason. (A start whose answer was lost is not this: it is answered 201 with the run `starting`, and confirmed by sending it again with its key.)",
   ),
 } as const;
 
 export const cancelProblems = {
   404: problem('No such CLI run.'),
-  409: problem('`cli-run-starting`: the start has not been answered yet; try again.'),
-  502: problem(
-    '`controller-failed`: the controller did not accept the cancel; the run stays live and `detail` says why.',
-  ),
 } as const;
 
 export function cliRunJson(run: CliRunRow, view: 'admin' | 'platform'): z.infer<typeof CliRun> {
@@ -111,6 +128,13 @@ export function cliRunJson(run: CliRunRow, view: 'admin' | 'platform'): z.infer<
     exitCode: run.exitCode,
     lastError: run.lastError,
     outputSize: run.outputSize,
+    outputCut: run.outputCutReason
+      ? {
+          bytes: Math.max(0, run.outputReportedSize - run.outputSize),
+          reason: run.outputCutReason,
+        }
+      : null,
+    cleanup: run.cleanup,
     createdAt: run.createdAt.toISOString(),
     startedAt: run.startedAt?.toISOString() ?? null,
     endedAt: run.endedAt?.toISOString() ?? null,

@@ -53,7 +53,10 @@ function routesFor(surface: Surface) {
       body: { required: true, content: { 'application/json': { schema: StartBody } } },
     },
     responses: {
-      201: json('The run started; follow it with GET /cli-runs/{runId}.', CliRun),
+      201: json(
+        "The run: `running`, or `starting` when the controller's answer was lost (`lastError` says so; it is confirmed by sending the start again with its key). Follow it with GET /cli-runs/{runId}.",
+        CliRun,
+      ),
       ...commonProblems,
       ...startProblems,
     },
@@ -100,7 +103,7 @@ function routesFor(surface: Surface) {
     security,
     summary: 'Cancel a live CLI run',
     description:
-      'The run becomes `cancelled` once the controller accepts. A run that had already ended is answered as it is (a run the follow had not yet seen end gets its terminal state, without a cancel).',
+      'The run ends at once and its instance is released, whatever the controller answers: `cancelled` when the controller accepts, when Fly reports the machine gone, or when the controller cannot confirm yet (`cleanup: pending`: the cancel is sent again until it confirms or the machine is gone). A run the controller reports ended keeps its own terminal state; one it no longer knows, or whose instance was destroyed, is `failed` with the reason. A run that had already ended is answered as it is.',
     request: { params: z.object({ runId: Uuid }) },
     responses: {
       200: json('The run after the cancel.', CliRun),

@@ -1,10 +1,9 @@
-import { isControllerError } from '../adapters/controller/errors.ts';
-import type { ControllerCliRun } from '../adapters/controller/types.ts';
 import type { Ctx } from '../deps.ts';
 import { getInstance } from '../fleet/instances.ts';
-import { ConflictError, NotFoundError } from '../lib/errors.ts';
-import { endRun } from './end.ts';
-import { ControllerFailedError, describeControllerError } from './errors.ts';
+import { NotFoundError } from '../lib/errors.ts';
+import { type CancelAnswer, sendCancel } from './controller-calls.ts';
+import { type Ending, endRun } from './end.ts';
+import { ringCleanup } from './follow-ring.ts';
 import { type CliRun, findRun, isLive, targetOf } from './model.ts';
 import { appendTail } from './output.ts';
 
@@ -26,31 +25,63 @@ async function lastOutput(ctx: Ctx, run: CliRun) {
   }
 }
 
-const endingOf = (s: ControllerCliRun & { status: 'completed' | 'failed' | 'cancelled' }) => ({
-  status: s.status,
-  exitCode: s.exitCode,
-  error:
-    s.status === 'failed'
-      ? `The CLI exited with code ${s.exitCode ?? 'unknown'}.`
-      : s.status === 'cancelled'
-        ? 'Cancelled.'
-        : null,
-});
+/** What the controller's answer makes of the run (the caller ends it with this). */
+async function endingOf(ctx: Ctx, run: CliRun, answer: CancelAnswer): Promise<Ending> {
+  if (answer.kind === 'ended') {
+    const s = answer.status;
+    const output = await lastOutput(ctx, run);
+    return {
+      status: s.status,
+      exitCode: s.exitCode,
+      error:
+        s.status === 'failed'
+          ? `The CLI exited with code ${s.exitCode ?? 'unknown'}.`
+          : s.status === 'cancelled'
+            ? 'Cancelled.'
+            : null,
+      ...(output ? { output: { ...output, reported: s.outputSize } } : {}),
+    };
+  }
+  const instance = await getInstance(ctx.db, run.instanceId).catch(() => null);
+  const cleanup = answer.kind === 'pending' ? ('pending' as const) : null;
+  if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
+    return {
+      status: 'failed',
+      error:
+        'The instance was destroyed while the run was live; the output gathered so far is kept.',
+      cleanup,
+    };
+  if (answer.kind === 'not_known')
+    return {
+      status: 'failed',
+      error:
+        "The instance's controller no longer knows this run (the machine restarted or was replaced); the output gathered so far is kept.",
+    };
+  if (answer.kind === 'gone')
+    return { status: 'cancelled', error: `Cancelled; nothing of it was live (${answer.words}).` };
+  return {
+    status: 'cancelled',
+    error: `Cancelled. The controller has not confirmed it yet (${answer.reason}); the cancel is sent again until it does or the machine is gone.`,
+    cleanup: 'pending',
+  };
+}
 
 /**
- * Cancels a run, found by its id (whatever has happened to its instance since).
+ * Cancels a run, found by its id (whatever has happened to its instance since). Never
+ * fails because of the controller: the row ends at once and the instance is released.
  *
  * - An ended run is returned as it is: nothing to do.
- * - A `starting` run is 409 `cli-run-starting`: the controller has not answered the start
- *   yet; try again in a moment.
- * - A run the controller reports ended (the follow had not seen it yet) gets that terminal
- *   state persisted, without a cancel call.
- * - Otherwise the row becomes `cancelled` only after the controller accepts the cancel; a
- *   controller that refuses or cannot be reached leaves the run live and answers 502
- *   `controller-failed` saying why. A controller that no longer knows the run, or an
- *   instance destroyed since, ends it `failed` with the reason.
+ * - A `starting` run (its start not confirmed yet) becomes `cancelled` with the cancel owed
+ *   (`cleanup: 'pending'`): its follow doorbell looks the run up by its key and cancels it.
+ * - A `running` run: the controller is asked (one status read, one cancel, within the
+ *   controller timeout). A run it reports ended keeps that terminal state (no cancel call);
+ *   a cancel it accepts makes the row `cancelled`; a run it does not know, or whose
+ *   instance was destroyed, is `failed` with the reason; Fly reporting the machine gone
+ *   makes it `cancelled` (nothing was live); any other answer (refused, timeout, 5xx)
+ *   makes it `cancelled` with the cancel owed, sent again by its follow doorbell until the
+ *   controller confirms or the machine is gone.
  *
- * Audits an admin's cancel; adds the outcome to the instance's timeline.
+ * Errors: 404 unknown run. Audits an admin's cancel; adds the outcome to the timeline.
  */
 export async function cancelCliRun({
   ctx,
@@ -62,54 +93,24 @@ export async function cancelCliRun({
   const run = await findRun(ctx.db, input.runId);
   if (!run) throw new NotFoundError('CLI run', input.runId);
   if (!isLive(run)) return run;
-  if (run.status === 'starting')
-    throw new ConflictError(
-      'The run is still starting; cancel it again in a moment.',
-      { runId: run.id },
-      'cli-run-starting',
-    );
-  const options = {
-    guard: 'live' as const,
+  const ending: Ending =
+    run.status === 'starting' || !run.controllerRunId
+      ? {
+          status: 'cancelled',
+          error:
+            'Cancelled before the controller confirmed the start; the controller is told to cancel it (looked up by the start’s Idempotency-Key).',
+          cleanup: 'pending',
+        }
+      : await endingOf(
+          ctx,
+          run,
+          await sendCancel(ctx, run, run.controllerRunId, { askFirst: true }),
+        );
+  const ended = await endRun(ctx.db, run, ending, ctx.clock.now(), {
+    guard: 'live',
     actor: ctx.actor,
     ...(input.initiatedBy === 'admin' ? { audit: { ctx, action: 'cli_run.cancel' } } : {}),
-  };
-  const finish = async (ending: Parameters<typeof endRun>[2]) =>
-    (await endRun(ctx.db, run, ending, ctx.clock.now(), options)) ??
-    (await findRun(ctx.db, run.id)) ??
-    run;
-
-  let status: ControllerCliRun;
-  try {
-    status = await ctx.controller.getCliRun(targetOf(run), run.controllerRunId ?? '');
-    if (status.status === 'running')
-      status = await ctx.controller.cancelCliRun(targetOf(run), run.controllerRunId ?? '');
-  } catch (error) {
-    if (error instanceof ControllerFailedError) throw error;
-    const reason = describeControllerError(error);
-    const instance = await getInstance(ctx.db, run.instanceId).catch(() => null);
-    if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
-      return finish({
-        status: 'failed',
-        error:
-          'The instance was destroyed while the run was live; the output gathered so far is kept.',
-      });
-    if (isControllerError(error, 'not_found'))
-      return finish({
-        status: 'failed',
-        error:
-          "The instance's controller no longer knows this run (the machine restarted or was replaced); the output gathered so far is kept.",
-      });
-    throw new ControllerFailedError(
-      `The run was not cancelled and is still live: ${reason}.`,
-      run.id,
-    );
-  }
-  const ended = status.status;
-  if (ended === 'running')
-    throw new ControllerFailedError(
-      'The run was not cancelled and is still live: the controller still reports it running.',
-      run.id,
-    );
-  const output = await lastOutput(ctx, run);
-  return finish({ ...endingOf({ ...status, status: ended }), ...(output ? { output } : {}) });
+  });
+  await ringCleanup(ctx, ended);
+  return ended ?? (await findRun(ctx.db, run.id)) ?? run;
 }

@@ -34,9 +34,3 @@ export function describeControllerError(error: unknown): string {
       return `the controller answered an error (${e.message})`;
   }
 }
-
-/** A failure after which the controller may still have acted (a start it may have made). */
-export const isAmbiguous = (error: unknown) =>
-  isControllerError(error, 'timeout') ||
-  isControllerError(error, 'server') ||
-  isControllerError(error, 'unreachable');

@@ -17,3 +17,16 @@ export async function ringFollow(
     });
   }
 }
+
+/**
+ * Rings the follow doorbell of a run just ended with `cleanup = 'pending'` (due at once),
+ * deduplicated on the ending's time: the cancel it still owes the controller is sent from
+ * there. Does nothing for any other run.
+ */
+export async function ringCleanup(
+  deps: Pick<Deps, 'doorbells' | 'log'>,
+  run: CliRun | null,
+): Promise<void> {
+  if (run?.cleanup !== 'pending') return;
+  await ringFollow(deps, run, `cleanup-${run.updatedAt.getTime()}`);
+}

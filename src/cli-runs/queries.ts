@@ -1,6 +1,7 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
+  CLI_RUN_CLEANUPS,
   CLI_RUN_STATUSES,
   type CliRunInitiator,
   type CliRunStatus,
@@ -12,7 +13,7 @@ import { type Cursor, decodeCursor, keysetPage, type Page, seekPast } from '../l
 import { NotFoundError } from '../lib/errors.ts';
 import { type CliRun, findRun } from './model.ts';
 
-export { CLI_RUN_STATUSES };
+export { CLI_RUN_CLEANUPS, CLI_RUN_STATUSES };
 
 export const CLI_RUN_SORTS = ['created', 'status', 'instance'] as const;
 export type CliRunSort = (typeof CLI_RUN_SORTS)[number];

@@ -1,17 +1,16 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { cliRuns, LIVE_CLI_RUN_STATUSES } from '../../db/schema/index.ts';
-import { ControllerError } from '../adapters/controller/errors.ts';
-import type { CliRunStarted } from '../adapters/controller/types.ts';
 import { recordAudit } from '../audit/audit.ts';
-import type { Ctx } from '../deps.ts';
+import type { Ctx, Deps } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
 import { takeHold } from '../fleet/holds.ts';
 import { heldBy, released } from '../lib/claims.ts';
 import { ConflictError, NotFoundError } from '../lib/errors.ts';
+import { type Started, sendStart } from './controller-calls.ts';
 import { endRun } from './end.ts';
-import { ControllerFailedError, describeControllerError, isAmbiguous, runLive } from './errors.ts';
+import { ControllerFailedError, runLive } from './errors.ts';
 import { ringFollow } from './follow-ring.ts';
-import { type CliRun, FOLLOW_MIN_MS, findRun, targetOf } from './model.ts';
+import { type CliRun, FOLLOW_MIN_MS, findRun, isLive, targetOf } from './model.ts';
 
 export type StartInput = {
   instanceId: string;
@@ -60,8 +59,8 @@ async function insertStarting(ctx: Ctx, input: StartInput, now: Date): Promise<C
         userEmail: i.userEmail,
         searchText: [input.prompt, i.id, i.name, i.userEmail].join('\n').toLowerCase(),
         deadlineAt: new Date(now.getTime() + ctx.config.cliRuns.maxDurationMs),
-        // The starter holds the row until the controller answered (the sweep fails it if
-        // the starter dies in between).
+        // The starter holds the row until the controller answered (if it dies in between,
+        // the sweep hands the start to the follow, which sends it again with the same key).
         claimToken: crypto.randomUUID(),
         claimedAt: now,
         attempts: 1,
@@ -102,33 +101,54 @@ async function insertStarting(ctx: Ctx, input: StartInput, now: Date): Promise<C
 }
 
 /**
- * Asks the controller to start; a 409 naming a run we do not track (one an earlier start
- * made before its answer was lost) is cancelled on the controller and the start tried once
- * more, so such an orphan never blocks the instance.
+ * Records what the controller answered a start: the row becomes `running` with the
+ * controller's run id and its first poll due in 2 s, guarded by the claim `run` carries and
+ * by the row still `starting`. Rings that poll. Null when the claim was lost.
  */
-async function startOnController(ctx: Ctx, run: CliRun): Promise<CliRunStarted> {
-  const target = targetOf(run);
-  try {
-    return await ctx.controller.startCliRun(target, { prompt: run.prompt });
-  } catch (error) {
-    if (!(error instanceof ControllerError && error.kind === 'conflict' && error.liveId))
-      throw error;
-    ctx.log.warn('cli_run.orphan_cancelled', { runId: run.id, controllerRunId: error.liveId });
-    await ctx.controller.cancelCliRun(target, error.liveId);
-    return ctx.controller.startCliRun(target, { prompt: run.prompt });
-  }
+export async function recordStarted(
+  deps: Pick<Deps, 'db' | 'clock' | 'doorbells' | 'log'>,
+  run: CliRun,
+  started: Started,
+): Promise<CliRun | null> {
+  const now = deps.clock.now();
+  const [running] = await deps.db
+    .update(cliRuns)
+    .set({
+      status: 'running',
+      controllerRunId: started.runId,
+      startedAt: new Date(started.startedAt),
+      lastError: null,
+      nextCheckAt: new Date(now.getTime() + FOLLOW_MIN_MS),
+      followDelayMs: FOLLOW_MIN_MS,
+      updatedAt: now,
+      ...released,
+    })
+    .where(and(heldBy(cliRuns, run), eq(cliRuns.status, 'starting')))
+    .returning();
+  if (!running) return null;
+  deps.log.info('cli_run.started', {
+    runId: run.id,
+    instanceId: run.instanceId,
+    replayed: started.replayed,
+  });
+  await ringFollow(deps, running);
+  return running;
 }
 
 /**
  * Starts a CLI run on a running instance: the `starting` row first (holding the instance,
  * so restarts, version changes and stops are refused while it is live), then the
- * controller. Returns the `running` run, with its follow doorbell rung.
+ * controller, with the row id as the start's `Idempotency-Key`. Returns the run:
+ * `running`, with its follow doorbell rung; or `starting` when the controller's answer was
+ * lost (timeout, 5xx or lost connection twice): the row says so in `lastError` and its
+ * follow doorbell sends the start again with the same key until the controller answers
+ * (a replay names the run the lost start made) or Fly reports the machine gone.
  *
  * Errors: 404 unknown instance; 409 `cli-run-live` with `liveRunId` when a run is live
  * (concurrent starts: the partial unique index and the instance's row lock let exactly one
  * win); 409 `instance-not-running` naming its status; 409 `instance-busy` while an action
- * runs; 502 `controller-failed` when the controller did not start it — the row is then
- * `failed` with the reason (never orphaned) and `runId` names it.
+ * runs; 502 `controller-failed` when the controller refused the start or Fly reports its
+ * machine gone — nothing is live, the row is `failed` with the reason and `runId` names it.
  */
 export async function startCliRun({
   ctx,
@@ -138,47 +158,55 @@ export async function startCliRun({
   input: StartInput;
 }): Promise<CliRun> {
   const run = await insertStarting(ctx, input, ctx.clock.now());
-  let started: CliRunStarted;
-  try {
-    started = await startOnController(ctx, run);
-  } catch (error) {
-    const reason = `The start failed: ${describeControllerError(error)}.${
-      isAmbiguous(error)
-        ? ' It may have started on the machine anyway; the next start cancels such a run.'
-        : ''
-    }`;
-    await endRun(ctx.db, run, { status: 'failed', error: reason }, ctx.clock.now(), {
+  const answer = await sendStart(ctx, run, { retryNow: true });
+  if (answer.kind === 'not_started') {
+    await endRun(ctx.db, run, { status: 'failed', error: answer.reason }, ctx.clock.now(), {
       guard: 'claim',
       actor: ctx.actor,
     });
-    ctx.log.warn('cli_run.start_failed', { runId: run.id, instanceId: run.instanceId, reason });
-    throw new ControllerFailedError(reason, run.id);
+    ctx.log.warn('cli_run.start_failed', {
+      runId: run.id,
+      instanceId: run.instanceId,
+      reason: answer.reason,
+    });
+    throw new ControllerFailedError(answer.reason, run.id);
   }
-  const now = ctx.clock.now();
-  const [running] = await ctx.db
-    .update(cliRuns)
-    .set({
-      status: 'running',
-      controllerRunId: started.runId,
-      startedAt: new Date(started.startedAt),
-      nextCheckAt: new Date(now.getTime() + FOLLOW_MIN_MS),
-      followDelayMs: FOLLOW_MIN_MS,
-      updatedAt: now,
-      ...released,
-    })
-    .where(and(heldBy(cliRuns, run), eq(cliRuns.status, 'starting')))
-    .returning();
-  if (!running) {
-    // The sweep gave up on this start while the controller was answering: stop what we
-    // started rather than leave it running untracked.
+  if (answer.kind === 'unknown') {
+    const now = ctx.clock.now();
+    const [waiting] = await ctx.db
+      .update(cliRuns)
+      .set({
+        lastError: answer.reason,
+        nextCheckAt: new Date(now.getTime() + FOLLOW_MIN_MS),
+        followDelayMs: FOLLOW_MIN_MS,
+        updatedAt: now,
+        ...released,
+      })
+      .where(and(heldBy(cliRuns, run), eq(cliRuns.status, 'starting')))
+      .returning();
+    ctx.log.warn('cli_run.start_unknown', { runId: run.id, reason: answer.reason });
+    if (waiting) {
+      await ringFollow(ctx, waiting);
+      return waiting;
+    }
+    return afterLostClaim(ctx, run, null);
+  }
+  return (
+    (await recordStarted(ctx, run, answer.started)) ?? afterLostClaim(ctx, run, answer.started)
+  );
+}
+
+/**
+ * The starter lost its claim while the controller was answering: its lease passed and the
+ * follow took the start over (the key makes both name the same run), or the run was
+ * cancelled meanwhile. Answers the row as it is now; a run that ended while this start made
+ * one on the machine is told to cancel it (best effort: the ended row's pending cleanup
+ * cancels it too, looked up by the same key).
+ */
+async function afterLostClaim(ctx: Ctx, run: CliRun, started: Started | null): Promise<CliRun> {
+  const current = (await findRun(ctx.db, run.id)) ?? run;
+  if (started && !isLive(current))
     await ctx.controller.cancelCliRun(targetOf(run), started.runId).catch(() => undefined);
-    const current = await findRun(ctx.db, run.id);
-    throw new ControllerFailedError(
-      `The start was given up before the controller answered (${current?.lastError ?? 'the run ended meanwhile'}); the run it started was cancelled.`,
-      run.id,
-    );
-  }
-  ctx.log.info('cli_run.started', { runId: run.id, instanceId: run.instanceId });
-  await ringFollow(ctx, running);
-  return running;
+  ctx.log.info('cli_run.start_taken_over', { runId: run.id, status: current.status });
+  return current;
 }

@@ -1,6 +1,9 @@
 // A hold on an instance: another feature's live work (a CLI run) that makes the instance
 // busy for the fleet's own actions. The fleet owns the columns and these two verbs; the
 // holder never touches `instances` itself, and the fleet never reads the holder's tables.
+// A hold never outlives the machine it protects: when reconcile gives the machine up, the
+// holder is told (src/fleet/machine-lost.ts) and releases it before the recovery begins.
+// Who wins when jobs meet on one instance: docs/seams.md.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { type HoldKind, instanceOperations, instances, users } from '../../db/schema/index.ts';

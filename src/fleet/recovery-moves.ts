@@ -49,8 +49,9 @@ export async function lockForRecovery(
     .where(eq(instances.id, instanceId))
     .for('update');
   if (!row) return { ok: false, reason: 'unknown' };
-  // Another feature's live work (a CLI run) holds it: it ends on its own when the machine
-  // is gone, and reconcile looks again the next minute.
+  // Another feature's live work (a CLI run) holds it: an admin's recovery waits for it (or
+  // cancels it first); reconcile ends it before it gets here when the machine is lost
+  // (src/fleet/machine-lost.ts, docs/seams.md).
   if (row.holdId) return { ok: false, reason: 'busy', status: row.status };
   if ((BUSY_STATUSES as readonly string[]).includes(row.status))
     return { ok: false, reason: 'busy', status: row.status };

@@ -5,6 +5,7 @@ import type { Machine } from '../adapters/fly/types.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { type Actor, type Ctx, type Deps, SYSTEM_ACTOR } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
+import { reportMachineLost } from '../fleet/machine-lost.ts';
 import { appsInUse, instancesOfApp, type ReconcileInstance } from '../fleet/recovery-moves.ts';
 import { resumeDueFailures } from './auto-retry.ts';
 import { type Divergence, divergenceOf } from './divergence.ts';
@@ -98,6 +99,16 @@ async function handle(
     counts.recorded++;
     return;
   }
+  // The machine is given up: work that ran on it (a CLI run holding the instance, agent
+  // sessions) ends first, so no hold outlives it and the recovery below can begin now.
+  if (instance.machineId)
+    await reportMachineLost(deps, {
+      instanceId: instance.id,
+      machineId: instance.machineId,
+      cause: down.cause,
+      flyState: down.flyState,
+      confirmedDown: down.cause !== 'host_unreachable',
+    });
   if (!deps.config.recovery.enabled) {
     const seen = await sight(
       deps.db,

@@ -13,8 +13,9 @@ export type SessionController = {
   /**
    * Starts a session, keyed by `idempotencyKey` (our `agent_sessions` row id): a retry of a
    * start that timed out or failed ambiguously gets the session the first attempt started,
-   * not a second one. Throws {@link InstanceNotRunning} when the instance cannot take one
-   * (no machine, or Fly's proxy found none started), another error otherwise.
+   * not a second one. Throws {@link InstanceNotRunning} when the instance has no machine,
+   * else the controller client's error as it is (a 502/503 may be Fly's proxy finding no
+   * started machine, or the controller's own answer after it acted: the caller looks).
    */
   start(target: ControllerTarget, input: StartSession): Promise<ControllerSession>;
   /** The session now; one the controller no longer knows (its machine restarted) is `failed`. */
@@ -39,7 +40,7 @@ export type ControllerSession = {
   error: string | null;
 };
 
-/** The instance is not running (stopped, busy, or its machine gone): the fire is skipped. */
+/** The instance has no machine: nothing was asked, the fire is skipped. */
 export class InstanceNotRunning extends Error {
   constructor(detail: string) {
     super(detail);
@@ -67,13 +68,7 @@ const fromWire = (s: WireSession): ControllerSession => ({
 export function sessionControllerFrom(client: ControllerClient): SessionController {
   return {
     async start(target, input) {
-      try {
-        return fromWire(await client.startSession(machineOf(target), input));
-      } catch (err) {
-        if (err instanceof ControllerError && err.kind === 'unreachable')
-          throw new InstanceNotRunning(`the instance controller is unreachable: ${err.message}`);
-        throw err;
-      }
+      return fromWire(await client.startSession(machineOf(target), input));
     },
     async get(target, sessionId) {
       try {

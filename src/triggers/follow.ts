@@ -1,8 +1,10 @@
 import { and, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { agentSessions, agents } from '../../db/schema/index.ts';
+import { isControllerError } from '../adapters/controller/errors.ts';
 import type { Deps } from '../deps.ts';
 import { instanceTargets } from '../fleet/instances.ts';
+import { lookAtMachine } from '../fleet/machine-state.ts';
 import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
 import { sessionControllerFrom } from './controller.ts';
 import { type AgentSession, followBackoffMs, sessionDoorbell } from './model.ts';
@@ -35,14 +37,19 @@ async function claimFollow(db: Db, id: string, now: Date, leaseMs: number) {
  * own doorbell; a finished one gets `ended_at`, and in the same transaction the agent's
  * `buffered` session (overlap policy `buffer_one`) becomes `creating` (or `skipped`,
  * `agent_disabled`, when the agent was paused meanwhile); its id is returned to start.
- * A failed poll is retried like a live one: the session stays as it was.
+ * A failed poll is retried like a live one: the session stays as it was, unless Fly reports
+ * its machine gone after a 502/503 or a lost connection (`failed`, `machine_lost`).
  */
 export async function followSession(deps: Deps, sessionId: string): Promise<FollowRun> {
   const now = deps.clock.now();
   const session = await claimFollow(deps.db, sessionId, now, deps.config.work.leaseMs);
   if (!session) return { outcome: 'not_claimed' };
   const target = (await instanceTargets(deps.db, [session.instanceId])).get(session.instanceId);
-  let state: { status: AgentSession['status']; error: string | null };
+  let state: {
+    status: AgentSession['status'];
+    error: string | null;
+    reason?: 'machine_lost';
+  };
   try {
     if (!target) throw new Error('the instance no longer exists');
     const s = await sessionControllerFrom(deps.controller).get(
@@ -53,6 +60,16 @@ export async function followSession(deps: Deps, sessionId: string): Promise<Foll
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     state = { status: session.status, error: `poll failed: ${message}` };
+    // A 502/503 or a lost connection may mean no machine answered: Fly says whether it runs.
+    if (target?.machineId && isControllerError(err, 'unreachable')) {
+      const look = await lookAtMachine(deps, target.appName, target.machineId);
+      if (look.kind === 'gone')
+        state = {
+          status: 'failed',
+          reason: 'machine_lost',
+          error: `the session ended with its machine (${look.words})`,
+        };
+    }
   }
   const at = deps.clock.now();
   const ended = state.status === 'completed' || state.status === 'failed';
@@ -61,6 +78,7 @@ export async function followSession(deps: Deps, sessionId: string): Promise<Foll
       .update(agentSessions)
       .set({
         status: state.status,
+        ...(state.reason ? { reason: state.reason } : {}),
         lastError: state.error,
         nextCheckAt: new Date(at.getTime() + followBackoffMs(session.attempts)),
         ...(ended ? { endedAt: at } : {}),

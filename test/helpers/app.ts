@@ -14,7 +14,7 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, IN_PROCESS_ENV } from '../../src/deps.ts';
 import { createDevServers } from '../../src/dev-servers/index.ts';
-import { OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
+import { MACHINE_LOST_LISTENERS, OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import type { Sweeper } from '../../src/lib/work/index.ts';
@@ -184,6 +184,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     pusher: (options.pusher ?? ((p) => p))(setupPusher(config, standIns.outbox?.pusher ?? null)),
     sweepers: options.sweepers ?? SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
+    machineLostListeners: MACHINE_LOST_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
     controller: (options.wrapController ?? ((c) => c))(

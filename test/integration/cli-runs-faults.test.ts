@@ -121,22 +121,29 @@ describe('CLI runs when things go wrong', async () => {
     await settleRuns(t);
   });
 
-  it('a start the controller made but answered 500: failed, and the next start cancels that orphan', async () => {
+  it('a start the controller made but answered 500 is looked up by its key: running, not failed, no orphan', async () => {
     const i = await one();
     await flyFaults(t, {
       errors: [{ endpoint: 'controller_start_cli_run', status: 500, times: 1, phase: 'after' }],
     });
+    const before = probe.calls.startCliRun ?? 0;
     const res = await platform('POST', `/instances/${i.id}/cli-runs`, {
       prompt: '#sim duration=1h',
     });
-    expect(res.status).toBe(502);
-    expect((await rowOf(res.body.runId)).lastError).toContain('may have started');
-    const before = probe.calls.cancelCliRun ?? 0;
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ status: 'running', lastError: null });
+    // The second call was the look-up: the same Idempotency-Key, answered as a replay.
+    expect(probe.calls.startCliRun).toBe(before + 2);
+    const row = await rowOf(res.body.id);
+    const target = { appName: row.appName, machineId: row.machineId, instanceId: row.instanceId };
+    expect((await t.deps.controller.getCliRun(target, row.controllerRunId ?? '')).status).toBe(
+      'running',
+    );
+    // Tracked: the instance is held by it, so the next start is refused naming it.
     const next = await platform('POST', `/instances/${i.id}/cli-runs`, { prompt: 'fix it' });
-    expect(next.status, JSON.stringify(next.body)).toBe(201);
-    expect(probe.calls.cancelCliRun).toBe(before + 1);
+    expect(next).toMatchObject({ status: 409, body: { liveRunId: res.body.id } });
+    await platform('POST', `/cli-runs/${res.body.id}/cancel`);
     await settleRuns(t);
-    expect((await rowOf(next.body.id)).status).toBe('completed');
   });
 
   it('a controller that forgets the run: failed with the reason, the output gathered so far kept', async () => {
@@ -212,7 +219,7 @@ describe('CLI runs when things go wrong', async () => {
     expect(probe.calls.getCliRun).toBe(gets);
   });
 
-  it('a cancel the controller refuses leaves the run live and says why', async () => {
+  it('a cancel the controller refuses still cancels at once; the cancel is sent again until the controller confirms', async () => {
     const i = await one();
     const res = await platform('POST', `/instances/${i.id}/cli-runs`, {
       prompt: '#sim duration=1h',
@@ -220,12 +227,19 @@ describe('CLI runs when things go wrong', async () => {
     await flyFaults(t, {
       errors: [{ endpoint: 'controller_cancel_cli_run', status: 503, times: 1 }],
     });
-    const refused = await platform('POST', `/cli-runs/${res.body.id}/cancel`);
-    expect(refused.status).toBe(502);
-    expect(refused.body.detail).toContain('still live');
-    expect((await rowOf(res.body.id)).status).toBe('running');
-    const accepted = await platform('POST', `/cli-runs/${res.body.id}/cancel`);
-    expect(accepted.body).toMatchObject({ status: 'cancelled' });
+    const cancelled = await platform('POST', `/cli-runs/${res.body.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', cleanup: 'pending' });
+    expect(cancelled.body.lastError).toContain('has not confirmed it yet');
+    const [inst] = await t.db.db.select().from(instances).where(eq(instances.id, i.id));
+    expect(inst?.holdId).toBeNull();
+    await settleRuns(t);
+    const row = await rowOf(res.body.id);
+    expect(row).toMatchObject({ status: 'cancelled', cleanup: 'confirmed' });
+    const target = { appName: row.appName, machineId: row.machineId, instanceId: row.instanceId };
+    expect((await t.deps.controller.getCliRun(target, row.controllerRunId ?? '')).status).toBe(
+      'cancelled',
+    );
     const events = await t.db.db
       .select({ type: instanceEvents.type })
       .from(instanceEvents)
@@ -295,7 +309,7 @@ describe('CLI runs when things go wrong', async () => {
     );
   });
 
-  it('a starter that dies before the controller answers: the sweep fails the row, freeing the instance', async () => {
+  it('a starter that dies before the controller answers: the sweep hands the start to the follow, which sends it with the same key', async () => {
     const i = await one();
     const open = probe.holdNextStart();
     const pending = platform('POST', `/instances/${i.id}/cli-runs`, { prompt: '#sim duration=1h' });
@@ -304,21 +318,26 @@ describe('CLI runs when things go wrong', async () => {
     expect(stuck?.status).toBe('starting');
     t.clock.advance(t.deps.config.work.leaseMs + 1_000);
     await sweeperOf(cliRunUnits).sweep(t.deps, t.clock.now());
-    const failed = await rowOf(stuck?.id ?? '');
-    expect(failed.status).toBe('failed');
-    expect(failed.lastError).toContain('process handling it stopped');
-    const [inst] = await t.db.db.select().from(instances).where(eq(instances.id, i.id));
-    expect(inst?.holdId).toBeNull();
-    // The stalled starter wakes up: its write is refused and it cancels what it started.
+    // The start may have reached the controller: never failed for it, looked up instead.
+    const handed = await rowOf(stuck?.id ?? '');
+    expect(handed).toMatchObject({ status: 'starting', claimToken: null });
+    expect(handed.lastError).toContain('process handling the start stopped');
+    await t.deliverDue();
+    const started = await rowOf(stuck?.id ?? '');
+    expect(started.status).toBe('running');
+    // The stalled starter wakes up: its start (same key) is a replay of that run, so it
+    // answers the run as it is and cancels nothing.
     const cancels = probe.calls.cancelCliRun ?? 0;
     open();
     const late = await pending;
-    expect(late.status).toBe(502);
-    expect(late.body.runId).toBe(failed.id);
-    expect(probe.calls.cancelCliRun).toBe(cancels + 1);
-    expect((await platform('POST', `/instances/${i.id}/cli-runs`, { prompt: 'x' })).status).toBe(
-      201,
+    expect(late.status).toBe(201);
+    expect(late.body).toMatchObject({ id: started.id, status: 'running' });
+    expect(probe.calls.cancelCliRun ?? 0).toBe(cancels);
+    const target = { appName: t.deps.config.fly.appName, machineId: i.machineId, instanceId: i.id };
+    expect((await t.deps.controller.getCliRun(target, started.controllerRunId ?? '')).status).toBe(
+      'running',
     );
+    await platform('POST', `/cli-runs/${started.id}/cancel`);
     await settleRuns(t);
   });
 

@@ -324,14 +324,19 @@ describe('a recovery meets a CLI run', async () => {
   const call = api(t, (await makeApiKey(t, 'admin')).key);
   const platform = caller(t, 'platform', (await makeApiKey(t, 'platform')).key);
 
-  it('a live CLI run defers the recovery; a recovering instance refuses a CLI run', async () => {
+  it('a live CLI run whose machine stopped ends at the reconcile, which begins the recovery; a recovering instance refuses a CLI run', async () => {
     const held = await provisioned(t, call);
     const run = await platform('POST', `/instances/${held.id}/cli-runs`, {
       prompt: '#sim duration=600s\nrepair the agent',
     });
     expect(run.status, JSON.stringify(run.body)).toBe(201);
     await flyFaults(t, { stop_machines: [{ machine_id: held.machineId }] });
-    expect((await ringReconcile(t)).body).toMatchObject({ diverged: 1, recoveriesStarted: 0 });
+    // The run's hold does not outlive its machine (docs/seams.md).
+    expect((await ringReconcile(t)).body).toMatchObject({ diverged: 1, recoveriesStarted: 1 });
+    expect((await platform('GET', `/cli-runs/${run.body.id}`)).body).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringContaining('stopped'),
+    });
     expect((await call('POST', `/instances/${held.id}/recover`)).status).toBe(409);
 
     const other = await provisioned(t, call);

@@ -180,9 +180,11 @@ describe('firing agents at their fire times', async () => {
     at('2026-12-02T10:50:00Z');
     await rig.fire(agent.id, '2026-12-02T10:50:00Z');
     const [waiting] = await rig.sessionsOf(agent.id);
+    // A 500 may follow the effect: recorded as unknown, never as failed.
     expect(waiting).toMatchObject({
       status: 'creating',
-      lastError: 'start failed: controller answered 500',
+      lastError:
+        'start outcome unknown: controller answered 500; it is sent again with the same Idempotency-Key',
     });
     at('2026-12-02T10:50:03Z');
     await rig.step(waiting?.id ?? '');

@@ -268,7 +268,9 @@ describe('allow_all through the real controller client and the Fly simulator', a
     const sentBy = Date.now();
     const [waiting] = await rig.sessionsOf(agent.id);
     expect(waiting).toMatchObject({ status: 'creating', controllerSessionId: null });
-    expect(waiting?.lastError).toMatch(/^start failed: no answer to POST \/_controller\/sessions/);
+    expect(waiting?.lastError).toMatch(
+      /^start outcome unknown: no answer to POST \/_controller\/sessions/,
+    );
     // The abandoned request goes on to start the session on the controller: it lands its
     // latency on the simulator's clock after it was sent (and a margin for its handling).
     const landsBy = sentBy + latencyMs * t.flyTimeScale + 200;

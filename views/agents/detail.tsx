@@ -21,6 +21,7 @@ const REASONS: Record<string, string> = {
   instance_not_running: 'skipped: the instance was not running',
   agent_disabled: 'skipped: the agent was paused',
   cancelled: 'cancelled by a later fire (overlap policy cancel other)',
+  machine_lost: 'ended with its machine (stopped, failed or destroyed)',
 };
 
 /** An agent's page: state, Run now / pause / resume / delete, the editor and the session history. */

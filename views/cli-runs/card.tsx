@@ -69,7 +69,7 @@ export function CliRunCard(p: CliRunCardProps) {
             </div>
           ) : null}
           <OutputBlock run={live} stream={`/admin/cli-runs/${live.id}/events`} />
-          {live.status === 'running' ? <CancelRunForm run={live} from="instance" /> : null}
+          <CancelRunForm run={live} from="instance" />
         </div>
       ) : p.instanceStatus === 'running' ? (
         <form

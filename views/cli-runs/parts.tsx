@@ -14,6 +14,12 @@ export type CliRunView = {
   lastError: string | null;
   outputTail: string;
   outputSize: number;
+  /** Bytes the controller last reported; with `outputCutReason`, more than was read. */
+  outputReportedSize?: number;
+  /** Why the run ended with output unread (null: all of it was read). */
+  outputCutReason?: string | null;
+  /** What an ended run still owes its controller (`pending`: a cancel not confirmed yet). */
+  cleanup?: string | null;
   createdAt: Date;
   startedAt: Date | null;
   endedAt: Date | null;
@@ -71,6 +77,17 @@ export function OutputBlock({ run, stream }: { run: CliRunView; stream: string |
           : `${run.outputSize} bytes.`}
         {stream ? ' Live: new output appears as it arrives.' : ''}
       </p>
+      {run.outputCutReason ? (
+        <p class="small" data-output-cut="">
+          {`${Math.max(0, (run.outputReportedSize ?? run.outputSize) - run.outputSize)} more bytes were written and never read: ${run.outputCutReason}.`}
+        </p>
+      ) : null}
+      {run.cleanup === 'pending' ? (
+        <p class="small" data-cleanup="pending">
+          The instance's controller has not confirmed the cancel yet: it is sent again until it does
+          or the machine is gone.
+        </p>
+      ) : null}
     </>
   );
 }

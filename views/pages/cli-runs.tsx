@@ -232,7 +232,7 @@ export function CliRunPage({ run, audit, zone }: CliRunPageProps) {
               {run.lastError}
             </div>
           ) : null}
-          {run.status === 'running' ? <CancelRunForm run={run} from="run" /> : null}
+          {live ? <CancelRunForm run={run} from="run" /> : null}
         </section>
         <section class="panel">
           <h2>Timeline</h2>

@@ -130,9 +130,13 @@ export const SessionJson = z
     status: z.enum(SESSION_STATUSES),
     reason: z.enum(SESSION_REASONS).nullable().openapi({
       description:
-        'Why it was skipped (`overlap`, `instance_not_running`, `agent_disabled`), or `cancelled` (overlap policy cancel_other).',
+        'Why it was skipped (`overlap`, `instance_not_running`, `agent_disabled`), or why a live one failed: `cancelled` (overlap policy cancel_other), `machine_lost` (Fly reports its machine stopped, failed or destroyed).',
     }),
     controllerSessionId: z.string().nullable(),
+    startUnknownAt: Timestamp.nullable().openapi({
+      description:
+        'When a start of this session first got no sure answer (timeout, 5xx, lost connection): while it is `creating` without `controllerSessionId`, the controller may have started it, and the start is sent again with the same Idempotency-Key until it answers. Null: every start sent was answered.',
+    }),
     lastError: z.string().nullable(),
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
@@ -150,6 +154,7 @@ export function sessionJson(s: AgentSession): z.infer<typeof SessionJson> {
     status: s.status,
     reason: s.reason,
     controllerSessionId: s.controllerSessionId,
+    startUnknownAt: s.startUnknownAt?.toISOString() ?? null,
     lastError: s.lastError,
     createdAt: s.createdAt.toISOString(),
     startedAt: s.startedAt?.toISOString() ?? null,

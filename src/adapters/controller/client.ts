@@ -14,12 +14,22 @@ import {
 /**
  * The instance controller's API (docs/controller-openapi.yaml) on one machine. Every method
  * throws a {@link ControllerError} on failure and never retries: the callers (the CLI-run
- * follow loop, the triggers) try again on their own schedule. A CLI run's start is not
- * idempotent; a session's start is, by its `Idempotency-Key`.
+ * follow loop, the triggers) try again on their own schedule. Starts are idempotent by
+ * their `Idempotency-Key`, so a caller resolves a start whose answer was lost by sending it
+ * again with the same key.
  */
 export type ControllerClient = {
-  /** `POST /_controller/cli-runs`; 409 `conflict` with `liveId` when a run is live. */
-  startCliRun(target: ControllerTarget, input: { prompt: string }): Promise<CliRunStarted>;
+  /**
+   * `POST /_controller/cli-runs`, with `Idempotency-Key: <idempotencyKey>` when given
+   * (contract 1.1; fleetwarden sends its `cli_runs` row id). A new key starts a run (201); a
+   * key the controller already started one with answers that run (200, `replayed: true`)
+   * and starts nothing; the same key with another prompt is 422 (`rejected`). 409
+   * `conflict` with `liveId` when another run is live.
+   */
+  startCliRun(
+    target: ControllerTarget,
+    input: { prompt: string; idempotencyKey?: string },
+  ): Promise<CliRunStarted & { replayed: boolean }>;
   /** `GET /_controller/cli-runs/{runId}`; 404 `not_found` for a run it does not know. */
   getCliRun(target: ControllerTarget, runId: string): Promise<ControllerCliRun>;
   /** `GET /_controller/cli-runs/{runId}/output?after=<byte offset>` (at most 64 KiB). */
@@ -139,8 +149,17 @@ export function createControllerClient(options: ControllerClientOptions): Contro
   const run = (id: string) => `/_controller/cli-runs/${encodeURIComponent(id)}`;
   const session = (id: string) => `/_controller/sessions/${encodeURIComponent(id)}`;
   return {
-    startCliRun: (t, input) =>
-      call(t, 'POST', '/_controller/cli-runs', CliRunStarted, { prompt: input.prompt }),
+    startCliRun: async (t, input) => {
+      const { status, value } = await send(
+        t,
+        'POST',
+        '/_controller/cli-runs',
+        CliRunStarted,
+        { prompt: input.prompt },
+        input.idempotencyKey ? { 'Idempotency-Key': input.idempotencyKey } : {},
+      );
+      return { ...value, replayed: status === 200 };
+    },
     getCliRun: (t, id) => call(t, 'GET', run(id), ControllerCliRun),
     getCliRunOutput: (t, id, after) =>
       call(t, 'GET', `${run(id)}/output?after=${Math.max(0, Math.floor(after))}`, CliRunOutput),

@@ -1,7 +1,10 @@
 /**
  * Why a controller call failed:
  * - `timeout`: no complete answer within the client's timeout; the call may have acted.
- * - `unreachable`: a network error (or Fly's proxy found no started machine: 502/503).
+ * - `unreachable`: a lost connection, or a 502/503. Either may follow the effect (the
+ *   controller acted and the answer was lost, or the controller itself answered 503);
+ *   from Fly's proxy a 502/503 means no machine answered. The status cannot tell which:
+ *   the caller looks at the machine through the Fly client before deciding.
  * - `unauthorized`: 401/403, the machine's token does not match (an old machine config).
  * - `not_found`: 404, the controller does not know the run or session.
  * - `conflict`: 409, a CLI run is already live on the machine; `liveId` names it when the
@@ -56,4 +59,20 @@ export function kindForStatus(status: number): ControllerErrorKind {
 /** True for a ControllerError of that kind. */
 export function isControllerError(error: unknown, kind?: ControllerErrorKind): boolean {
   return error instanceof ControllerError && (kind === undefined || error.kind === kind);
+}
+
+/**
+ * True when the call may have acted although it failed (`timeout`, `unreachable`,
+ * `server`, and a 2xx whose body is not the contract's): its outcome is unknown, to be
+ * resolved by looking (a start sent again with its `Idempotency-Key`, an idempotent cancel
+ * sent again, or the machine's state from Fly), never taken for "not done".
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  return (
+    error instanceof ControllerError &&
+    (error.kind === 'timeout' ||
+      error.kind === 'unreachable' ||
+      error.kind === 'server' ||
+      error.kind === 'invalid_response')
+  );
 }

@@ -51,7 +51,14 @@ export function parseDirectives(
   return { ok: true, behaviour };
 }
 
-type SimRun = RunBehaviour & { runId: string; startedAt: number; cancelledAt: number | null };
+type SimRun = RunBehaviour & {
+  runId: string;
+  /** The start's `Idempotency-Key` (null: started without one) and its prompt. */
+  key: string | null;
+  prompt: string;
+  startedAt: number;
+  cancelledAt: number | null;
+};
 type SimSession = {
   sessionId: string;
   /** The start's `Idempotency-Key` and what it asked for (a replay must ask the same). */
@@ -80,6 +87,8 @@ export function createControllerRuns(scaled: (ms: number) => number) {
     string,
     {
       runs: Map<string, SimRun>;
+      /** `Idempotency-Key` → the run its first start created. */
+      runKeys: Map<string, SimRun>;
       sessions: Map<string, SimSession>;
       /** `Idempotency-Key` → the session its first start created. */
       keys: Map<string, SimSession>;
@@ -88,7 +97,7 @@ export function createControllerRuns(scaled: (ms: number) => number) {
   const on = (machineId: string) => {
     let m = machines.get(machineId);
     if (!m) {
-      m = { runs: new Map(), sessions: new Map(), keys: new Map() };
+      m = { runs: new Map(), runKeys: new Map(), sessions: new Map(), keys: new Map() };
       machines.set(machineId, m);
     }
     return m;
@@ -152,19 +161,35 @@ export function createControllerRuns(scaled: (ms: number) => number) {
   }
 
   return {
-    /** Starts a run, or names the live one. */
-    start(machineId: string, behaviour: RunBehaviour, now: number) {
+    /**
+     * Starts a run, or names the live one. With a `key` seen before, nothing starts: the
+     * key's run is answered (`replayed`), or `reused` when that start had another prompt.
+     */
+    start(
+      machineId: string,
+      input: { key: string | null; prompt: string; behaviour: RunBehaviour },
+      now: number,
+    ) {
       const m = on(machineId);
+      const seen = input.key === null ? undefined : m.runKeys.get(input.key);
+      if (seen)
+        return seen.prompt === input.prompt
+          ? { outcome: 'replayed' as const, run: runView(seen, now) }
+          : { outcome: 'reused' as const };
       for (const run of m.runs.values())
-        if (runView(run, now).status === 'running') return { live: run.runId, started: null };
+        if (runView(run, now).status === 'running')
+          return { outcome: 'live' as const, liveRunId: run.runId };
       const run: SimRun = {
-        ...behaviour,
+        ...input.behaviour,
+        key: input.key,
+        prompt: input.prompt,
         runId: crypto.randomUUID(),
         startedAt: now,
         cancelledAt: null,
       };
       m.runs.set(run.runId, run);
-      return { live: null, started: runView(run, now) };
+      if (input.key !== null) m.runKeys.set(input.key, run);
+      return { outcome: 'started' as const, run: runView(run, now) };
     },
     get(machineId: string, runId: string, now: number) {
       const run = machines.get(machineId)?.runs.get(runId);
@@ -244,6 +269,20 @@ export function createControllerRuns(scaled: (ms: number) => number) {
     /** The machine's controller restarted: every run and session is gone. */
     forget(machineId: string) {
       machines.delete(machineId);
+    },
+    /**
+     * Every machine's runs and sessions as they are now (`GET /_controller-state`), for
+     * tests and demos to compare with what the control plane recorded.
+     */
+    state(now: number) {
+      return [...machines.entries()].map(([machineId, m]) => ({
+        machineId,
+        runs: [...m.runs.values()].map((r) => ({ ...runView(r, now), idempotencyKey: r.key })),
+        sessions: [...m.sessions.values()].map((s) => ({
+          ...sessionView(s, now),
+          idempotencyKey: s.key,
+        })),
+      }));
     },
   };
 }

@@ -68,6 +68,22 @@ async function machineFor(ctx: SimContext, c: Context): Promise<string> {
   return machine.id;
 }
 
+/**
+ * The `Idempotency-Key` header (IETF httpapi Idempotency-Key draft): 1–255 characters, else
+ * 400; a missing one is 400 when `required`, else null.
+ */
+function idempotencyKey(c: Context, required: boolean): string | null {
+  const key = c.req.header('idempotency-key');
+  if (key === undefined && !required) return null;
+  if (!key || key.length > 255)
+    throw new ControllerFailure(
+      400,
+      'invalid_request',
+      `Idempotency-Key ${required ? 'is required' : 'must be'} (1–255 characters)`,
+    );
+  return key;
+}
+
 const unknownRun = (id: string) =>
   new ControllerFailure(404, 'not_found', `no CLI run ${id} on this machine`);
 const unknownSession = (id: string) =>
@@ -81,15 +97,26 @@ export function controllerRoutes(ctx: SimContext, guard: EndpointGuard) {
 
   app.post(`${base}/cli-runs`, guard('controller_start_cli_run', 'app'), async (c) => {
     const machineId = await machineFor(ctx, c);
+    // Optional here (contract 1.1): without it a start is not idempotent, as in 1.0.
+    const key = idempotencyKey(c, false);
     const { prompt } = await body(c, StartRun);
     const wanted = parseDirectives(prompt, DEFAULT_RUN);
     if (!wanted.ok) throw new ControllerFailure(400, 'invalid_request', wanted.error);
-    const result = runs.start(machineId, wanted.behaviour, ctx.nowMs());
-    if (!result.started)
+    const result = runs.start(machineId, { key, prompt, behaviour: wanted.behaviour }, ctx.nowMs());
+    if (result.outcome === 'reused')
+      throw new ControllerFailure(
+        422,
+        'idempotency_key_reused',
+        'this Idempotency-Key started a CLI run with another prompt',
+      );
+    if (result.outcome === 'live')
       throw new ControllerFailure(409, 'run_live', 'a CLI run is already live', {
-        liveRunId: result.live ?? '',
+        liveRunId: result.liveRunId,
       });
-    return c.json({ runId: result.started.runId, startedAt: result.started.startedAt }, 201);
+    return c.json(
+      { runId: result.run.runId, startedAt: result.run.startedAt },
+      result.outcome === 'started' ? 201 : 200,
+    );
   });
   app.get(`${base}/cli-runs/:run`, guard('controller_get_cli_run', 'app'), async (c) => {
     const run = runs.get(await machineFor(ctx, c), c.req.param('run'), ctx.nowMs());
@@ -117,14 +144,7 @@ export function controllerRoutes(ctx: SimContext, guard: EndpointGuard) {
 
   app.post(`${base}/sessions`, guard('controller_start_session', 'app'), async (c) => {
     const machineId = await machineFor(ctx, c);
-    // The IETF httpapi Idempotency-Key draft: required here, so a missing one is 400.
-    const key = c.req.header('idempotency-key') ?? '';
-    if (key.length < 1 || key.length > 255)
-      throw new ControllerFailure(
-        400,
-        'invalid_request',
-        'Idempotency-Key is required (1–255 characters)',
-      );
+    const key = idempotencyKey(c, true) as string;
     const input = await body(c, StartSession);
     // `#sim duration=… exit=…` works for sessions too: a non-zero exit ends it `failed`.
     const wanted = parseDirectives(input.prompt, {
@@ -173,4 +193,15 @@ export function controllerRoutes(ctx: SimContext, guard: EndpointGuard) {
     throw error;
   });
   return app;
+}
+
+/**
+ * `GET /_controller-state` (the simulator's bearer token, like `/_faults`): every machine's
+ * runs and sessions as its controller knows them now, each with the `Idempotency-Key` that
+ * started it, so a test or a demo can compare them with the control plane's rows.
+ */
+export function controllerStateRoutes(ctx: SimContext) {
+  return new Hono().get('/_controller-state', (c) =>
+    c.json({ machines: ctx.controller.state(ctx.nowMs()) }),
+  );
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { appRoutes } from './apps.ts';
 import { createContext, type FlySimulatorOptions } from './context.ts';
-import { controllerRoutes } from './controller.ts';
+import { controllerRoutes, controllerStateRoutes } from './controller.ts';
 import { createEndpointGuard, faultRoutes } from './faults.ts';
 import { gatewayRoutes } from './gateway.ts';
 import { leaseRoutes } from './leases.ts';
@@ -29,7 +29,8 @@ const unauthenticated = () => new SimError(401, 'Authenticate: token validation 
  * ```
  *
  * Serves `/v1/apps/…` (machines, leases, wait, events, volumes, snapshots; bearer token
- * required), `/_faults` (fault injection, same auth) and `/gateway/{app}/{id}/healthz`
+ * required), `/_faults` (fault injection, same auth), `/_controller-state` (every
+ * controller's runs and sessions, same auth) and `/gateway/{app}/{id}/healthz`
  * (the simulated edge, no auth) and `/gateway/{app}/_controller/…` (each started machine's
  * instance controller, chosen by `fly-force-instance-id`; its own bearer token). Transitions take simulated time and are applied lazily
  * on the next read (no background loop). Faults and rate-limit buckets live in memory.
@@ -49,10 +50,11 @@ export function createFlySimulator(options: FlySimulatorOptions): Hono {
     await requireBearer(c.req.header('authorization'));
     await next();
   });
-  app.use('/_faults', async (c, next) => {
-    await requireBearer(c.req.header('authorization'));
-    await next();
-  });
+  for (const path of ['/_faults', '/_controller-state'])
+    app.use(path, async (c, next) => {
+      await requireBearer(c.req.header('authorization'));
+      await next();
+    });
 
   app.route('/', appRoutes(ctx, guard));
   app.route('/', machineRoutes(ctx, guard));
@@ -63,6 +65,7 @@ export function createFlySimulator(options: FlySimulatorOptions): Hono {
   app.route('/', faultRoutes(ctx));
   app.route('/', gatewayRoutes(ctx));
   app.route('/', controllerRoutes(ctx, guard));
+  app.route('/', controllerStateRoutes(ctx));
 
   app.notFound((c) =>
     c.json({ error: `not_found: no route for ${c.req.method} ${c.req.path}` }, 404),
