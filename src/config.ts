@@ -205,7 +205,7 @@ export type Config = {
   /** Multiplies the simulator's machine timings (a start takes 2 s at 1). Embedded mode only. */
   flySimulatorTimeScale: number;
   /**
-   * How claimed work is held (see src/lib/claims.ts). `stepBudgetMs`: a callback starts no
+   * How claimed work is held (see src/lib/work). `stepBudgetMs`: a callback starts no
    * new step after this and rings its own continuation; `leaseMs`: how long a claim holds
    * a unit before the sweep may give it to another handler (a handler renews it, guarded
    * by its claim, when less than one request plus the budget is left before a Fly call, so

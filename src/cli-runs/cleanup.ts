@@ -3,7 +3,7 @@ import { type CliRunCleanup, cliRuns } from '../../db/schema/index.ts';
 import { isControllerError, outcomeUnknown } from '../adapters/controller/errors.ts';
 import type { Deps } from '../deps.ts';
 import { lookAtMachine } from '../fleet/machine-state.ts';
-import { heldBy, released } from '../lib/claims.ts';
+import { heldBy, released } from '../lib/work/index.ts';
 import { sendCancel } from './controller-calls.ts';
 import { continueAfter, type FollowRun } from './follow-write.ts';
 import { type CliRun, targetOf } from './model.ts';
@@ -53,7 +53,7 @@ async function finish(
       controllerRunId: sql`coalesce(${cliRuns.controllerRunId}, ${runId})`,
       nextCheckAt: null,
       updatedAt: now,
-      ...released,
+      ...released(cliRuns),
     })
     .where(and(heldBy(cliRuns, run), eq(cliRuns.cleanup, 'pending')))
     .returning();

@@ -5,7 +5,7 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Actor, Ctx } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
 import { releaseHold } from '../fleet/holds.ts';
-import { heldBy, released } from '../lib/claims.ts';
+import { heldBy, released } from '../lib/work/index.ts';
 import type { CliRun } from './model.ts';
 
 export type Ending = {
@@ -69,7 +69,7 @@ export async function endRun(
         endedAt: now,
         nextCheckAt: cleanup === 'pending' ? now : null,
         updatedAt: now,
-        ...released,
+        ...released(cliRuns),
       })
       .where(guard)
       .returning();

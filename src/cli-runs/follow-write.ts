@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { cliRuns } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { heldBy, released } from '../lib/claims.ts';
+import { heldBy, released } from '../lib/work/index.ts';
 import { ringCleanup, ringFollow } from './follow-ring.ts';
 import { type CliRun, nextDelayMs } from './model.ts';
 
@@ -55,7 +55,7 @@ export async function continueAfter(
       nextCheckAt: new Date(now.getTime() + delay),
       followDelayMs: step.delayMs === undefined ? backoff : run.followDelayMs,
       updatedAt: now,
-      ...released,
+      ...released(cliRuns),
     })
     .where(and(heldBy(cliRuns, run), eq(cliRuns.status, run.status)))
     .returning();

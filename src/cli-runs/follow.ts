@@ -1,13 +1,14 @@
-import { and, eq, inArray, lte, or } from 'drizzle-orm';
-import { cliRuns } from '../../db/schema/index.ts';
+import { eq, inArray, or } from 'drizzle-orm';
+import { CLI_RUN_STATUSES, cliRuns } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
-import { claimSet, leaseFree } from '../lib/claims.ts';
+import { claimUnit, later } from '../lib/work/index.ts';
 import { cleanUp } from './cleanup.ts';
 import { ringFollow } from './follow-ring.ts';
 import type { FollowRun } from './follow-write.ts';
 import { type CliRun, findRun } from './model.ts';
 import { pollRun } from './poll.ts';
 import { resumeStart } from './resume-start.ts';
+import { cliRunUnits } from './units.ts';
 
 export type { FollowRun } from './follow-write.ts';
 
@@ -20,23 +21,17 @@ const followable = () =>
 
 /** Claims a followable run that is due and not held: one guarded statement. */
 async function claimFollow(deps: Deps, runId: string, now: Date): Promise<CliRun | null> {
-  const [row] = await deps.db
-    .update(cliRuns)
-    .set({ ...claimSet(cliRuns, now, deps.config.work.leaseMs), updatedAt: now })
-    .where(
-      and(
-        eq(cliRuns.id, runId),
-        followable(),
-        lte(cliRuns.nextCheckAt, now),
-        leaseFree(cliRuns, now),
-      ),
-    )
-    .returning();
-  return row ?? null;
+  return claimUnit(deps.db, cliRunUnits, runId, {
+    now,
+    leaseUntil: later(now, deps.config.work.leaseMs),
+    statuses: CLI_RUN_STATUSES,
+    when: followable(),
+    set: { updatedAt: now },
+  });
 }
 
 /**
- * One follow doorbell of a run: claims it (src/lib/claims.ts; a duplicate or late doorbell
+ * One follow doorbell of a run: claims it (src/lib/work; a duplicate or late doorbell
  * finds it held or not due and does nothing) and, by its state, sends a start whose answer
  * was lost again with its key (src/cli-runs/resume-start.ts), polls a running run and reads
  * its output (src/cli-runs/poll.ts), or sends an ended run's owed cancel

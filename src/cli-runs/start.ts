@@ -4,8 +4,8 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Ctx, Deps } from '../deps.ts';
 import { recordInstanceEvent } from '../fleet/events.ts';
 import { takeHold } from '../fleet/holds.ts';
-import { heldBy, released } from '../lib/claims.ts';
 import { ConflictError, NotFoundError } from '../lib/errors.ts';
+import { heldBy, released } from '../lib/work/index.ts';
 import { type Started, sendStart } from './controller-calls.ts';
 import { endRun } from './end.ts';
 import { ControllerFailedError, runLive } from './errors.ts';
@@ -121,7 +121,7 @@ export async function recordStarted(
       nextCheckAt: new Date(now.getTime() + FOLLOW_MIN_MS),
       followDelayMs: FOLLOW_MIN_MS,
       updatedAt: now,
-      ...released,
+      ...released(cliRuns),
     })
     .where(and(heldBy(cliRuns, run), eq(cliRuns.status, 'starting')))
     .returning();
@@ -180,7 +180,7 @@ export async function startCliRun({
         nextCheckAt: new Date(now.getTime() + FOLLOW_MIN_MS),
         followDelayMs: FOLLOW_MIN_MS,
         updatedAt: now,
-        ...released,
+        ...released(cliRuns),
       })
       .where(and(heldBy(cliRuns, run), eq(cliRuns.status, 'starting')))
       .returning();

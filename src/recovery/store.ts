@@ -1,4 +1,4 @@
-// A recovery's guarded writes (src/lib/claims.ts): the claim, and every write after it,
+// A recovery's guarded writes (src/lib/work): the claim, and every write after it,
 // matched on the claim token; a write that matches nothing has lost the claim.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';

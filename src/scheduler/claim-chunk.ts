@@ -115,7 +115,7 @@ export type Chunk = {
 
 /**
  * One transaction: claim up to a chunk of the stage's due pending targets within its free
- * slots (src/lib/claims.ts), re-check each under the instance's lock, and for those that
+ * slots (src/lib/work), re-check each under the instance's lock, and for those that
  * go ahead create the instance operation that applies them — all committed together, so a
  * claimed target always has its operation and a cancel (which takes the stage lock first)
  * either sees it started or stops it before it is claimed. Counters on the stage and the
@@ -249,7 +249,7 @@ export async function claimChunk(
 
 /**
  * Claims every target of the chunk and writes its decision in one guarded statement (the
- * claim of src/lib/claims.ts: a fresh token, `claimed_at`, `attempts + 1`, guarded by the
+ * claim of src/lib/work: a fresh token, `claimed_at`, `attempts + 1`, guarded by the
  * target still being `pending`): started ones become `running`, linked to their operation;
  * skipped and failed ones end; deferred ones stay pending until their next attempt. One
  * write per row, so the row's foreign keys are not checked again against instances another

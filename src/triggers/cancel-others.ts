@@ -3,7 +3,7 @@ import { agentSessions } from '../../db/schema/index.ts';
 import { isControllerError, outcomeUnknown } from '../adapters/controller/errors.ts';
 import type { Deps } from '../deps.ts';
 import { lookAtMachine } from '../fleet/machine-state.ts';
-import { released } from '../lib/claims.ts';
+import { released } from '../lib/work/index.ts';
 import { type ControllerTarget, sessionControllerFrom } from './controller.ts';
 import type { AgentSession } from './model.ts';
 
@@ -123,7 +123,7 @@ export async function cancelOthers(
         endedAt: deps.clock.now(),
         // A follow handler may hold this session's claim mid-poll: taking the claim away
         // makes its guarded write find nothing, so it cannot write the session back live.
-        ...released,
+        ...released(agentSessions),
       })
       .where(
         and(eq(agentSessions.id, other.id), inArray(agentSessions.status, ['creating', 'ready'])),

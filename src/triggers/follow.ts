@@ -1,13 +1,14 @@
-import { and, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { agentSessions, agents } from '../../db/schema/index.ts';
 import { isControllerError } from '../adapters/controller/errors.ts';
 import type { Deps } from '../deps.ts';
 import { instanceTargets } from '../fleet/instances.ts';
 import { lookAtMachine } from '../fleet/machine-state.ts';
-import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
+import { claimUnit, heldBy, later, released } from '../lib/work/index.ts';
 import { sessionControllerFrom } from './controller.ts';
 import { type AgentSession, followBackoffMs, sessionDoorbell } from './model.ts';
+import { sessionUnits } from './units.ts';
 
 export type FollowRun =
   | { outcome: 'not_claimed' }
@@ -15,20 +16,11 @@ export type FollowRun =
 
 /** Claims a started, unfinished session whose next check is due, with a lease. */
 async function claimFollow(db: Db, id: string, now: Date, leaseMs: number) {
-  const [row] = await db
-    .update(agentSessions)
-    .set(claimSet(agentSessions, now, leaseMs))
-    .where(
-      and(
-        eq(agentSessions.id, id),
-        inArray(agentSessions.status, ['creating', 'ready']),
-        isNotNull(agentSessions.controllerSessionId),
-        lte(agentSessions.nextCheckAt, now),
-        leaseFree(agentSessions, now),
-      ),
-    )
-    .returning();
-  return row ?? null;
+  return claimUnit(db, sessionUnits, id, {
+    now,
+    leaseUntil: later(now, leaseMs),
+    when: isNotNull(agentSessions.controllerSessionId),
+  });
 }
 
 /**
@@ -82,7 +74,7 @@ export async function followSession(deps: Deps, sessionId: string): Promise<Foll
         lastError: state.error,
         nextCheckAt: new Date(at.getTime() + followBackoffMs(session.attempts)),
         ...(ended ? { endedAt: at } : {}),
-        ...released,
+        ...released(agentSessions),
       })
       .where(heldBy(agentSessions, session))
       .returning();

@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, isNotNull, or } from 'drizzle-orm';
 import { agentSessions } from '../../db/schema/index.ts';
 import type { MachineLostListener } from '../fleet/machine-lost.ts';
 import { lossInWords } from '../fleet/machine-lost.ts';
-import { released } from '../lib/claims.ts';
+import { released } from '../lib/work/index.ts';
 import { releaseBuffered } from './follow.ts';
 import { sessionDoorbell } from './model.ts';
 
@@ -26,7 +26,7 @@ export const endSessionsOnLostMachine: MachineLostListener = async (deps, lost) 
         reason: 'machine_lost',
         lastError: `the session ended with its machine: reconcile found that ${lossInWords(lost)}`,
         endedAt: now,
-        ...released,
+        ...released(agentSessions),
       })
       .where(
         and(

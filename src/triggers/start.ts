@@ -1,4 +1,4 @@
-import { and, eq, lte, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.ts';
 import { agentSessions, agents } from '../../db/schema/index.ts';
 import { isControllerError, outcomeUnknown } from '../adapters/controller/errors.ts';
@@ -6,10 +6,11 @@ import type { Ring } from '../adapters/queue/doorbells.ts';
 import type { Deps } from '../deps.ts';
 import { type InstanceTarget, instanceTargets } from '../fleet/instances.ts';
 import { lookAtMachine } from '../fleet/machine-state.ts';
-import { claimSet, heldBy, leaseFree, released } from '../lib/claims.ts';
+import { claimStatement, heldBy, later, released } from '../lib/work/index.ts';
 import { cancelOthers, Superseded } from './cancel-others.ts';
 import { type ControllerSession, InstanceNotRunning, sessionControllerFrom } from './controller.ts';
 import { type AgentSession, followBackoffMs, START_ATTEMPTS, sessionDoorbell } from './model.ts';
+import { sessionUnits } from './units.ts';
 
 export type StartRun =
   | { outcome: 'not_claimed' }
@@ -21,19 +22,14 @@ export type StartRun =
  */
 async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
   const claimed = db.$with('claimed').as(
-    db
-      .update(agentSessions)
-      .set(claimSet(agentSessions, now, leaseMs))
-      .where(
-        and(
-          eq(agentSessions.id, id),
-          eq(agentSessions.status, 'creating'),
-          sql`${agentSessions.controllerSessionId} is null`,
-          lte(agentSessions.nextCheckAt, now),
-          leaseFree(agentSessions, now),
-        ),
-      )
-      .returning(),
+    claimStatement(db, sessionUnits, id, {
+      now,
+      leaseUntil: later(now, leaseMs),
+      when: and(
+        eq(agentSessions.status, 'creating'),
+        sql`${agentSessions.controllerSessionId} is null`,
+      ),
+    }),
   );
   const [row] = await db
     .with(claimed)
@@ -46,7 +42,7 @@ async function claimStart(db: Db, id: string, now: Date, leaseMs: number) {
 }
 
 /**
- * Starts one session through the instance controller: claims it (a lease, src/lib/claims.ts),
+ * Starts one session through the instance controller: claims it (a lease, src/lib/work),
  * checks the instance is running (otherwise `skipped`, `instance_not_running`), under
  * `cancel_other` ends the agent's other live sessions first (src/triggers/cancel-others.ts),
  * asks the controller, and records the outcome guarded by the claim. Every attempt sends the
@@ -205,7 +201,7 @@ async function retryLater(
       nextCheckAt: at,
       lastError: error,
       ...(options.unknown ? { startUnknownAt: session.startUnknownAt ?? now } : {}),
-      ...released,
+      ...released(agentSessions),
     })
     .where(heldBy(agentSessions, session))
     .returning();
@@ -232,7 +228,7 @@ async function finish(
         reason: end.reason,
         lastError: end.error,
         endedAt: at,
-        ...released,
+        ...released(agentSessions),
       })
       .where(heldBy(agentSessions, session))
       .returning();

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { agentSessions } from '../../db/schema/index.ts';
 import type { Deps } from '../../src/deps.ts';
-import { heldBy } from '../../src/lib/claims.ts';
+import { heldBy } from '../../src/lib/work/index.ts';
 import { agentRig } from '../helpers/agents.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { fakeController } from '../helpers/fake-controller.ts';

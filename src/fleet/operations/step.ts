@@ -49,7 +49,7 @@ async function runOne(
 }
 
 /**
- * One doorbell of an operation: claims it (src/lib/claims.ts), then runs steps (call,
+ * One doorbell of an operation: claims it (src/lib/work), then runs steps (call,
  * settle, probe) for as long as the step budget allows (`config.work.stepBudgetMs`, 5 s by
  * default), keeping progress in memory, and then either finishes it or hands it back with
  * that progress and rings its own continuation. Every write is guarded by the claim, so a

@@ -7,6 +7,7 @@ import {
   claimStatement,
   handBack as handBackUnit,
   heldBy,
+  released,
 } from '../../lib/work/index.ts';
 import type { Operation } from './model.ts';
 import { operationUnits } from './units.ts';
@@ -46,7 +47,7 @@ function buildClaimStep(db: Db) {
 const claimSteps = new WeakMap<Db, ReturnType<typeof buildClaimStep>>();
 
 /**
- * Claims an operation for one step (src/lib/claims.ts): active, due, and not leased by a
+ * Claims an operation for one step (src/lib/work): active, due, and not leased by a
  * live handler. One statement sets `running`, a fresh claim token, a lease of `leaseMs`
  * and `attempts + 1`, and reads the instance the step acts on; it commits before any Fly
  * call, so only the claimer acts. Null when there is nothing to do (finished, not due, or
@@ -190,8 +191,7 @@ export async function finishOperation(
           lastNote: null,
           finishedAt: now,
           updatedAt: now,
-          claimToken: null,
-          leaseUntil: null,
+          ...released(instanceOperations),
         })
         .where(heldBy(instanceOperations, op))
         .returning(),

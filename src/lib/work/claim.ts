@@ -17,6 +17,11 @@ export type ClaimOptions = {
   set?: Record<string, unknown>;
   /** Claim only when due (`dueAt <= now`); default true. */
   due?: boolean;
+  /**
+   * The statuses this claim may take, instead of the descriptor's `live` (a CLI run's follow
+   * also takes an ended run whose cancel is still owed).
+   */
+  statuses?: readonly string[];
 };
 
 /**
@@ -43,7 +48,7 @@ export function leaseFree(units: Pick<WorkUnits, 'name' | 'table'>, now: At): SQ
 export function claimable(units: WorkUnits, id: string | SQL, options: ClaimOptions): SQL {
   return and(
     eq(units.table.id, id),
-    inArray(units.status, [...units.live]),
+    inArray(units.status, [...(options.statuses ?? units.live)]),
     options.due === false ? undefined : lte(units.dueAt, options.now),
     units.table.leaseUntil ? leaseFree(units, options.now) : undefined,
     options.when,
