@@ -18,7 +18,6 @@ export function noticesRoute() {
     const body = callbackBody(c, Body);
     if (isOutcome(body)) return respond(c, body);
     const run = await runDispatch(c.get('deps'), {
-      messageId: c.get('callback')?.messageId ?? null,
       dueAt: body.dueAt ? new Date(body.dueAt) : null,
       actionId: body.actionId ?? null,
     });

@@ -5,12 +5,13 @@ import { NOTICES_PATH } from './model.ts';
 
 /**
  * One dispatch as a doorbell runs it: {@link dispatchDue}, then its own continuation when
- * work is left (deduplicated on the message that rang it, so a redelivery rings once) and
- * a doorbell for the earliest retry it scheduled (deduplicated on that time).
+ * work is left and a doorbell for the earliest retry it scheduled. Both are deduplicated on
+ * the time they ring for, in QStash's whole seconds: several dispatches that meet the same
+ * rate-limit turn (or a redelivery of one) ring that turn once.
  */
 export async function runDispatch(
   deps: Deps,
-  input: { messageId: string | null; dueAt?: Date | null; actionId?: string | null },
+  input: { dueAt?: Date | null; actionId?: string | null } = {},
 ): Promise<DispatchResult> {
   const run = await dispatchDue(deps);
   const rings = [];
@@ -28,7 +29,8 @@ export async function runDispatch(
       path: NOTICES_PATH,
       body: {},
       notBefore: run.continueAt,
-      deduplicationId: `notices-continue-${input.messageId ?? crypto.randomUUID()}`,
+      // QStash's not-before is in whole seconds (the SDK rounds up): one ring per second.
+      deduplicationId: `notices-continue-${Math.ceil(run.continueAt.getTime() / 1000)}`,
     });
   if (run.retryAt)
     rings.push({
@@ -48,7 +50,7 @@ export async function runDispatch(
 
 /** "Send due notices now" (console, `POST /api/admin/notices/dispatch`): one dispatch. Audited. */
 export async function dispatchNow({ ctx }: { ctx: Ctx }): Promise<DispatchResult> {
-  const run = await runDispatch(ctx, { messageId: null });
+  const run = await runDispatch(ctx);
   await recordAudit(ctx.db, ctx, {
     action: 'notices.dispatch',
     subjectType: 'notices',
