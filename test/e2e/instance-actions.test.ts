@@ -28,10 +28,15 @@ describe.skipIf(!hasChromium)('instance actions in a real browser', async () => 
     const { page, errors } = await signedIn(browser, t.origin, admin);
     await page.goto(`${t.origin}/admin/instances/${instance.id}`);
 
-    // Declining the confirmation changes nothing.
+    // Declining the confirmation changes nothing: the dialog closes and nothing is sent.
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
     await page.click('button:text("Upgrade to latest now")');
     await page.click('#confirm-cancel');
-    await page.waitForTimeout(300);
+    await page.waitForSelector('#confirm-dialog', { state: 'hidden' });
+    expect(posts).toEqual([]);
     expect(await page.textContent('#operation')).toContain('Provision');
 
     await page.click('button:text("Upgrade to latest now")');
