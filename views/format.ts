@@ -31,17 +31,6 @@ export function zoneLabel(zone: string, at: Date = new Date()): string {
   return part && part !== zone ? `${zone} (${part})` : zone;
 }
 
-/** "3 minutes ago" / "in 2 hours", relative to `now`. */
-export function formatRelative(at: Date, now: Date): string {
-  const seconds = Math.round((at.getTime() - now.getTime()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-  const abs = Math.abs(seconds);
-  if (abs < 60) return rtf.format(seconds, 'second');
-  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
-  if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
-  return rtf.format(Math.round(seconds / 86400), 'day');
-}
-
 /** All IANA zones the runtime knows, for the zone picker. */
 export function timeZones(): string[] {
   return typeof Intl.supportedValuesOf === 'function'

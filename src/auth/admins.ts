@@ -26,11 +26,6 @@ export async function findAdminByEmail(db: Db, email: string): Promise<Admin | n
   return row ?? null;
 }
 
-export async function getAdmin(db: Db, id: string): Promise<AdminView | null> {
-  const [row] = await db.select().from(admins).where(eq(admins.id, id));
-  return row ? toView(row) : null;
-}
-
 export async function listAdmins(db: Db): Promise<AdminView[]> {
   const rows = await db.select().from(admins).orderBy(asc(admins.email));
   return rows.map(toView);

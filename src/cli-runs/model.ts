@@ -12,8 +12,6 @@ export const FOLLOW_MIN_MS = 2_000;
 export const FOLLOW_MAX_MS = 30_000;
 /** The output kept on the row: the last 64 KiB. */
 export const OUTPUT_TAIL_BYTES = 65_536;
-/** Output pages read per poll at most (64 KiB each): a chatty run catches up over polls. */
-export const OUTPUT_PAGES_PER_POLL = 4;
 
 export const isLive = (run: Pick<CliRun, 'status'>) =>
   run.status === 'starting' || run.status === 'running';

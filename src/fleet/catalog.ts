@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { imageCatalog } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -166,6 +166,3 @@ export async function ensureImageKnown(db: Db, imageTag: string, now: Date): Pro
     })
     .onConflictDoNothing();
 }
-
-export const catalogCount = (db: Db) =>
-  db.select({ n: sql<number>`count(*)::int` }).from(imageCatalog);

@@ -98,8 +98,3 @@ export async function unpinInstance({
     });
   });
 }
-
-export async function getPin(db: Db, instanceId: string): Promise<VersionPin | null> {
-  const [pin] = await db.select().from(versionPins).where(eq(versionPins.instanceId, instanceId));
-  return pin ?? null;
-}

@@ -15,17 +15,40 @@ export type Logger = {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|signature/i;
 
-/** Replaces values of secret-looking keys (password, token, cookie, …) with `[redacted]`. */
+/** How deep {@link redact} follows nested objects, arrays and causes (a guard against cycles). */
+const MAX_DEPTH = 8;
+
+/**
+ * Replaces values of secret-looking keys (password, token, cookie, …) with `[redacted]`, in
+ * nested objects and inside arrays too. An `Error` becomes `{ name, message, stack, cause,
+ * …its own fields }` (a Fly or provider error's `status`, `code`), its `cause` chain followed
+ * (ECMAScript `Error.prototype.cause`), so a logged failure says where it came from.
+ */
 export function redact(fields: LogFields): LogFields {
+  return cleanObject(fields, 0);
+}
+
+function cleanObject(fields: object, depth: number): LogFields {
   const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_KEYS.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = { name: v.name, message: v.message };
-    else if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date))
-      out[k] = redact(v as LogFields);
-    else out[k] = v;
-  }
+  for (const [k, v] of Object.entries(fields))
+    out[k] = SECRET_KEYS.test(k) ? '[redacted]' : clean(v, depth + 1);
   return out;
+}
+
+function clean(value: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH) return '[too deep]';
+  if (value instanceof Error)
+    return {
+      ...cleanObject(value, depth),
+      name: value.name,
+      message: value.message,
+      ...(value.stack ? { stack: value.stack } : {}),
+      ...(value.cause !== undefined ? { cause: clean(value.cause, depth + 1) } : {}),
+    };
+  if (Array.isArray(value)) return value.map((v) => clean(v, depth + 1));
+  if (value && typeof value === 'object' && !(value instanceof Date))
+    return cleanObject(value, depth);
+  return value;
 }
 
 /** A {@link Logger} writing JSON lines through `write` (e.g. `console.log`). */

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { recoveries } from '../../db/schema/index.ts';
 
@@ -69,16 +69,6 @@ export async function activeRecovery(db: Db, instanceId: string): Promise<Recove
     .from(recoveries)
     .where(and(eq(recoveries.instanceId, instanceId), inArray(recoveries.status, ACTIVE_RECOVERY)));
   return row ?? null;
-}
-
-/** The newest recoveries of an instance. */
-export async function recoveriesOf(db: Db, instanceId: string, limit = 10): Promise<Recovery[]> {
-  return db
-    .select()
-    .from(recoveries)
-    .where(eq(recoveries.instanceId, instanceId))
-    .orderBy(desc(recoveries.seq))
-    .limit(limit);
 }
 
 /**

@@ -34,4 +34,29 @@ describe('logging', () => {
       authorization: '[redacted]',
     });
   });
+
+  it("redacts inside arrays, and keeps an error's stack, fields and cause chain", () => {
+    const root = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const err = Object.assign(new Error('Fly said 503', { cause: root }), {
+      status: 503,
+      token: 'fly-secret',
+    });
+    const out = redact({ items: [{ password: 'p', id: 1 }, 'plain'], error: err });
+    expect(out.items).toEqual([{ password: '[redacted]', id: 1 }, 'plain']);
+    expect(out.error).toMatchObject({
+      name: 'Error',
+      message: 'Fly said 503',
+      status: 503,
+      token: '[redacted]',
+      cause: { message: 'socket hang up', code: 'ECONNRESET' },
+    });
+    expect((out.error as { stack: string }).stack).toContain('log.test.ts');
+    expect((out.error as { cause: { stack: string } }).cause.stack).toContain('socket hang up');
+  });
+
+  it('stops at a cycle instead of overflowing', () => {
+    const loop: Record<string, unknown> = { id: 1 };
+    loop.self = loop;
+    expect(JSON.stringify(redact({ loop }))).toContain('[too deep]');
+  });
 });

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
+import { Cron } from 'croner';
 import { and, asc, eq, lte } from 'drizzle-orm';
 import { decodeBase64 } from 'hono/utils/encode';
 import { simQstashSchedules } from '../../../db/dev-schema/qstash-emulator.ts';
@@ -9,7 +9,9 @@ export type ScheduleRow = typeof simQstashSchedules.$inferSelect;
 
 /**
  * Splits `CRON_TZ=<zone> <5 fields>` (QStash's way to give a zone; UTC otherwise) and
- * checks both. Source: upstash/docs `qstash/features/schedules.mdx`.
+ * checks both. Source: upstash/docs `qstash/features/schedules.mdx`. Parsed by croner, the
+ * product's one cron library (ADR 0010), as standard five-field cron: a day matching either a
+ * restricted day of month or a restricted day of week fires (Vixie cron).
  */
 export function parseCron(
   text: string,
@@ -25,7 +27,7 @@ export function parseCron(
   if (expression.split(/\s+/).length !== 5)
     return { ok: false, error: `cron must have 5 fields: ${expression}` };
   try {
-    CronExpressionParser.parse(expression, { tz, strict: false });
+    cronOf(expression, tz);
   } catch (err) {
     return {
       ok: false,
@@ -35,13 +37,16 @@ export function parseCron(
   return { ok: true, expression, tz };
 }
 
+const cronOf = (expression: string, tz: string) =>
+  new Cron(expression, { timezone: tz, mode: '5-part', domAndDow: false });
+
 /** The first fire time strictly after `after`. */
 export function nextFire(cron: string, after: Date): Date {
   const parsed = parseCron(cron);
   if (!parsed.ok) throw new Error(parsed.error);
-  return CronExpressionParser.parse(parsed.expression, { tz: parsed.tz, currentDate: after })
-    .next()
-    .toDate();
+  const next = cronOf(parsed.expression, parsed.tz).nextRun(after);
+  if (!next) throw new Error(`cron never fires again: ${cron}`);
+  return next;
 }
 
 /**
