@@ -19,8 +19,19 @@ async function packageVersion(name: string): Promise<string> {
   return String(pkg.version);
 }
 
-/** Reads the pinned browser libraries from node_modules under versioned paths. */
-export async function loadVendorAssets(): Promise<StaticAsset[]> {
+/**
+ * The console's browser files: our own from views/assets/ (app.js, app.css, api-docs.js;
+ * routes/assets.ts fingerprints them) and the pinned libraries from node_modules under
+ * versioned paths (ADR 0002). A missing library leaves the console working as plain forms;
+ * a missing file of our own is a broken checkout and fails the start.
+ */
+export async function loadStaticAssets(): Promise<StaticAsset[]> {
+  const own = async (name: string, contentType: string, role: StaticAsset['role']) => ({
+    path: name,
+    contentType,
+    body: await readFile(join(root, 'views', 'assets', name), 'utf8'),
+    role,
+  });
   const file = async (
     pkg: string,
     rel: string,
@@ -39,6 +50,11 @@ export async function loadVendorAssets(): Promise<StaticAsset[]> {
       return null; // The console still works as plain HTML forms without it.
     }
   };
+  const ours = await Promise.all([
+    own('app.js', 'text/javascript; charset=utf-8', 'app-js'),
+    own('app.css', 'text/css; charset=utf-8', 'app-css'),
+    own('api-docs.js', 'text/javascript; charset=utf-8', 'api-docs-js'),
+  ]);
   const files = await Promise.all([
     file('htmx.org', 'dist/htmx.min.js', 'text/javascript; charset=utf-8', 'htmx'),
     file(
@@ -49,7 +65,7 @@ export async function loadVendorAssets(): Promise<StaticAsset[]> {
     ),
     file('swagger-ui-dist', 'swagger-ui.css', 'text/css; charset=utf-8', 'swagger-ui-css'),
   ]);
-  return files.filter((f): f is StaticAsset => f !== null);
+  return [...ours, ...files.filter((f): f is StaticAsset => f !== null)];
 }
 
 /**
@@ -108,7 +124,7 @@ export function fileHost(
       await mkdir(dataDir, { recursive: true });
       await writeFile(join(dataDir, name), `${value}\n`, { mode: 0o600 });
     },
-    vendorAssets: loadVendorAssets,
+    staticAssets: loadStaticAssets,
     peerAddress,
     ...(options.devServers ? { devServers: options.devServers } : {}),
     ...(options.migrate === false

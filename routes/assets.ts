@@ -1,8 +1,6 @@
 import { Hono } from 'hono';
-import type { StaticAsset } from '../src/assets.ts';
+import type { OwnAssetRole, StaticAsset } from '../src/assets.ts';
 import { sha256Hex } from '../src/lib/crypto.ts';
-import { APP_CSS } from '../views/assets/app-css.ts';
-import { API_DOCS_JS, APP_JS } from '../views/assets/app-js.ts';
 import type { AssetUrls } from '../views/layout.tsx';
 import type { AppEnv } from './env.ts';
 
@@ -17,22 +15,16 @@ export type AssetManifest = {
  * files carry their package name and exact version in the path. Either way a URL never
  * changes content, so both are served `immutable` for a year.
  */
-export async function buildAssetManifest(vendor: StaticAsset[]): Promise<AssetManifest> {
-  const own = async (
-    name: string,
-    ext: string,
-    body: string,
-    contentType: string,
-  ): Promise<StaticAsset> => ({
-    path: `${name}-${(await sha256Hex(body)).slice(0, 10)}.${ext}`,
-    contentType,
-    body,
-  });
-  const [css, js, apiDocs] = await Promise.all([
-    own('app', 'css', APP_CSS, 'text/css; charset=utf-8'),
-    own('app', 'js', APP_JS, 'text/javascript; charset=utf-8'),
-    own('api-docs', 'js', API_DOCS_JS, 'text/javascript; charset=utf-8'),
-  ]);
+export async function buildAssetManifest(assets: StaticAsset[]): Promise<AssetManifest> {
+  const vendor = assets.filter((a) => !isOwn(a));
+  const own = async (role: OwnAssetRole): Promise<StaticAsset> => {
+    const file = assets.find((a) => a.role === role);
+    if (!file) throw new Error(`static assets: ${role} is missing (views/assets/)`);
+    const body = typeof file.body === 'string' ? file.body : new TextDecoder().decode(file.body);
+    const hash = (await sha256Hex(body)).slice(0, 10);
+    return { ...file, path: file.path.replace(/\.(\w+)$/, `-${hash}.$1`) };
+  };
+  const [css, js, apiDocs] = await Promise.all([own('app-css'), own('app-js'), own('api-docs-js')]);
   const files = new Map<string, StaticAsset>();
   for (const asset of [css, js, apiDocs, ...vendor]) files.set(asset.path, asset);
   const byRole = (role: StaticAsset['role']) => {
@@ -51,6 +43,13 @@ export async function buildAssetManifest(vendor: StaticAsset[]): Promise<AssetMa
     },
   };
 }
+
+const OWN: ReadonlySet<StaticAsset['role']> = new Set<OwnAssetRole>([
+  'app-js',
+  'app-css',
+  'api-docs-js',
+]);
+const isOwn = (a: StaticAsset) => OWN.has(a.role);
 
 /** `GET /assets/*`: public, immutable files from the manifest; 404 for anything else. */
 export function assetRoutes(manifest: Promise<AssetManifest>) {

@@ -24,7 +24,7 @@ export type App = Hono<AppEnv>;
  */
 export function createApp(deps: Deps): App {
   const startedAt = deps.clock.now();
-  const manifest = buildAssetManifest(deps.vendorAssets);
+  const manifest = buildAssetManifest(deps.staticAssets);
   const app: App = new Hono();
 
   app.use(requestId());

@@ -30,7 +30,7 @@ export type Host = {
   readSecret(name: string): Promise<string | null>;
   writeSecret(name: string, value: string): Promise<void>;
   /** htmx and Swagger UI files from node_modules; [] where there is no filesystem. */
-  vendorAssets(): Promise<StaticAsset[]>;
+  staticAssets(): Promise<StaticAsset[]>;
   /** The TCP peer's address from the runtime's per-request `env` (see Deps). */
   peerAddress(env: unknown): string | null;
   /** Applies migrations; absent where they run as a separate step (Vercel). */
@@ -141,7 +141,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       }),
       dev: standIns?.dev ?? { qstash: null, fly: null, outbox: null },
       peerAddress: host.peerAddress,
-      vendorAssets: await host.vendorAssets(),
+      staticAssets: await host.staticAssets(),
       security: {
         pbkdf2Iterations: DEFAULT_PBKDF2_ITERATIONS,
         sessionSecret,

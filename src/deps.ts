@@ -24,8 +24,8 @@ export type Deps = {
   db: Db;
   clock: Clock;
   log: Logger;
-  /** Third-party browser files (htmx, Swagger UI) read by the entry from node_modules. */
-  vendorAssets: StaticAsset[];
+  /** The console's browser files read by the entry: ours (views/assets/) and htmx, Swagger UI. */
+  staticAssets: StaticAsset[];
   /** The Fly Machines API (or the simulator in embedded mode). */
   fly: FlyClient;
   /** Health probes through each machine's gateway. */

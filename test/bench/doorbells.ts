@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Client } from '@upstash/qstash';
 import { migrateWithStandIns } from '../../db/migrate.ts';
-import { loadVendorAssets, peerAddress } from '../../host.ts';
+import { loadStaticAssets, peerAddress } from '../../host.ts';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -35,7 +35,7 @@ async function embedded() {
     print: () => {},
     readSecret: async () => 'bench-session-secret-0123456789abcdef',
     writeSecret: async () => {},
-    vendorAssets: loadVendorAssets,
+    staticAssets: loadStaticAssets,
     peerAddress,
     migrate: migrateWithStandIns,
     devServers: async (input) => createDevServers(input),

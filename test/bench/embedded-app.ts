@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { migrateWithStandIns } from '../../db/migrate.ts';
-import { loadVendorAssets, peerAddress } from '../../host.ts';
+import { loadStaticAssets, peerAddress } from '../../host.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { boot } from '../../src/boot.ts';
 import { parseConfig } from '../../src/config.ts';
@@ -33,7 +33,7 @@ export async function embeddedOnPostgres(env: Record<string, string> = {}) {
     print: () => {},
     readSecret: async () => 'bench-session-secret-0123456789abcdef',
     writeSecret: async () => {},
-    vendorAssets: loadVendorAssets,
+    staticAssets: loadStaticAssets,
     peerAddress,
     migrate: migrateWithStandIns,
     devServers: async (input) => createDevServers(input),

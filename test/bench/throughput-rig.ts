@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { connect, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
-import { loadVendorAssets } from '../../host.ts';
+import { loadStaticAssets } from '../../host.ts';
 import { createControllerClient } from '../../src/adapters/controller/client.ts';
 import { CONTROLLER_TOKEN_ENV, controllerToken } from '../../src/adapters/controller/token.ts';
 import { setupMailer } from '../../src/adapters/email/setup.ts';
@@ -147,7 +147,7 @@ export async function throughputRig(
       secret: config.controller.secret ?? '',
     }),
     dev: { qstash: null, fly: null, outbox: null },
-    vendorAssets: await loadVendorAssets(),
+    staticAssets: await loadStaticAssets(),
     peerAddress: () => null,
     security: {
       pbkdf2Iterations: 1_000,

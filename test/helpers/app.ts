@@ -1,7 +1,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
 import { connect, type Db } from '../../db/client.ts';
-import { loadVendorAssets, peerAddress } from '../../host.ts';
+import { loadStaticAssets, peerAddress } from '../../host.ts';
 import {
   createControllerClient,
   flyDevControllerUrl,
@@ -62,7 +62,7 @@ export type TestApp = {
   flyTimeScale: number;
 };
 
-const vendor = loadVendorAssets();
+const vendor = loadStaticAssets();
 
 /** The deployment's `CONTROLLER_SECRET` in tests (machines' tokens derive from it). */
 export const TEST_CONTROLLER_SECRET = 'test-controller-secret-0123456789abcdef';
@@ -196,7 +196,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       }),
     ),
     dev: standIns.dev,
-    vendorAssets: await vendor,
+    staticAssets: await vendor,
     // The real socket's address when served; `app.request` has no socket, so a test
     // request comes from a documentation address (RFC 5737), i.e. another machine.
     peerAddress: (env) => peerAddress(env) ?? TEST_CLIENT_IP,
