@@ -1,30 +1,28 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { scheduledActionNoticeSettings, scheduledActionNotices } from '../../db/schema/index.ts';
+import { scheduledActionNotices } from '../../db/schema/index.ts';
+
+/** A target whose notice has not gone out, and the warning it was planned to give (ms). */
+export type UnsentNotice = { targetId: string; leadMs: number };
 
 /**
- * An action's notice lead (minutes) and the targets whose `notice` has not gone out yet
- * (`pending`, held ones included; a `sending` one is on its way), or null when the action
- * notifies nobody. The scheduler asks this when it resumes an action: a stage it would
- * start sooner than the lead from now would outrun those notices, so it moves the stage
+ * The targets of an action whose `notice` has not gone out yet (`pending`, held ones
+ * included; a `sending` one is on its way), each with the lead its notice was planned to
+ * give: its action time minus its due time, in ms (the settings' lead, or less when the
+ * action was scheduled closer than that). Empty when the action notifies nobody. The
+ * scheduler asks this when it resumes an action: a stage it would start sooner than that
+ * lead from now would outrun the notice, so it moves the stage
  * (src/scheduler/notice-lead.ts). Read-only; call it inside the resuming transaction.
  */
-export async function unsentNotices(
-  db: Db,
-  actionId: string,
-): Promise<{ leadMinutes: number; targetIds: string[] } | null> {
-  const [settings] = await db
-    .select({
-      notify: scheduledActionNoticeSettings.notify,
-      leadMinutes: scheduledActionNoticeSettings.leadMinutes,
-    })
-    .from(scheduledActionNoticeSettings)
-    .where(eq(scheduledActionNoticeSettings.actionId, actionId));
-  if (!settings?.notify) return null;
+export async function unsentNotices(db: Db, actionId: string): Promise<UnsentNotice[]> {
   const n = scheduledActionNotices;
   const rows = await db
-    .selectDistinct({ targetId: n.targetId })
+    .select({
+      targetId: n.targetId,
+      leadMs: sql<string>`max(extract(epoch from ${n.actionAt} - ${n.dueAt}) * 1000)::bigint`,
+    })
     .from(n)
-    .where(and(eq(n.actionId, actionId), eq(n.kind, 'notice'), eq(n.status, 'pending')));
-  return { leadMinutes: settings.leadMinutes, targetIds: rows.map((r) => r.targetId) };
+    .where(and(eq(n.actionId, actionId), eq(n.kind, 'notice'), eq(n.status, 'pending')))
+    .groupBy(n.targetId);
+  return rows.map((r) => ({ targetId: r.targetId, leadMs: Number(r.leadMs) }));
 }

@@ -82,4 +82,31 @@ describe('resume after a pause across the notice and the stage time (real clock)
       );
     }
   }, 40_000);
+
+  it('keeps only the warning a notice promised: an action due now is not delayed by its lead', async () => {
+    const fleet = await fleetOf(t, 1);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: fleet.map((f) => f.id) },
+      runAt: 'now',
+      reason: 'now, with a long lead',
+      leadMinutes: 600,
+      channels: ['email'],
+      maxInFlight: 1,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.id as string;
+    const planned = (await call('GET', `/scheduled-actions/${id}`)).body.stages[0].scheduledAt;
+    expect((await call('POST', `/scheduled-actions/${id}/pause`)).status).toBe(200);
+    expect((await call('POST', `/scheduled-actions/${id}/resume`)).status).toBe(200);
+    expect((await call('GET', `/scheduled-actions/${id}`)).body.stages[0].scheduledAt).toBe(
+      planned,
+    );
+    await expect
+      .poll(async () => (await call('GET', `/scheduled-actions/${id}`)).body.status, {
+        timeout: 15_000,
+        interval: 50,
+      })
+      .toBe('completed');
+  }, 30_000);
 });
