@@ -24,6 +24,9 @@ export const ACTION_STATUSES = [
   'paused',
   'completed',
   'halted',
+  // Cancelled while targets it had claimed are still being applied: it ends `cancelled`
+  // when the last of them records its outcome.
+  'cancelling',
   'cancelled',
   'failed',
 ] as const;

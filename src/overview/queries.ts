@@ -81,14 +81,15 @@ export async function runningActionCount(db: Db): Promise<number> {
 }
 
 /**
- * Running actions (oldest run time first), then the next scheduled ones (soonest first),
+ * Running and cancelling actions (oldest run time first), then the next scheduled ones (soonest first),
  * at most `limit` in all.
  */
 export async function liveActions(db: Db, limit = 10): Promise<ScheduledAction[]> {
   const running = await db
     .select()
     .from(scheduledActions)
-    .where(eq(scheduledActions.status, 'running'))
+    // A cancelling action still applies the targets it had claimed: live work too.
+    .where(inArray(scheduledActions.status, ['running', 'cancelling']))
     .orderBy(scheduledActions.runAt)
     .limit(limit);
   if (running.length >= limit) return running;

@@ -56,8 +56,12 @@ async function requireTargetOn(ctx: Ctx, actionId: string, instanceId: string) {
  * Cancels a whole action: every pending target becomes `cancelled` (none can be claimed
  * after this answers: claims re-check the action under the stage lock this takes), targets
  * already being applied (their operation started with their claim) finish and record their
- * outcome, unfinished stages are cancelled and their doorbells withdrawn. Cancelling a
- * finished or cancelled action is a no-op answering its current state. Audited once. With
+ * outcome, unfinished stages are cancelled and their doorbells withdrawn. The action is
+ * `cancelling` while any target is still being applied, and `cancelled` (with
+ * `completedAt`) once none is: at once when nothing was running, else when the last one
+ * records its outcome. Cancelling a finished, cancelling or cancelled action is a no-op
+ * answering its current state. Audited once (`scheduled_action.cancel`, with `status` and
+ * `stillRunning`; the end is audited as `scheduled_action.cancelled`). With
  * `instanceId` (cancelling from an instance's page), an action without a target on that
  * instance is 404.
  */
@@ -77,6 +81,7 @@ export async function cancelAction({
     if (
       action.status === 'completed' ||
       action.status === 'failed' ||
+      action.status === 'cancelling' ||
       action.status === 'cancelled'
     )
       return { action, withdrawn: [] as Stage[], followUps: false };
@@ -106,11 +111,17 @@ export async function cancelAction({
       })
       .where(eq(scheduledActionStages.actionId, action.id));
     await cancelStages(tx, open, now);
+    // Targets claimed before this lock are being applied (their operations own them): the
+    // action reads `cancelling` until the last of them records its outcome
+    // (`recordTargetOutcome` then ends it `cancelled`), so no reader sees a terminal action
+    // with work still in flight.
+    const stillRunning = stages.reduce((n, s) => n + s.running, 0);
     const [updated] = await tx
       .update(scheduledActions)
       .set({
-        status: 'cancelled',
+        status: stillRunning > 0 ? 'cancelling' : 'cancelled',
         cancelledAt: now,
+        ...(stillRunning > 0 ? {} : { completedAt: now }),
         pausedAt: null,
         ...bumpAction('cancelled', cancelled.length),
       })
@@ -122,8 +133,9 @@ export async function cancelAction({
       subjectId: action.id,
       payload: {
         cancelledTargets: cancelled.length,
-        stillRunning: stages.reduce((n, s) => n + s.running, 0),
+        stillRunning,
         previousStatus: action.status,
+        status: updated?.status ?? null,
       },
     });
     return { action: updated ?? action, withdrawn: open, followUps };

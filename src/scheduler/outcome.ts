@@ -5,6 +5,7 @@ import {
   scheduledActions,
   scheduledActionTargets,
 } from '../../db/schema/index.ts';
+import { recordAudit } from '../audit/audit.ts';
 import type { Deps } from '../deps.ts';
 import type { OperationListener } from '../fleet/operations/store.ts';
 import { type Stage, stageDoorbell } from './model.ts';
@@ -215,16 +216,24 @@ export const recordTargetOutcome: OperationListener = async (ctx, tx, op, result
       ...stageColumnsOf(stage as unknown as Record<string, unknown>),
       actionStatus: scheduledActions.status,
       maxInFlight: scheduledActions.maxInFlight,
+      actionOpen: sql<number>`(${scheduledActions.total} - ${scheduledActions.applied} - ${scheduledActions.skipped} - ${scheduledActions.failed} - ${scheduledActions.cancelled})::int`,
     });
   if (!row) return undefined;
   const {
     actionStatus,
     maxInFlight: _,
+    actionOpen,
     ...after
   } = row as Stage & {
     actionStatus: string;
     maxInFlight: number;
+    actionOpen: number;
   };
+  // A cancelled action's last target in flight just ended: the cancel is complete.
+  if (actionStatus === 'cancelling' && Number(actionOpen) === 0) {
+    await endCancelling(tx, after.actionId, now);
+    return undefined;
+  }
   if (stageDrained(after)) {
     const settled = await settleStage(tx, after, now);
     if (!settled.nextDue) return undefined;
@@ -240,6 +249,37 @@ export const recordTargetOutcome: OperationListener = async (ctx, tx, op, result
   const finished = after.applied + after.skipped + after.failed + after.cancelled;
   return () => ringStage(ctx, after, `refill-${finished}`, now);
 };
+
+/**
+ * Ends a `cancelling` action `cancelled` (guarded: only from `cancelling`), audited as
+ * `scheduled_action.cancelled` by the system: its cancel was audited when it was asked for.
+ */
+async function endCancelling(tx: Db, actionId: string, now: Date) {
+  const [ended] = await tx
+    .update(scheduledActions)
+    .set({ status: 'cancelled', completedAt: now })
+    .where(and(eq(scheduledActions.id, actionId), eq(scheduledActions.status, 'cancelling')))
+    .returning({
+      id: scheduledActions.id,
+      applied: scheduledActions.applied,
+      failed: scheduledActions.failed,
+    });
+  if (!ended) return;
+  await recordAudit(
+    tx,
+    { actor: { type: 'system', id: null, label: 'scheduler' }, requestId: null },
+    {
+      action: 'scheduled_action.cancelled',
+      subjectType: 'scheduled_action',
+      subjectId: actionId,
+      payload: {
+        reason: 'the last target being applied when it was cancelled ended',
+        applied: ended.applied,
+        failed: ended.failed,
+      },
+    },
+  );
+}
 
 /** Every column of a stage, read from a CTE that returned whole stage rows. */
 function stageColumnsOf(cte: Record<string, unknown>) {

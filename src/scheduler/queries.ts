@@ -28,12 +28,14 @@ export type ActionListQuery = {
  */
 const STATUS_RANK_OF: Record<ScheduledAction['status'], number> = {
   running: 0,
-  paused: 1,
-  halted: 2,
-  scheduled: 3,
-  failed: 4,
-  completed: 5,
-  cancelled: 6,
+  // Still applying targets (a cancel waits for them): live work, before anything waiting.
+  cancelling: 1,
+  paused: 2,
+  halted: 3,
+  scheduled: 4,
+  failed: 5,
+  completed: 6,
+  cancelled: 7,
 };
 const STATUS_RANK = sql<number>`case ${scheduledActions.status} ${sql.join(
   Object.entries(STATUS_RANK_OF).map(([status, rank]) => sql`when ${status} then ${rank}::int`),

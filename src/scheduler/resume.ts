@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../lib/pg-errors.ts';
 import { replanNotices, ringNoticeTimes } from '../notices/plan.ts';
 import { lockAction } from './cancel.ts';
 import type { ScheduledAction, Stage } from './model.ts';
+import { type KeptLead, keepNoticeLead } from './notice-lead.ts';
 import { finishAction, ringStage } from './outcome.ts';
 import { ringStages } from './schedule.ts';
 
@@ -64,6 +65,10 @@ export async function pauseAction({
  *   them) and their `halted` targets become pending, but for instances another action has
  *   taken meanwhile (they stay skipped, `already_scheduled`); a halted action with nothing
  *   held back ends (completed or failed, from its counters).
+ * Either way, notices held meanwhile keep their full lead: a stage that would start sooner
+ * than `leadMinutes` from now while its targets' notices are unsent moves later, to now +
+ * lead (later stages keep their spacing), and the notices go out now saying the new time
+ * ({@link keepNoticeLead}; the audit row's `noticeLead` says what moved).
  * 409 `not-resumable` for any other status. Audited.
  */
 export async function resumeAction({
@@ -77,6 +82,8 @@ export async function resumeAction({
   const {
     action,
     ring,
+    moved,
+    waiting,
     pausedAt,
     noticeTimes = [],
   } = await retryOnUniqueViolation(() =>
@@ -85,23 +92,48 @@ export async function resumeAction({
       if (!locked) throw new NotFoundError('Scheduled action', input.actionId);
       const { action: current, stages } = locked;
       if (current.status === 'paused') {
+        // Notices held while paused must not be outrun: a stage due sooner than their lead
+        // moves later (the notices then go out now, saying the new time).
+        const kept = await keepNoticeLead(tx, {
+          actionId: current.id,
+          stages: stages.filter((s) => s.status === 'running' || s.status === 'pending'),
+          now,
+        });
+        const movedById = new Map(kept.moved.map((s) => [s.id, s]));
+        const firstMoved = movedById.get(stages[0]?.id ?? '');
         const [updated] = await tx
           .update(scheduledActions)
-          .set({ status: current.startedAt ? 'running' : 'scheduled', pausedAt: null })
+          .set({
+            status: current.startedAt ? 'running' : 'scheduled',
+            pausedAt: null,
+            // Not started yet and its first stage moved: the run time is the new one.
+            ...(firstMoved && !current.startedAt ? { runAt: firstMoved.scheduledAt } : {}),
+          })
           .where(eq(scheduledActions.id, current.id))
           .returning();
         await recordAudit(tx, ctx, {
           action: 'scheduled_action.resume',
           subjectType: 'scheduled_action',
           subjectId: current.id,
-          payload: { from: 'paused', pausedSeconds: secondsSince(current.pausedAt, now) },
+          payload: {
+            from: 'paused',
+            pausedSeconds: secondsSince(current.pausedAt, now),
+            ...noticeLeadAudit(kept),
+          },
         });
         const live = stages.find((s) => s.status === 'running' || s.status === 'pending');
-        // Notices held while paused are due again (stage times did not move).
-        const noticeTimes = await replanNotices(tx, { actionId: current.id, targets: [], now });
+        // Held notices are due again: at once for the stages that moved (their new time
+        // minus the lead is now), else at their own time minus the lead.
+        const noticeTimes = await replanNotices(tx, {
+          actionId: current.id,
+          targets: kept.replanned,
+          now,
+        });
         return {
           action: updated ?? current,
-          ring: live ? [live] : [],
+          ring: live ? [movedById.get(live.id) ?? live] : [],
+          moved: kept.moved,
+          waiting: kept.waiting,
           pausedAt: current.pausedAt ?? now,
           noticeTimes,
         };
@@ -120,7 +152,7 @@ export async function resumeAction({
           .select()
           .from(scheduledActions)
           .where(eq(scheduledActions.id, current.id));
-        return { action: ended ?? current, ring: [], pausedAt: null };
+        return { action: ended ?? current, ring: [], moved: [], waiting: [], pausedAt: null };
       }
       const resumed: Stage[] = [];
       const replanned: { targetId: string; actionAt: Date }[] = [];
@@ -164,6 +196,12 @@ export async function resumeAction({
         back += targets.length;
         if (row) resumed.push(row);
       }
+      // Their unsent notices were held while halted: a stage rescheduled sooner than their
+      // lead moves later, so they still go out with it.
+      const kept = await keepNoticeLead(tx, { actionId: current.id, stages: resumed, now });
+      const movedById = new Map(kept.moved.map((s) => [s.id, s]));
+      const times = new Map(replanned.map((r) => [r.targetId, r.actionAt]));
+      for (const r of kept.replanned) times.set(r.targetId, r.actionAt);
       const [updated] = await tx
         .update(scheduledActions)
         .set({ status: 'running', skipped: sql`${scheduledActions.skipped} - ${back}` })
@@ -173,24 +211,41 @@ export async function resumeAction({
         action: 'scheduled_action.resume',
         subjectType: 'scheduled_action',
         subjectId: current.id,
-        payload: { from: 'halted', stages: resumed.length, targets: back },
+        payload: {
+          from: 'halted',
+          stages: resumed.length,
+          targets: back,
+          ...noticeLeadAudit(kept),
+        },
       });
-      // Their unsent notices were held while halted; they now follow the new stage times.
+      // They now follow the new stage times.
       const noticeTimes = await replanNotices(tx, {
         actionId: current.id,
-        targets: replanned,
+        targets: [...times].map(([targetId, actionAt]) => ({ targetId, actionAt })),
         now,
       });
-      return { action: updated ?? current, ring: resumed, pausedAt: null, noticeTimes };
+      return {
+        action: updated ?? current,
+        ring: resumed.map((s) => movedById.get(s.id) ?? s),
+        moved: [],
+        waiting: [],
+        pausedAt: null,
+        noticeTimes,
+      };
     }),
   );
+  // The notices first: a stage that moved for them is due only after their lead anyway.
+  await ringNoticeTimes(ctx, action.id, noticeTimes);
   if (pausedAt) {
     // Deduplicated on the pause it ends: a double click rings once.
     for (const stage of ring)
       if (stage.scheduledAt <= now)
         await ringStage(ctx, stage, `resume-${pausedAt.getTime()}`, now);
+    // Stages moved to keep their notices' lead ring at their new time (their earlier
+    // doorbells, arriving early, only ring again for it).
+    if (moved.length) await ringStages(ctx, moved);
+    for (const w of waiting) await ringStage(ctx, w.stage, `lead-${w.at.getTime()}`, w.at);
   } else await ringStages(ctx, ring);
-  await ringNoticeTimes(ctx, action.id, noticeTimes);
   return action;
 }
 
@@ -207,6 +262,18 @@ async function retryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T> {
       if (attempt >= 3 || !isUniqueViolation(err)) throw err;
     }
   }
+}
+
+/** What a resume did to keep its notices' lead, for the audit row (nothing when nothing). */
+function noticeLeadAudit(kept: KeptLead) {
+  if (!kept.moved.length && !kept.waiting.length) return {};
+  return {
+    noticeLead: {
+      leadMinutes: kept.leadMinutes,
+      delayedStages: kept.moved.map((s) => ({ index: s.index, scheduledAt: s.scheduledAt })),
+      waitingStages: kept.waiting.map((w) => ({ index: w.stage.index, until: w.at })),
+    },
+  };
 }
 
 function secondsSince(at: Date | null, now: Date): number | null {

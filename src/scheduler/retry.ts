@@ -9,7 +9,7 @@ import { scheduleAction } from './schedule.ts';
  * Schedules the failed targets of an ended action (completed, failed, halted or cancelled)
  * again, as a new action due now with the same type, image, pin override, `maxInFlight` and
  * `includeStopped`, in one stage; instances scheduled elsewhere meanwhile are left out.
- * 409 `not-ended` while the action runs; 422 `no-failed-targets` when none failed.
+ * 409 `not-ended` while the action runs (or is cancelling: its targets in flight may still fail); 422 `no-failed-targets` when none failed.
  * Returns what `scheduleAction` returns; the new action's selection names the one retried.
  */
 export async function retryFailedTargets({
@@ -20,7 +20,12 @@ export async function retryFailedTargets({
   input: { actionId: string };
 }) {
   const action = await getAction(ctx.db, input.actionId);
-  if (action.status === 'scheduled' || action.status === 'running' || action.status === 'paused')
+  if (
+    action.status === 'scheduled' ||
+    action.status === 'running' ||
+    action.status === 'paused' ||
+    action.status === 'cancelling'
+  )
     throw new ConflictError(
       `Failed targets can be retried once the action has ended (it is ${action.status}).`,
       { status: action.status },

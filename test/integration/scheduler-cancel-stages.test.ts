@@ -117,9 +117,10 @@ describe('the deployment-wide cap after a cancel', async () => {
     );
     const [stageA] = await stagesOf(t, actionA);
     expect((await ringStageNow(t, stageA?.id ?? '')).body).toMatchObject({ started: 3 });
-    // A is cancelled while its 3 operations are still in flight (they finish on their own).
+    // A is cancelled while its 3 operations are still in flight (they finish on their own):
+    // it reads `cancelling` until they have.
     expect((await call('POST', `/scheduled-actions/${actionA}/cancel`)).body.status).toBe(
-      'cancelled',
+      'cancelling',
     );
     const actionB = await schedule(
       b.map((f) => f.id),

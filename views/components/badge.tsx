@@ -30,6 +30,7 @@ const TONE: Record<string, BadgeTone> = {
   applied: 'ok',
   halted: 'warn',
   paused: 'warn',
+  cancelling: 'warn',
   cancelled: 'muted',
   skipped: 'muted',
 };

@@ -32,7 +32,9 @@ export type OverviewFailures = {
 
 /** Running actions, then the next scheduled ones, each with its progress. */
 export function LiveActions({ rows, zone }: { rows: ActionRowView[]; zone: string }) {
-  const live = rows.some((a) => a.status === 'running' || a.status === 'scheduled');
+  const live = rows.some(
+    (a) => a.status === 'running' || a.status === 'scheduled' || a.status === 'cancelling',
+  );
   return (
     <div
       id="overview-live"

@@ -8,11 +8,13 @@ import { ACTION_LABEL, instancesWord } from './words.ts';
 
 /**
  * The action's controls, each confirmed in the dialog: pause (scheduled or running), resume
- * (paused or halted), cancel (while anything can still be cancelled), and retry the failed
- * targets once it has ended.
+ * (paused or halted), cancel (while anything can still be cancelled; not while cancelling),
+ * and retry the failed targets once it has ended (a cancelling action has not).
  */
 function Controls({ a }: { a: ActionDetailView }) {
-  const open = isLive(a.status) || a.status === 'halted';
+  // Cancellable: not ended and not already cancelling (its targets in flight just finish).
+  const open = (isLive(a.status) && a.status !== 'cancelling') || a.status === 'halted';
+  const ended = a.status === 'completed' || a.status === 'failed' || a.status === 'cancelled';
   const form = (
     path: string,
     label: string,
@@ -76,7 +78,7 @@ function Controls({ a }: { a: ActionDetailView }) {
             true,
           )
         : null}
-      {!open && a.failed > 0
+      {ended && a.failed > 0
         ? form(`retry-failed`, `Retry ${count(a.failed, 'failed target')}`, {
             title: `Retry ${count(a.failed, 'failed target')}?`,
             detail: `A new action applies the same change to the ${count(a.failed, 'instance')} that failed, starting now.`,

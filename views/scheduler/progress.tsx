@@ -36,11 +36,11 @@ export type ActionDetailView = ActionRowView & {
 };
 
 /**
- * While scheduled, running or paused (its started targets still finish), the progress
- * re-fetches itself (htmx every 2 s).
+ * While scheduled, running, paused or cancelling (its started targets still finish), the
+ * progress re-fetches itself (htmx every 2 s).
  */
 export const isLive = (status: string) =>
-  status === 'scheduled' || status === 'running' || status === 'paused';
+  status === 'scheduled' || status === 'running' || status === 'paused' || status === 'cancelling';
 
 function StagesTable({ stages, zone }: { stages: StageView[]; zone: string }) {
   return (
@@ -114,6 +114,9 @@ export function ProgressPanel({ a, zone }: { a: ActionDetailView; zone: string }
       <p class="small" data-in-flight={a.running}>
         Being applied now: {a.running} of at most {a.maxInFlight} at once
         {a.status === 'paused' ? ' · paused: nothing new starts until it is resumed' : ''}
+        {a.status === 'cancelling'
+          ? ' · cancelling: nothing new starts; it is cancelled once these finish'
+          : ''}
       </p>
       <dl class="facts">
         <dt>Run time</dt>

@@ -130,7 +130,7 @@ const routes = {
         actionType: z.enum(ACTION_TYPES).optional(),
         sort: z.enum(ACTION_SORTS).default('run_at').openapi({
           description:
-            '`status` orders by lifecycle: running, halted, scheduled, failed, completed, cancelled; then run time.',
+            '`status` orders by lifecycle: running, cancelling, paused, halted, scheduled, failed, completed, cancelled; then run time.',
         }),
         order: z.enum(['asc', 'desc']).default('desc'),
         cursor: Cursor,
@@ -199,7 +199,7 @@ const routes = {
     tags,
     security,
     summary:
-      'Cancel the action (pending targets are cancelled; running ones finish). Repeating is a no-op.',
+      'Cancel the action (pending targets are cancelled; running ones finish). It reads `cancelling` until the last running target ends, then `cancelled`. Repeating is a no-op.',
     request: { params: Params },
     responses: {
       200: { description: 'The action now.', content: json(ActionJson) },

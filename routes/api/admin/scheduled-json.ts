@@ -39,7 +39,10 @@ export const ActionJson = z
   .object({
     id: Uuid,
     actionType: z.enum(ACTION_TYPES),
-    status: z.enum(ACTION_STATUSES),
+    status: z.enum(ACTION_STATUSES).openapi({
+      description:
+        '`cancelling`: cancelled while targets it had claimed are still being applied (`counts.running`); nothing new starts, and it becomes `cancelled` when the last of them ends. `cancelled`, `completed` and `failed` are final.',
+    }),
     runAt: Timestamp,
     targetImageTag: z.string().nullable(),
     overridePins: z.boolean(),
@@ -48,7 +51,9 @@ export const ActionJson = z
     createdAt: Timestamp,
     startedAt: Timestamp.nullable(),
     completedAt: Timestamp.nullable(),
-    cancelledAt: Timestamp.nullable(),
+    cancelledAt: Timestamp.nullable().openapi({
+      description: 'When it was cancelled (set from `cancelling` on).',
+    }),
     pausedAt: Timestamp.nullable().openapi({ description: 'Set while the action is paused.' }),
     completedWithFailures: z.boolean().openapi({
       description: 'The action completed, and some of its targets failed (see counts.failed).',

@@ -1,0 +1,2 @@
+ALTER TABLE "scheduled_actions" DROP CONSTRAINT "scheduled_actions_status_check";--> statement-breakpoint
+ALTER TABLE "scheduled_actions" ADD CONSTRAINT "scheduled_actions_status_check" CHECK ("scheduled_actions"."status" in ('scheduled', 'running', 'paused', 'completed', 'halted', 'cancelling', 'cancelled', 'failed'));
