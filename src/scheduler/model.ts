@@ -41,17 +41,6 @@ export {
   TARGET_STATUSES,
 } from '../../db/schema/scheduler.ts';
 
-/** Statuses in which an action may still start targets (a paused one waits for resume). */
-export const LIVE_ACTION_STATUSES = ['scheduled', 'running'] as const;
-/** Statuses in which an action has not ended (a cancelling one still applies targets). */
-export const OPEN_ACTION_STATUSES = [
-  'scheduled',
-  'running',
-  'paused',
-  'halted',
-  'cancelling',
-] as const;
-
 export type SkipReason =
   | 'destroyed'
   | 'pinned'

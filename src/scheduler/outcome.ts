@@ -35,16 +35,6 @@ export const bumpAction = (status: OutcomeStatus, n: number | SQL = 1) => ({
 });
 type SQL = ReturnType<typeof sql>;
 
-/** Locks a stage row: claims and settling of one stage run one at a time. */
-export async function lockStage(tx: Db, stageId: string): Promise<Stage | null> {
-  const [stage] = await tx
-    .select()
-    .from(scheduledActionStages)
-    .where(eq(scheduledActionStages.id, stageId))
-    .for('update');
-  return stage ?? null;
-}
-
 /** A stage is done when nothing of it is pending or running. */
 export const stageDrained = (s: Pick<Stage, 'pending' | 'running'>) =>
   s.pending === 0 && s.running === 0;
