@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
-  instances,
   scheduledActionStages,
   scheduledActions,
   scheduledActionTargets,
-  users,
 } from '../../db/schema/index.ts';
+import { instanceNames } from '../fleet/instances.ts';
+import { contactsOf } from '../fleet/users.ts';
 import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
 import { AppError, NotFoundError } from '../lib/errors.ts';
 import type { ActionType, ScheduledAction, Stage, Target } from './model.ts';
@@ -179,24 +179,28 @@ export async function listTargets(
     );
   const dir = backwards ? desc : asc;
   const rows = await db
-    .select({
-      target: scheduledActionTargets,
-      stageIndex: scheduledActionStages.index,
-      instanceName: instances.name,
-      userEmail: users.email,
-    })
+    .select({ target: scheduledActionTargets, stageIndex: scheduledActionStages.index })
     .from(scheduledActionTargets)
     .innerJoin(scheduledActionStages, eq(scheduledActionStages.id, scheduledActionTargets.stageId))
-    .innerJoin(instances, eq(instances.id, scheduledActionTargets.instanceId))
-    .innerJoin(users, eq(users.id, scheduledActionTargets.userId))
     .where(and(...where))
     .orderBy(dir(scheduledActionStages.index), dir(scheduledActionTargets.id))
     .limit(limit + 1);
+  // Names and addresses are the fleet's: asked for this page's rows only.
+  const [names, contacts] = await Promise.all([
+    instanceNames(
+      db,
+      rows.map((r) => r.target.instanceId),
+    ),
+    contactsOf(
+      db,
+      rows.map((r) => r.target.userId),
+    ),
+  ]);
   const items = rows.map((r) => ({
     ...r.target,
     stageIndex: r.stageIndex,
-    instanceName: r.instanceName,
-    userEmail: r.userEmail,
+    instanceName: names.get(r.target.instanceId) ?? r.target.instanceId,
+    userEmail: contacts.get(r.target.userId)?.email ?? '',
   }));
   return keysetPage(items, limit, cursor, (t) => t.stageIndex);
 }

@@ -1,103 +1,64 @@
-import { and, eq, inArray, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import {
-  type InstanceStatus,
-  imageCatalog,
-  instances,
-  scheduledActionTargets,
-  versionPins,
-} from '../../db/schema/index.ts';
+import { scheduledActionTargets } from '../../db/schema/index.ts';
 import { BUSY_STATUSES } from '../fleet/operations/model.ts';
+import { type SelectedInstance, type Selection, selectInstances } from '../fleet/selection.ts';
 import { UnprocessableError } from '../lib/errors.ts';
 import { MAX_TARGETS, type SkipReason } from './model.ts';
 
-export type SelectionFilter = {
-  status?: string[];
-  region?: string;
-  /** Current image tag. */
-  imageTag?: string;
-  /** Instances whose image was published before this catalog image's (older versions). */
-  versionBelow?: string;
-  hasPin?: boolean;
-};
+export type { Selection, SelectionFilter } from '../fleet/selection.ts';
 
-export type Selection = { ids: string[] } | { filter: SelectionFilter };
-
-export type Candidate = {
-  instanceId: string;
-  userId: string;
-  imageTag: string | null;
-  status: string;
-  pinnedImageTag: string | null;
+export type Candidate = SelectedInstance & {
   /** Another action's pending or running target on this instance. */
   activeTargetActionId: string | null;
 };
 
 export type Exclusions = Record<SkipReason, string[]>;
 
-/** The instances a selection names, with what decides whether each can be a target. */
+/** Ids per statement when reading active targets (well under PostgreSQL's 65,535 parameters). */
+const IDS_PER_READ = 5_000;
+
+/**
+ * The instances a selection names (asked of the fleet: {@link selectInstances}), each with
+ * the action of its active target, if any: what decides whether it can be a target.
+ *
+ * Errors: 422 `selection-too-large` past {@link MAX_TARGETS}; 422 `unknown-image` from the fleet.
+ */
 export async function loadCandidates(
   db: Db,
   selection: Selection,
 ): Promise<{ candidates: Candidate[]; notFound: string[] }> {
-  const where: (SQL | undefined)[] = [];
-  let requested: string[] = [];
-  if ('ids' in selection) {
-    requested = [...new Set(selection.ids)];
-    where.push(inArray(instances.id, requested));
-  } else {
-    const f = selection.filter;
-    if (f.status?.length) where.push(inArray(instances.status, f.status as InstanceStatus[]));
-    if (f.region) where.push(eq(instances.region, f.region));
-    if (f.imageTag) where.push(eq(instances.imageTag, f.imageTag));
-    if (f.hasPin !== undefined)
-      where.push(f.hasPin ? isNotNull(versionPins.instanceId) : isNull(versionPins.instanceId));
-    if (f.versionBelow) {
-      const [below] = await db
-        .select()
-        .from(imageCatalog)
-        .where(eq(imageCatalog.imageTag, f.versionBelow));
-      if (!below)
-        throw new UnprocessableError(
-          `versionBelow: ${f.versionBelow} is not in the catalog.`,
-          {},
-          'unknown-image',
-        );
-      where.push(
-        sql`${instances.imageTag} in (select image_tag from image_catalog where published_at < ${below.publishedAt.toISOString()}::timestamptz)`,
-      );
-    }
-  }
-  const active = db
-    .select({
-      instanceId: scheduledActionTargets.instanceId,
-      actionId: scheduledActionTargets.actionId,
-    })
-    .from(scheduledActionTargets)
-    .where(sql`${scheduledActionTargets.status} in ('pending', 'running')`)
-    .as('active');
-  const rows = await db
-    .select({
-      instanceId: instances.id,
-      userId: instances.userId,
-      imageTag: instances.imageTag,
-      status: instances.status,
-      pinnedImageTag: versionPins.imageTag,
-      activeTargetActionId: active.actionId,
-    })
-    .from(instances)
-    .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))
-    .leftJoin(active, eq(active.instanceId, instances.id))
-    .where(and(...where))
-    .limit(MAX_TARGETS + 1);
-  if (rows.length > MAX_TARGETS)
+  const selected = await selectInstances(db, selection, MAX_TARGETS);
+  if (selected.more)
     throw new UnprocessableError(
       `The selection has more than ${MAX_TARGETS.toLocaleString('en')} instances; narrow it.`,
       {},
       'selection-too-large',
     );
-  const found = new Set(rows.map((r) => r.instanceId));
-  return { candidates: rows, notFound: requested.filter((id) => !found.has(id)) };
+  const active = new Map<string, string>();
+  const ids = selected.instances.map((i) => i.instanceId);
+  for (let at = 0; at < ids.length; at += IDS_PER_READ) {
+    const rows = await db
+      .select({
+        instanceId: scheduledActionTargets.instanceId,
+        actionId: scheduledActionTargets.actionId,
+      })
+      .from(scheduledActionTargets)
+      .where(
+        and(
+          inArray(scheduledActionTargets.status, ['pending', 'running']),
+          inArray(scheduledActionTargets.instanceId, ids.slice(at, at + IDS_PER_READ)),
+        ),
+      );
+    for (const r of rows) active.set(r.instanceId, r.actionId);
+  }
+  return {
+    candidates: selected.instances.map((i) => ({
+      ...i,
+      activeTargetActionId: active.get(i.instanceId) ?? null,
+    })),
+    notFound: selected.notFound,
+  };
 }
 
 /** Instance statuses in which an action is refused until they end (retried at claim time). */
