@@ -12,7 +12,12 @@ import {
 } from '../../src/triggers/agents.ts';
 import { allTimeZones, nextFireTimes, parseSchedule } from '../../src/triggers/cron.ts';
 import { describeExpression, PRESETS } from '../../src/triggers/describe.ts';
-import { CATCHUP_POLICIES, OVERLAP_POLICIES } from '../../src/triggers/model.ts';
+import {
+  CATCHUP_POLICIES,
+  DEFAULT_CATCHUP_WINDOW_SECONDS,
+  MAX_CATCHUP_WINDOW_SECONDS,
+  OVERLAP_POLICIES,
+} from '../../src/triggers/model.ts';
 import { agentZones, listAgents, listSessions } from '../../src/triggers/queries.ts';
 import { AgentPage } from '../../views/agents/detail.tsx';
 import {
@@ -46,7 +51,12 @@ const AgentForm = z.object({
   enabled: z.string().optional(),
   overlapPolicy: z.enum(OVERLAP_POLICIES),
   catchupPolicy: z.enum(CATCHUP_POLICIES),
-  catchupWindowMinutes: z.coerce.number().int().min(1).max(10_080).default(60),
+  catchupWindowMinutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CATCHUP_WINDOW_SECONDS / 60)
+    .default(DEFAULT_CATCHUP_WINDOW_SECONDS / 60),
 });
 
 const PreviewForm = z.object({

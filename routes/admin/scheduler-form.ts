@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../src/lib/errors.ts';
 import { zonedInputToInstant } from '../../src/lib/zoned-time.ts';
+import { DEFAULT_NOTICE_SETTINGS, MAX_LEAD_MINUTES } from '../../src/notices/model.ts';
+import { DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT } from '../../src/scheduler/model.ts';
 import type { ScheduleInput } from '../../src/scheduler/schedule.ts';
 import type { NotifyValues } from '../../views/notices/notify-fields.tsx';
 import type { SchedulerValues } from '../../views/scheduler/form.tsx';
@@ -55,9 +57,11 @@ export const SchedulerForm = z.object({
  */
 export function noticeFieldsOf(v: NotifyValues) {
   if (v.noticeFields !== '1') return {};
-  const lead = v.leadMinutes?.trim() ? Number(v.leadMinutes) : 1440;
-  if (!Number.isInteger(lead) || lead < 0 || lead > 10_080)
-    throw invalid('Lead time: whole minutes from 0 to 10,080 (a week).');
+  const lead = v.leadMinutes?.trim() ? Number(v.leadMinutes) : DEFAULT_NOTICE_SETTINGS.leadMinutes;
+  if (!Number.isInteger(lead) || lead < 0 || lead > MAX_LEAD_MINUTES)
+    throw invalid(
+      `Lead time: whole minutes from 0 to ${MAX_LEAD_MINUTES.toLocaleString('en')} (a week).`,
+    );
   return {
     notify: v.notify !== 'off',
     leadMinutes: lead,
@@ -145,9 +149,11 @@ export function toScheduleInputFromForm(
   const gate = v.failureThresholdPercent?.trim();
   if (gate && !Number.isFinite(Number(gate)))
     throw invalid('Failure gate: a percentage from 0 to 100, or empty for none.');
-  const maxInFlight = Number(v.maxInFlight?.trim() || '50');
+  const maxInFlight = Number(v.maxInFlight?.trim() || DEFAULT_MAX_IN_FLIGHT);
   if (!Number.isInteger(maxInFlight))
-    throw invalid('At most at once: a whole number from 1 to 1,000.');
+    throw invalid(
+      `At most at once: a whole number from 1 to ${MAX_IN_FLIGHT_LIMIT.toLocaleString('en')}.`,
+    );
   const reason = v.reason?.trim() ?? '';
   if (options.requireReason && !reason)
     throw invalid('Reason: say why; it is shown to admins and in the audit log.');

@@ -56,6 +56,11 @@ export function sessionDoorbell(
   };
 }
 
+/** How far back missed fires are caught up, unless the agent says otherwise: an hour. */
+export const DEFAULT_CATCHUP_WINDOW_SECONDS = 3_600;
+/** The longest catch-up window an agent may have: a week. */
+export const MAX_CATCHUP_WINDOW_SECONDS = 604_800;
+
 export {
   CATCHUP_POLICIES,
   OVERLAP_POLICIES,

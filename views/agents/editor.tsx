@@ -1,3 +1,4 @@
+import { MAX_CATCHUP_WINDOW_SECONDS } from '../../src/triggers/model.ts';
 import { formatDateTime, zoneLabel } from '../format.ts';
 
 export type PreviewView =
@@ -227,7 +228,7 @@ export function AgentEditor({
           type="number"
           name="catchupWindowMinutes"
           min={1}
-          max={10080}
+          max={MAX_CATCHUP_WINDOW_SECONDS / 60}
           value={String(values.catchupWindowMinutes)}
         />
       </label>

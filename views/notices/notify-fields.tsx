@@ -1,3 +1,4 @@
+import { DEFAULT_NOTICE_SETTINGS, MAX_LEAD_MINUTES } from '../../src/notices/model.ts';
 import type { NoticePreview } from '../../src/notices/preview.ts';
 import { formatDateTime, zoneLabel } from '../format.ts';
 
@@ -39,13 +40,13 @@ export function NotifyFields({ v }: { v: NotifyValues }) {
         <input type="radio" name="notify" value="off" checked={v.notify === 'off'} /> Do not notify
       </label>
       <label>
-        Lead time (minutes before each instance's stage; 0–10,080)
+        Lead time (minutes before each instance's stage; 0–{MAX_LEAD_MINUTES.toLocaleString('en')})
         <input
           type="number"
           name="leadMinutes"
           min={0}
-          max={10080}
-          value={v.leadMinutes ?? '1440'}
+          max={MAX_LEAD_MINUTES}
+          value={v.leadMinutes ?? String(DEFAULT_NOTICE_SETTINGS.leadMinutes)}
         />
       </label>
       <label>

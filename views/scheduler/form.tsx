@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT } from '../../src/scheduler/model.ts';
 import { labelOf } from '../components/version.tsx';
 import { zoneLabel } from '../format.ts';
 import { NotifyFields, type NotifyValues } from '../notices/notify-fields.tsx';
@@ -223,13 +224,13 @@ export function SchedulerForm(p: {
               />
             </label>
             <label>
-              At most this many at once (1–1,000)
+              At most this many at once (1–{MAX_IN_FLIGHT_LIMIT.toLocaleString('en')})
               <input
                 type="number"
                 name="maxInFlight"
                 min={1}
-                max={1000}
-                value={v.maxInFlight ?? '50'}
+                max={MAX_IN_FLIGHT_LIMIT}
+                value={v.maxInFlight ?? String(DEFAULT_MAX_IN_FLIGHT)}
               />
             </label>
           </fieldset>

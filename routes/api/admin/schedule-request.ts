@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import {
+  DEFAULT_NOTICE_SETTINGS,
   MAX_BODY_LENGTH,
   MAX_LEAD_MINUTES,
   MAX_SUBJECT_LENGTH,
@@ -88,10 +89,16 @@ export const ScheduleRequest = z
     notify: z.boolean().default(true).openapi({
       description: 'Tell each affected user ahead of time (email, push, in-app banner).',
     }),
-    leadMinutes: z.number().int().min(0).max(MAX_LEAD_MINUTES).default(1440).openapi({
-      description:
-        "Minutes before each target's stage time that its notice goes out (clamped to now).",
-    }),
+    leadMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_LEAD_MINUTES)
+      .default(DEFAULT_NOTICE_SETTINGS.leadMinutes)
+      .openapi({
+        description:
+          "Minutes before each target's stage time that its notice goes out (clamped to now).",
+      }),
     subject: Text()
       .trim()
       .min(1)

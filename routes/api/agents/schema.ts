@@ -3,6 +3,8 @@ import {
   type Agent,
   type AgentSession,
   CATCHUP_POLICIES,
+  DEFAULT_CATCHUP_WINDOW_SECONDS,
+  MAX_CATCHUP_WINDOW_SECONDS,
   OVERLAP_POLICIES,
   SESSION_REASONS,
   SESSION_STATUSES,
@@ -36,7 +38,7 @@ const fields = {
     description:
       'Fire times missed (claimed over 2 minutes late, e.g. after downtime), within `catchupWindowSeconds`: `skip` none, `once` the most recent, `all` each in order (the latest 100).',
   }),
-  catchupWindowSeconds: z.number().int().min(60).max(604_800),
+  catchupWindowSeconds: z.number().int().min(60).max(MAX_CATCHUP_WINDOW_SECONDS),
 };
 
 export const AgentCreate = z
@@ -50,7 +52,7 @@ export const AgentCreate = z
     enabled: fields.enabled.default(true),
     overlapPolicy: fields.overlapPolicy.default('skip'),
     catchupPolicy: fields.catchupPolicy.default('skip'),
-    catchupWindowSeconds: fields.catchupWindowSeconds.default(3600),
+    catchupWindowSeconds: fields.catchupWindowSeconds.default(DEFAULT_CATCHUP_WINDOW_SECONDS),
   })
   .openapi('AgentCreate');
 
