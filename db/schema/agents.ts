@@ -101,7 +101,8 @@ export const agents = pgTable(
 /**
  * One session of an agent: started by a fire (`cron`, one per fire time: a unique index), an
  * admin's "run now" (`manual`) or the product (`api`). Starting and following it are claimed
- * steps with a lease (src/lib/claims.ts), rung by doorbells at `next_check_at`.
+ * steps with a lease (the work-unit engine, src/lib/work/), rung by doorbells at
+ * `next_check_at`.
  */
 export const agentSessions = pgTable(
   'agent_sessions',

@@ -8,9 +8,9 @@ export const tstz = () => timestamp({ withTimezone: true, precision: 3 });
 
 /**
  * The columns of a unit of work that is claimed before it is acted on (see
- * `src/lib/claims.ts`): who holds it (`claim_token`, a fresh random UUID per claim), since
- * when, and how many times it was claimed. Every claimable table spreads these, so the
- * claim primitive and the sweep speak one vocabulary (graphile-worker's `locked_by` /
+ * the work-unit engine, `src/lib/work/`): who holds it (`claim_token`, a fresh random UUID
+ * per claim), since when, and how many times it was claimed. Every claimable table spreads
+ * these, so the engine's claim and sweep speak one vocabulary (graphile-worker's `locked_by` /
  * `locked_at` / `attempts`).
  */
 export const claimColumns = () => ({

@@ -72,8 +72,9 @@ export const noticeDeliveries = pgTable(
     ...claimColumns(),
     ...leaseColumn(),
     /**
-     * The provider request this delivery was first sent in (a batch of up to 100). Kept
-     * across retries and lease returns, so a retry sends the same idempotency key.
+     * The provider request this delivery is in (a batch of up to 100; the idempotency key
+     * is made from it). Set by each claim of a `pending` delivery; a `sending` one whose
+     * answer is unknown keeps it, and its batch goes again whole under the same key.
      */
     batchId: uuid(),
     sentAt: tstz(),
@@ -143,6 +144,12 @@ export const scheduledActionNotices = pgTable(
     /** The stage time this notice announces (what the banner and the message say). */
     actionAt: tstz().notNull(),
     sentAt: tstz(),
+    /**
+     * When its target was cancelled while this notice was being sent (`sending`: it may
+     * reach the user). Once the send is recorded `sent`, the `cancelled` follow-up is queued;
+     * a send that ends `failed` needs none.
+     */
+    cancelledAt: tstz(),
     lastError: text(),
     createdAt: tstz().notNull().defaultNow(),
   },

@@ -1,7 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.ts';
+import { noticeDeliveries } from '../../db/schema/index.ts';
+import { claimAssignments, leaseFree, writeHeldEach } from '../lib/work/index.ts';
 import { targetAwaitsStart, targetSettled } from '../scheduler/notice-gate.ts';
-import { type NoticeChannel, type NoticeKind, OVERTAKEN } from './model.ts';
+import { CANCELLED_BEFORE_SENT, type NoticeChannel, type NoticeKind, OVERTAKEN } from './model.ts';
+import { deliveryUnits } from './units.ts';
 
 /** A delivery this dispatch holds, with the notices (instances) it is about. */
 export type ClaimedDelivery = {
@@ -13,27 +16,45 @@ export type ClaimedDelivery = {
   claimToken: string;
   attempts: number;
   maxAttempts: number;
-  /** The provider request it belongs to: the idempotency key is made from this. */
+  /** The provider request (batch) it belongs to: the idempotency key is made from this. */
   batchId: string;
   notices: { instanceId: string; actionAt: string }[];
 };
 
 const live = targetAwaitsStart(sql`n.target_id`);
 
+type ClaimRow = {
+  id: string;
+  action_id: string;
+  user_id: string;
+  kind: NoticeKind;
+  channel: NoticeChannel;
+  claim_token: string;
+  attempts: number;
+  max_attempts: number;
+  batch_id: string;
+  notices: { instanceId: string; actionAt: string }[] | string;
+};
+
+const toClaimed = (r: ClaimRow): ClaimedDelivery => ({
+  id: r.id,
+  actionId: r.action_id,
+  userId: r.user_id,
+  kind: r.kind,
+  channel: r.channel,
+  claimToken: r.claim_token,
+  attempts: Number(r.attempts),
+  maxAttempts: Number(r.max_attempts),
+  batchId: r.batch_id,
+  notices: typeof r.notices === 'string' ? JSON.parse(r.notices) : r.notices,
+});
+
 /**
- * Claims up to `limit` due deliveries of one channel, `pending → sending`, in one guarded
- * statement (`FOR UPDATE SKIP LOCKED`: concurrent dispatches take different rows). The
- * same statement re-checks, through the scheduler's {@link targetAwaitsStart}, that a
- * `notice` delivery still has a notice whose target is pending in a live stage of a live
- * action, and moves exactly those notices to `sending` (a `cancelled` one skips that
- * gate: it announces the cancel whatever became of the target). A due delivery that fails
- * the gate is **held** (`next_attempt_at` = infinity: its action is paused or halted, or
- * its targets were reached first) so it never blocks the rows behind it; resuming the
- * action gives held deliveries their due time back ({@link replanNotices}), and the sweep
- * closes the overtaken ones. Each claimed row gets a
- * fresh claim token and a lease until `leaseUntil`; a delivery keeps the `batch_id` of its
- * first request (a retry sends the same idempotency key), else takes `batchId`.
- * Deliveries of an earlier batch come first, so a retried batch stays together.
+ * Claims one provider request's worth of deliveries of a channel, as the work-unit engine
+ * claims (src/lib/work: {@link claimAssignments} — a fresh token, `claimed_at`,
+ * `attempts + 1`, a lease until `leaseUntil`): first a batch whose answer is unknown
+ * ({@link claimUnknownBatch}: whole, under its key), else up to `limit` due `pending`
+ * deliveries as a new batch ({@link claimNewBatch}: key from `batchId`). Empty: nothing due.
  */
 export async function claimDue(
   db: Db,
@@ -45,26 +66,85 @@ export async function claimDue(
     batchId: string;
   },
 ): Promise<ClaimedDelivery[]> {
+  const unknown = await claimUnknownBatch(db, input);
+  return unknown.length ? unknown : claimNewBatch(db, input);
+}
+
+/**
+ * Claims the due batch whose last answer was unknown (its deliveries `sending`, the claim
+ * given back, due at the retry time) that has waited longest — **whole** or not at all: every
+ * `sending` delivery of that `batch_id`, each locked and free of a live lease, in one
+ * statement; if another dispatch holds any of them, nothing. No gate: the batch may have
+ * reached its users, and sending the same request under the same key is how we learn it
+ * (the provider answers the first result and sends nothing twice). Its notices are those
+ * still `sending`.
+ */
+async function claimUnknownBatch(
+  db: Db,
+  input: { channel: NoticeChannel; now: Date; leaseUntil: Date },
+): Promise<ClaimedDelivery[]> {
+  // The engine's "nobody holds a live lease" (its columns named by the table: no alias).
+  const free = leaseFree(deliveryUnits, input.now);
+  const rows = await queryRows<ClaimRow>(
+    db,
+    sql`
+    with pick as (
+      select batch_id from notice_deliveries
+      where status = 'sending' and channel = ${input.channel} and batch_id is not null
+        and next_attempt_at <= ${input.now.toISOString()}::timestamptz and ${free}
+      order by next_attempt_at
+      limit 1
+    ), members as (
+      select id, ${free} as free from notice_deliveries
+      where batch_id = (select batch_id from pick) and status = 'sending'
+      for update skip locked
+    ), whole as (
+      select (select count(*) from members where free) = (
+        select count(*) from notice_deliveries
+        where batch_id = (select batch_id from pick) and status = 'sending') as ok
+    ), claimed as (
+      update notice_deliveries d
+      set ${claimAssignments(input.now, input.leaseUntil)}
+      where d.id in (select id from members) and (select ok from whole)
+      returning d.id, d.action_id, d.user_id, d.kind, d.channel, d.claim_token, d.attempts,
+                d.max_attempts, d.batch_id
+    )
+    select c.*, coalesce((
+      select json_agg(json_build_object('instanceId', n.instance_id, 'actionAt', n.action_at)
+                      order by n.action_at)
+      from scheduled_action_notices n where n.delivery_id = c.id and n.status = 'sending'),
+      '[]'::json) as notices
+    from claimed c`,
+  );
+  return rows.map(toClaimed);
+}
+
+/**
+ * Claims up to `limit` due `pending` deliveries of one channel, `pending → sending`, as one
+ * new batch (`batch_id` = `batchId`: nothing of them was sent, so a new key), in one guarded
+ * statement (`FOR UPDATE SKIP LOCKED`: concurrent dispatches take different rows). The
+ * same statement re-checks, through the scheduler's {@link targetAwaitsStart}, that a
+ * `notice` delivery still has a notice whose target is pending in a live stage of a live
+ * action, and moves exactly those notices to `sending` (a `cancelled` one skips that
+ * gate: it announces the cancel whatever became of the target). A due delivery that fails
+ * the gate is **held** (`next_attempt_at` = infinity: its action is paused or halted, or
+ * its targets were reached first) so it never blocks the rows behind it; resuming the
+ * action gives held deliveries their due time back ({@link replanNotices}), and the sweep
+ * closes the overtaken ones.
+ */
+async function claimNewBatch(
+  db: Db,
+  input: { channel: NoticeChannel; limit: number; now: Date; leaseUntil: Date; batchId: string },
+): Promise<ClaimedDelivery[]> {
   const now = input.now.toISOString();
-  const rows = await queryRows<{
-    id: string;
-    action_id: string;
-    user_id: string;
-    kind: NoticeKind;
-    channel: NoticeChannel;
-    claim_token: string;
-    attempts: number;
-    max_attempts: number;
-    batch_id: string;
-    notices: { instanceId: string; actionAt: string }[] | string;
-  }>(
+  const rows = await queryRows<ClaimRow>(
     db,
     sql`
     with candidates as (
       select d.id, d.kind from notice_deliveries d
       where d.status = 'pending' and d.channel = ${input.channel}
         and d.next_attempt_at <= ${now}::timestamptz
-      order by d.batch_id nulls last, d.next_attempt_at
+      order by d.next_attempt_at
       limit ${input.limit}
       for update of d skip locked
     ), candidate_notices as materialized (
@@ -83,9 +163,8 @@ export async function claimDue(
       returning d.id
     ), claimed as (
       update notice_deliveries d
-      set status = 'sending', claim_token = gen_random_uuid(), claimed_at = ${now}::timestamptz,
-          attempts = d.attempts + 1, lease_until = ${input.leaseUntil.toISOString()}::timestamptz,
-          batch_id = coalesce(d.batch_id, ${input.batchId}::uuid)
+      set status = 'sending', ${claimAssignments(input.now, input.leaseUntil)},
+          batch_id = ${input.batchId}::uuid
       from gate g where d.id = g.id and g.ok
       returning d.id, d.action_id, d.user_id, d.kind, d.channel, d.claim_token, d.attempts,
                 d.max_attempts, d.batch_id
@@ -101,21 +180,19 @@ export async function claimDue(
       from marked m where m.delivery_id = c.id), '[]'::json) as notices
     from claimed c`,
   );
-  return rows.map((r) => ({
-    id: r.id,
-    actionId: r.action_id,
-    userId: r.user_id,
-    kind: r.kind,
-    channel: r.channel,
-    claimToken: r.claim_token,
-    attempts: Number(r.attempts),
-    maxAttempts: Number(r.max_attempts),
-    batchId: r.batch_id,
-    notices: typeof r.notices === 'string' ? JSON.parse(r.notices) : r.notices,
-  }));
+  return rows.map(toClaimed);
 }
 
-/** What became of one claimed delivery. */
+/**
+ * What became of one claimed delivery — done, not done, or unknown:
+ * - `sent` / `failed`: it ends so, and its notices with it.
+ * - `retry`: it was **not** sent (a rate limit, a refusal that may pass): back to `pending`
+ *   with its notices, due at `nextAttemptAt`, its batch forgotten (the next claim makes a
+ *   new batch and key: nothing of it was sent, so its members may change).
+ * - `unknown`: the request's answer was lost; it may have been sent. It stays `sending` with
+ *   its notices (cancel treats it as being sent), the claim given back, due at
+ *   `nextAttemptAt`, keeping its `batch_id`: its batch goes again whole under the same key.
+ */
 export type DeliveryOutcome =
   | {
       status: 'sent';
@@ -124,13 +201,14 @@ export type DeliveryOutcome =
       pushTickets?: Record<string, string>;
     }
   | { status: 'failed'; error: string }
-  | { status: 'pending'; error: string; nextAttemptAt: Date };
+  | { status: 'retry'; error: string; nextAttemptAt: Date }
+  | { status: 'unknown'; error: string; nextAttemptAt: Date };
 
 /**
- * Records the outcomes of claimed deliveries in one statement, each guarded by its claim
- * token (a delivery whose lease the sweep returned meanwhile is not touched: its new
- * holder decides). Each delivery's `sending` notices follow it; a retry (`pending`) gives
- * the claim back and keeps `batch_id`. Returns the ids that were still held.
+ * Records the outcomes of claimed deliveries, each guarded by its claim (the engine's
+ * {@link writeHeldEach}: a delivery whose lease was returned meanwhile is not touched; its
+ * new holder decides), and moves each held delivery's `sending` notices with it, in one
+ * transaction. Returns the ids that were still held.
  */
 export async function recordOutcomes(
   db: Db,
@@ -138,45 +216,47 @@ export async function recordOutcomes(
   outcomes: { delivery: ClaimedDelivery; outcome: DeliveryOutcome }[],
 ): Promise<Set<string>> {
   if (!outcomes.length) return new Set();
-  const rows = outcomes.map(({ delivery, outcome }) => ({
-    id: delivery.id,
-    token: delivery.claimToken,
-    status: outcome.status,
-    next_at: outcome.status === 'pending' ? outcome.nextAttemptAt.toISOString() : null,
-    pid: outcome.status === 'sent' ? outcome.providerMessageId : null,
-    tickets: outcome.status === 'sent' ? (outcome.pushTickets ?? null) : null,
-    err: outcome.status === 'sent' ? null : outcome.error,
-  }));
-  const at = now.toISOString();
-  const held = await queryRows<{ id: string }>(
-    db,
-    sql`
-    with x as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(id uuid, token uuid, status text, next_at timestamptz, pid text, err text, tickets jsonb)
-    ), d as (
-      update notice_deliveries d
-      set status = x.status,
-          next_attempt_at = coalesce(x.next_at, d.next_attempt_at),
-          sent_at = case when x.status = 'sent' then ${at}::timestamptz end,
-          provider_message_id = coalesce(x.pid, d.provider_message_id),
-          push_tickets = coalesce(x.tickets, d.push_tickets),
-          last_error = x.err,
-          lease_until = null,
-          claim_token = case when x.status = 'pending' then null else d.claim_token end
-      from x
-      where d.id = x.id and d.claim_token = x.token and d.status = 'sending'
-      returning d.id, d.status, d.last_error
-    ), n as (
+  const writes = outcomes.map(({ delivery, outcome }) => {
+    const o = outcome;
+    return {
+      claim: { id: delivery.id, claimToken: delivery.claimToken },
+      set: {
+        status: o.status === 'retry' ? 'pending' : o.status === 'unknown' ? 'sending' : o.status,
+        nextAttemptAt: o.status === 'retry' || o.status === 'unknown' ? o.nextAttemptAt : now,
+        sentAt: o.status === 'sent' ? now : null,
+        providerMessageId: o.status === 'sent' ? o.providerMessageId : null,
+        pushTickets: o.status === 'sent' ? (o.pushTickets ?? null) : null,
+        lastError: o.status === 'sent' ? null : o.error,
+        batchId: o.status === 'retry' ? null : delivery.batchId,
+      },
+    };
+  });
+  return db.transaction(async (tx) => {
+    const held = await writeHeldEach(tx, deliveryUnits, writes, {
+      release: true,
+      when: eq(noticeDeliveries.status, 'sending'),
+    });
+    if (!held.length) return new Set<string>();
+    const ids = sql`${`{${held.join(',')}}`}::uuid[]`;
+    // Their notices follow; an unknown one's stay `sending` (nothing to move). A notice
+    // cancelled while it was being sent that turned out not sent ends as cancelled.
+    await tx.execute(sql`
       update scheduled_action_notices n
-      set status = d.status, last_error = d.last_error,
-          sent_at = case when d.status = 'sent' then ${at}::timestamptz end
-      from d where n.delivery_id = d.id and n.status = 'sending'
-      returning 1
-    )
-    select d.id, (select count(*) from n) as notices from d`,
-  );
-  return new Set(held.map((h) => h.id));
+      set status = case when d.status = 'pending' and n.cancelled_at is not null
+                        then 'failed' else d.status end,
+          last_error = case when d.status = 'pending' and n.cancelled_at is not null
+                            then ${CANCELLED_BEFORE_SENT} else d.last_error end,
+          sent_at = d.sent_at
+      from notice_deliveries d
+      where d.id = any(${ids}) and n.delivery_id = d.id
+        and n.status = 'sending' and d.status in ('pending', 'sent', 'failed')`);
+    await tx.execute(sql`
+      update notice_deliveries d set status = 'failed', last_error = ${CANCELLED_BEFORE_SENT}
+      where d.id = any(${ids}) and d.status = 'pending' and not exists (
+        select 1 from scheduled_action_notices n
+        where n.delivery_id = d.id and n.status in ('pending', 'sending'))`);
+    return new Set(held);
+  });
 }
 
 /**

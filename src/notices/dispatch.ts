@@ -1,7 +1,8 @@
-import type { EmailMessage, Mailer } from '../adapters/email/mailer.ts';
-import type { Pusher, PushMessage } from '../adapters/push/pusher.ts';
+import type { EmailMessage, Mailer, SendOutcome } from '../adapters/email/mailer.ts';
+import type { Pusher, PushMessage, PushTicket } from '../adapters/push/pusher.ts';
 import type { Deps } from '../deps.ts';
 import { retryDelayMs } from '../lib/backoff.ts';
+import { queueOwedFollowUps } from './cancel.ts';
 import { type ClaimedDelivery, claimDue, type DeliveryOutcome, recordOutcomes } from './claim.ts';
 import type { NoticeChannel } from './model.ts';
 import { forgetPushTokens, pushTokensOf } from './push-tokens.ts';
@@ -28,9 +29,12 @@ export const idempotencyKeyFor = (batchId: string) => `fleetwarden-notice-${batc
  * Sends due notices: each channel runs `concurrency` workers that, until the step budget
  * is spent, take a turn from the provider's limiter, claim a batch of due deliveries
  * ({@link claimDue}: up to the provider's batch size), render and send it in one request,
- * and record every outcome in one guarded statement. Transient failures go back to
- * `pending` with capped, jittered exponential backoff (never sooner than `Retry-After`);
- * permanent ones and the last attempt are `failed` with the provider's reason.
+ * and record every outcome in one guarded statement. Each request is one batch, and its
+ * outcome is done, not done, or unknown: a refusal that may pass goes back to `pending` (a
+ * new batch and key next time) after capped, jittered exponential backoff, one delay per
+ * batch (never sooner than `Retry-After`); a lost answer stays `sending` and the same batch
+ * goes again whole under the same key after that delay (never `failed`: the user may have
+ * it); permanent refusals and the last not-done attempt are `failed` with the reason.
  *
  * Returns what it did and, when work is left (budget spent, or the limiter's next turn is
  * further than the budget), when to ring the next dispatch.
@@ -94,7 +98,13 @@ export async function dispatchDue(
             if (!claimed.length) return;
             result.claimed += claimed.length;
             const outcomes = await send(deps, channel, claimed);
-            await recordOutcomes(deps.db, deps.clock.now(), outcomes);
+            const recordedAt = deps.clock.now();
+            const held = await recordOutcomes(deps.db, recordedAt, outcomes);
+            const sentIds = outcomes
+              .filter((o) => o.outcome.status === 'sent' && held.has(o.delivery.id))
+              .map((o) => o.delivery.id);
+            // Cancelled while it was being sent, and now known sent: the follow-up is owed.
+            if (await queueOwedFollowUps(deps.db, sentIds, recordedAt)) later(recordedAt);
             for (const { outcome } of outcomes) {
               if (outcome.status === 'sent') result.sent++;
               else if (outcome.status === 'failed') result.failed++;
@@ -137,22 +147,65 @@ async function send(
   return out;
 }
 
-/** A transient failure: back to pending after the backoff, or failed on the last attempt. */
-function retryOrFail(
-  deps: Deps,
-  d: ClaimedDelivery,
-  reason: string,
-  retryAfterMs: number | null,
-): DeliveryOutcome {
+/**
+ * When a batch goes again (one time for all its deliveries, so it goes again whole): capped,
+ * jittered exponential backoff after its most-tried member's attempts, never sooner than the
+ * provider's `Retry-After` (ms).
+ */
+function batchRetryAt(deps: Deps, batch: ClaimedDelivery[], retryAfterMs: number | null): Date {
+  const attempts = Math.max(1, ...batch.map((d) => d.attempts));
+  return new Date(deps.clock.now().getTime() + retryDelayMs(attempts, { retryAfterMs }));
+}
+
+/**
+ * A refusal that may pass (nothing was sent): back to pending at the batch's retry time, or
+ * failed on the last attempt.
+ */
+function retryOrFail(d: ClaimedDelivery, reason: string, at: Date): DeliveryOutcome {
   if (d.attempts >= d.maxAttempts)
     return { status: 'failed', error: `${reason} (gave up after ${d.attempts} attempts)` };
-  const delay = retryDelayMs(d.attempts, { retryAfterMs });
-  return {
-    status: 'pending',
-    error: reason,
-    nextAttemptAt: new Date(deps.clock.now().getTime() + delay),
-  };
+  return { status: 'retry', error: reason, nextAttemptAt: at };
 }
+
+/** Several answers for one delivery (push: one per device) as one outcome. */
+type Answer = SendOutcome | PushTicket;
+
+function outcomeOf(
+  d: ClaimedDelivery,
+  answers: Answer[],
+  at: Date,
+  extra: { pushTickets?: Record<string, string> } = {},
+): DeliveryOutcome {
+  const sent = answers.filter((a) => a.status === 'sent');
+  if (sent.length)
+    return {
+      status: 'sent',
+      providerMessageId:
+        sent
+          .map((a) => ('ticketId' in a ? a.ticketId : a.providerMessageId))
+          .filter(Boolean)
+          .join(',') || null,
+      ...extra,
+    };
+  const unknown = answers.find((a) => a.status === 'unknown');
+  if (unknown || !answers.length)
+    return {
+      status: 'unknown',
+      error: unknown?.reason ?? 'answer unknown: no answer for this message',
+      nextAttemptAt: at,
+    };
+  const refused = answers.filter((a) => a.status === 'refused');
+  const passing = refused.find((a) => !a.permanent);
+  if (passing) return retryOrFail(d, passing.reason, at);
+  return { status: 'failed', error: refused.map((a) => a.reason).join('; ') };
+}
+
+const retryAfterOf = (answers: Iterable<Answer>) => {
+  let most: number | null = null;
+  for (const a of answers)
+    if (a.status !== 'sent' && a.retryAfterMs !== null) most = Math.max(most ?? 0, a.retryAfterMs);
+  return most;
+};
 
 async function sendEmails(
   deps: Deps,
@@ -160,38 +213,36 @@ async function sendEmails(
   ready: Extract<Prepared, { ok: true }>[],
 ): Promise<Outcomes> {
   const out: Outcomes = [];
-  // Deliveries of one earlier request go again together, under that request's key.
   const byBatch = new Map<string, typeof ready>();
   for (const p of ready)
     byBatch.set(p.delivery.batchId, [...(byBatch.get(p.delivery.batchId) ?? []), p]);
   for (const [batchId, group] of byBatch) {
+    // One order for every request of the batch (by delivery id), so a batch sent again is
+    // the same request and the provider can answer it from its key.
+    group.sort((a, b) => (a.delivery.id < b.delivery.id ? -1 : 1));
     const messages: EmailMessage[] = group.map((p) => ({
+      id: p.delivery.id,
       to: p.contact.email,
       subject: p.message.subject,
       text: p.message.text,
       html: p.message.html,
       tags: { actionId: p.delivery.actionId, kind: p.delivery.kind, deliveryId: p.delivery.id },
     }));
-    const results = await mailer.sendBatch(messages, {
+    const answers = await mailer.sendBatch(messages, {
       idempotencyKey: idempotencyKeyFor(batchId),
     });
-    group.forEach((p, i) => {
-      const r = results[i];
-      const d = p.delivery;
-      if (!r)
-        out.push({
-          delivery: d,
-          outcome: retryOrFail(deps, d, 'no answer for this message', null),
-        });
-      else if (r.ok)
-        out.push({
-          delivery: d,
-          outcome: { status: 'sent', providerMessageId: r.providerMessageId },
-        });
-      else if (r.permanent)
-        out.push({ delivery: d, outcome: { status: 'failed', error: r.reason } });
-      else out.push({ delivery: d, outcome: retryOrFail(deps, d, r.reason, r.retryAfterMs) });
-    });
+    const at = batchRetryAt(
+      deps,
+      group.map((p) => p.delivery),
+      retryAfterOf(answers.values()),
+    );
+    for (const p of group) {
+      const answer = answers.get(p.delivery.id);
+      out.push({
+        delivery: p.delivery,
+        outcome: outcomeOf(p.delivery, answer ? [answer] : [], at),
+      });
+    }
   }
   return out;
 }
@@ -216,10 +267,11 @@ async function sendPushes(
       });
       continue;
     }
-    for (const to of mine)
+    for (const [i, to] of mine.entries())
       messages.push({
         p,
         message: {
+          id: `${p.delivery.id}/${i}`,
           to,
           title: p.message.pushTitle,
           body: p.message.pushBody,
@@ -227,58 +279,39 @@ async function sendPushes(
         },
       });
   }
-  const tickets = new Map<
-    string,
-    {
-      ok: string[];
-      tickets: Record<string, string>;
-      errors: { permanent: boolean; reason: string; retryAfterMs: number | null }[];
-    }
-  >();
+  const answers = new Map<string, { answers: PushTicket[]; tickets: Record<string, string> }>();
+  const all: PushTicket[] = [];
   const dead: string[] = [];
   for (let i = 0; i < messages.length; i += pusher.maxBatch) {
     const chunk = messages.slice(i, i + pusher.maxBatch);
-    const answers = await pusher.sendBatch(chunk.map((m) => m.message));
-    chunk.forEach((m, k) => {
-      const t = tickets.get(m.p.delivery.id) ?? { ok: [], tickets: {}, errors: [] };
-      const a = answers[k];
-      if (a?.ok) {
-        t.ok.push(a.ticketId);
-        t.tickets[a.ticketId] = m.message.to;
-      } else if (a) {
-        t.errors.push(a);
-        if (a.deviceNotRegistered) dead.push(m.message.to);
-      } else
-        t.errors.push({
-          permanent: false,
-          reason: 'no ticket for this message',
-          retryAfterMs: null,
-        });
-      tickets.set(m.p.delivery.id, t);
-    });
+    const tickets = await pusher.sendBatch(chunk.map((m) => m.message));
+    for (const m of chunk) {
+      const a = answers.get(m.p.delivery.id) ?? { answers: [], tickets: {} };
+      const ticket: PushTicket = tickets.get(m.message.id) ?? {
+        status: 'unknown',
+        reason: 'answer unknown: no ticket for this message',
+        retryAfterMs: null,
+      };
+      a.answers.push(ticket);
+      all.push(ticket);
+      if (ticket.status === 'sent') a.tickets[ticket.ticketId] = m.message.to;
+      else if (ticket.status === 'refused' && ticket.deviceNotRegistered) dead.push(m.message.to);
+      answers.set(m.p.delivery.id, a);
+    }
   }
   await forgetPushTokens(deps.db, dead);
+  const at = batchRetryAt(
+    deps,
+    ready.map((p) => p.delivery),
+    retryAfterOf(all),
+  );
   for (const p of ready) {
-    const t = tickets.get(p.delivery.id);
-    if (!t) continue;
-    const d = p.delivery;
-    if (t.ok.length)
-      out.push({
-        delivery: d,
-        outcome: { status: 'sent', providerMessageId: t.ok.join(','), pushTickets: t.tickets },
-      });
-    else if (t.errors.every((e) => e.permanent))
-      out.push({
-        delivery: d,
-        outcome: { status: 'failed', error: t.errors.map((e) => e.reason).join('; ') },
-      });
-    else {
-      const e = t.errors.find((x) => !x.permanent);
-      out.push({
-        delivery: d,
-        outcome: retryOrFail(deps, d, e?.reason ?? 'push failed', e?.retryAfterMs ?? null),
-      });
-    }
+    const a = answers.get(p.delivery.id);
+    if (!a) continue;
+    out.push({
+      delivery: p.delivery,
+      outcome: outcomeOf(p.delivery, a.answers, at, { pushTickets: a.tickets }),
+    });
   }
   return out;
 }

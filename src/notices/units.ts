@@ -1,5 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { noticeDeliveries, scheduledActionNotices } from '../../db/schema/index.ts';
+import { noticeDeliveries } from '../../db/schema/index.ts';
 import type { Deps } from '../deps.ts';
 import { workUnits } from '../lib/work/index.ts';
 import { closeOvertaken } from './claim.ts';
@@ -17,12 +16,14 @@ async function upkeep(deps: Deps, now: Date, phase: 'sweep' | 'start') {
 }
 
 /**
- * Notice deliveries as units of work (src/lib/work): a dispatch claims a batch of due
- * deliveries `pending → sending` with a lease (`claim.ts`, one statement with the notices
- * they carry). A passed lease (a dispatch that died or stalled) returns the delivery and its
- * `sending` notices to `pending`, due now; `batch_id` stays, so the retry sends the same
+ * Notice deliveries as units of work (src/lib/work): a dispatch claims one provider
+ * request's batch of deliveries with a lease (`claim.ts`: `pending → sending` for a new
+ * batch, or a whole `sending` batch whose answer was unknown) and records the outcomes with
+ * guarded writes. A passed lease (a dispatch that died or stalled mid-request) is an unknown
+ * answer: the delivery stays `sending` with its notices (the user may have it), the claim
+ * given back, due now, `batch_id` kept, so its batch goes again whole under the same
  * idempotency key. The doorbell is the channel-wide dispatch: the sweep rings one when any
- * delivery is 30 s overdue or was just returned.
+ * delivery not held is 30 s overdue or was just returned.
  */
 export const deliveryUnits = workUnits({
   name: 'notices',
@@ -31,22 +32,16 @@ export const deliveryUnits = workUnits({
   live: ['pending', 'sending'],
   dueAt: noticeDeliveries.nextAttemptAt,
   graceMs: 30_000,
-  ringWhen: eq(noticeDeliveries.status, 'pending'),
   doorbells: (due, purpose) =>
     due.length ? [{ path: NOTICES_PATH, body: {}, deduplicationId: `notices-${purpose}` }] : [],
   lease: {
-    set: (now) => ({ status: 'pending', nextAttemptAt: now }),
-    async after(tx, ids) {
-      await tx
-        .update(scheduledActionNotices)
-        .set({ status: 'pending' })
-        .where(
-          and(
-            inArray(scheduledActionNotices.deliveryId, ids),
-            eq(scheduledActionNotices.status, 'sending'),
-          ),
-        );
-    },
+    set: (now, why) => ({
+      nextAttemptAt: now,
+      lastError:
+        why === 'restart'
+          ? 'answer unknown: the process sending it stopped; sent again under the same key'
+          : 'answer unknown: the send outlived its lease; sent again under the same key',
+    }),
   },
   upkeep,
 });

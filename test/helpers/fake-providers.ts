@@ -6,7 +6,19 @@ import type { AddressInfo } from 'node:net';
 // Sources: resend.com/docs/api-reference/emails/send-batch-emails, …/errors,
 // …/introduction#idempotency-keys; docs.expo.dev/push-notifications/sending-notifications.
 
-type Fault = { status: number; body: unknown; headers?: Record<string, string> };
+/**
+ * A fault for the next request: answer `status`/`body` instead of the real answer. With
+ * `after`, the request is processed first (emails sent, the idempotency key remembered) and
+ * the fault answers in place of the real answer: a 5xx that follows the effect. `holdMs`
+ * holds the answer that long first (a client timeout shorter than it loses the answer).
+ */
+type Fault = {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  after?: boolean;
+  holdMs?: number;
+};
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -47,8 +59,12 @@ export async function startFakeResend(options: { apiKey?: string; latencyMs?: nu
   const seen = new Map<string, { body: string; response: unknown }>();
   const faults: Fault[] = [];
   let requests = 0;
+  let conflicts = 0;
   const server = createServer(async (req, res) => {
-    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    let fault: Fault | undefined;
+    const reply = async (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (fault?.holdMs) await sleep(fault.holdMs);
+      if (fault?.after) [status, body, headers] = [fault.status, fault.body, fault.headers ?? {}];
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
@@ -65,12 +81,13 @@ export async function startFakeResend(options: { apiKey?: string; latencyMs?: nu
       });
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') keys.push(key);
-    const fault = faults.shift();
-    if (fault) return reply(fault.status, fault.body, fault.headers);
+    fault = faults.shift();
+    if (fault && !fault.after) return reply(fault.status, fault.body, fault.headers);
     const raw = JSON.stringify(body);
     if (typeof key === 'string') {
       const prior = seen.get(key);
       if (prior && prior.body === raw) return reply(200, prior.response);
+      if (prior) conflicts++;
       if (prior)
         return reply(409, {
           statusCode: 409,
@@ -129,6 +146,10 @@ export async function startFakeResend(options: { apiKey?: string; latencyMs?: nu
     keys,
     get requests() {
       return requests;
+    },
+    /** Requests answered 409 `invalid_idempotent_request` (a key reused with another body). */
+    get conflicts() {
+      return conflicts;
     },
     fail(...f: Fault[]) {
       faults.push(...f);

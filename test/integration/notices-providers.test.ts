@@ -79,7 +79,8 @@ describe('notices through the Resend and Expo adapters', async () => {
     const stuck = await deliveryOf(actionId, 'email');
     expect(stuck.status).toBe('sending');
     expect(resend.sent.filter((m) => m.to === user.email)).toHaveLength(1);
-    // The lease passes; the sweep gives the delivery back and rings a dispatch.
+    // The lease passes; the sweep gives the delivery back (still sending: the answer is
+    // unknown) and rings a dispatch, which sends the same batch under the same key.
     t.clock.advance(t.deps.config.work.leaseMs + 1000);
     expect((await sweepNow(t)).leasesReturned).toBeGreaterThanOrEqual(1);
     await t.deliverDue();
@@ -91,7 +92,7 @@ describe('notices through the Resend and Expo adapters', async () => {
     expect(done.providerMessageId).toBe(resend.sent.find((m) => m.to === user.email)?.id);
   });
 
-  it('Resend answers 503 then 200: sent once, after 2 attempts, not before Retry-After', async () => {
+  it('Resend answers 503 (answer unknown) then 200: still sending, not failed, then sent once, after 2 attempts, not before Retry-After', async () => {
     const user = await makeUser(t);
     const [inst] = await fleetOf(t, 1, { userId: user.id });
     resend.fail({
@@ -103,13 +104,34 @@ describe('notices through the Resend and Expo adapters', async () => {
     const before = t.clock.now().getTime();
     await t.deliverDue();
     const retrying = await deliveryOf(actionId, 'email');
-    expect(retrying).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(retrying).toMatchObject({ status: 'sending', attempts: 1, claimToken: null });
     expect(retrying.lastError).toContain('503');
     expect(retrying.nextAttemptAt.getTime() - before).toBeGreaterThanOrEqual(3000);
     t.clock.advance(6000);
     await t.deliverDue();
     expect(await deliveryOf(actionId, 'email')).toMatchObject({ status: 'sent', attempts: 2 });
     expect(resend.sent.filter((m) => m.to === user.email)).toHaveLength(1);
+  });
+
+  it('Resend answers 429 (not sent): back to pending, and the retry is a new batch under a new key', async () => {
+    const user = await makeUser(t);
+    const [inst] = await fleetOf(t, 1, { userId: user.id });
+    resend.fail({
+      status: 429,
+      body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
+      headers: { 'retry-after': '2' },
+    });
+    const actionId = await scheduleFor([inst?.id ?? '']);
+    await t.deliverDue();
+    const refused = await deliveryOf(actionId, 'email');
+    expect(refused).toMatchObject({ status: 'pending', attempts: 1, batchId: null });
+    // The retry is due within the first backoff ceiling (5 s), never before Retry-After.
+    t.clock.advance(6000);
+    await t.deliverDue();
+    const done = await deliveryOf(actionId, 'email');
+    expect(done).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(resend.sent.filter((m) => m.to === user.email)).toHaveLength(1);
+    expect(resend.keys).toContain(`fleetwarden-notice-${done.batchId}`);
   });
 
   it('an invalid address fails at once with the provider reason', async () => {

@@ -262,4 +262,32 @@ describe('notices (outbox)', async () => {
     expect(deliveries.every((d) => d.attempts === 1)).toBe(true);
     await call('POST', `/scheduled-actions/${actionId}/cancel`);
   });
+
+  it('the outbox answers a reused idempotency key as Resend does: the same messages replay their ids, other messages record nothing', async () => {
+    const key = `outbox-test-${crypto.randomUUID()}`;
+    const message = (id: string, to: string) => ({
+      id,
+      to,
+      subject: 'Subject',
+      text: 'text',
+      html: '<p>text</p>',
+      tags: { kind: 'notice' },
+    });
+    const a = message('a', 'a@example.test');
+    const b = message('b', 'b@example.test');
+    const first = await t.deps.mailer.sendBatch([a, b], { idempotencyKey: key });
+    const again = await t.deps.mailer.sendBatch([a, b], { idempotencyKey: key });
+    expect(again).toEqual(first);
+    expect(first.get('a')).toMatchObject({ status: 'sent', providerMessageId: expect.any(String) });
+    expect(first.get('a')).not.toEqual(first.get('b'));
+    // Another body under the key (Resend: 409 invalid_idempotent_request): nothing recorded,
+    // and no id of another message handed back.
+    const swapped = await t.deps.mailer.sendBatch([b, a], { idempotencyKey: key });
+    expect(swapped.get('a')).toEqual({ status: 'sent', providerMessageId: null });
+    const rows = await t.db.db
+      .select()
+      .from(simOutboxMessages)
+      .where(sql`starts_with(${simOutboxMessages.idempotencyKey}, ${key})`);
+    expect(rows).toHaveLength(2);
+  });
 });

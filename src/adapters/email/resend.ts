@@ -7,15 +7,18 @@ import type { EmailMessage, Mailer, SendOutcome } from './mailer.ts';
 export const RESEND_MAX_BATCH = 100;
 
 /**
- * Error names after which the same request can succeed later: rate limits and quotas
- * (429), concurrent use of one idempotency key (409), and Resend's own failures (5xx).
- * Every other error (`validation_error`, `invalid_from_address`, …) is permanent
+ * Errors that say the request was not carried out and may be later: rate limits and quotas
+ * (429). Every other 4xx (`validation_error`, `invalid_from_address`, …) is permanent
  * (resend.com/docs/api-reference/errors).
  */
-const TRANSIENT = new Set([
-  'rate_limit_exceeded',
-  'daily_quota_exceeded',
-  'monthly_quota_exceeded',
+const NOT_YET = new Set(['rate_limit_exceeded', 'daily_quota_exceeded', 'monthly_quota_exceeded']);
+
+/**
+ * Errors after which we cannot know whether the emails went: Resend's own failures (5xx may
+ * follow the effect) and another request under the same key still in flight (409
+ * `concurrent_idempotent_requests`). Resolved by sending the same request again.
+ */
+const UNKNOWN = new Set([
   'concurrent_idempotent_requests',
   'application_error',
   'internal_server_error',
@@ -40,7 +43,8 @@ export function createResendMailer(options: {
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
   });
   const now = options.now ?? (() => new Date());
-  const all = (messages: EmailMessage[], outcome: SendOutcome) => messages.map(() => outcome);
+  const all = (messages: EmailMessage[], outcome: SendOutcome) =>
+    new Map(messages.map((m) => [m.id, outcome]));
   return {
     maxBatch: RESEND_MAX_BATCH,
     limiter: options.limiter,
@@ -63,37 +67,58 @@ export function createResendMailer(options: {
           } as never,
         );
       } catch (err) {
+        // A timeout or a lost connection: Resend may have sent them.
         return all(messages, {
-          ok: false,
-          permanent: false,
-          reason: `email request failed: ${err instanceof Error ? err.message : String(err)}`,
+          status: 'unknown',
+          reason: `email request's answer unknown: ${err instanceof Error ? err.message : String(err)}`,
           retryAfterMs: null,
         });
       }
       if (res.error) {
         const retryAfterMs = parseRetryAfter(res.headers?.['retry-after'], now());
-        const transient =
-          TRANSIENT.has(res.error.name) ||
-          res.error.statusCode === null ||
-          (res.error.statusCode ?? 0) >= 500;
+        const { name, statusCode } = res.error;
+        const reason = `Resend ${statusCode ?? 'network'} ${name}: ${res.error.message}`;
+        // Resend has already sent a request under this key (it keeps keys 24 h): this one
+        // differs from it (re-rendered), but the batch (the same members) went.
+        if (name === 'invalid_idempotent_request')
+          return all(messages, { status: 'sent', providerMessageId: null });
+        if (UNKNOWN.has(name) || statusCode === null || (statusCode ?? 0) >= 500)
+          return all(messages, {
+            status: 'unknown',
+            reason: `answer unknown: ${reason}`,
+            retryAfterMs,
+          });
         return all(messages, {
-          ok: false,
-          permanent: !transient,
-          reason: `Resend ${res.error.statusCode ?? 'network'} ${res.error.name}: ${res.error.message}`,
+          status: 'refused',
+          permanent: !NOT_YET.has(name) && statusCode !== 429,
+          reason,
           retryAfterMs,
         });
       }
+      // Resend answers in the request's order: `errors` by index, `data` the accepted ones in
+      // order. Matched to our ids here, against the request we built; an answer that does
+      // not account for every message is not trusted (unknown: sent again under the key).
       const failed = new Map((res.data.errors ?? []).map((e) => [e.index, e.message]));
       const ids = [...res.data.data];
-      return messages.map((_, i): SendOutcome => {
+      if (ids.length + failed.size !== messages.length)
+        return all(messages, {
+          status: 'unknown',
+          reason: `Resend answered ${ids.length} ids and ${failed.size} errors for ${messages.length} emails`,
+          retryAfterMs: null,
+        });
+      const out = new Map<string, SendOutcome>();
+      messages.forEach((m, i) => {
         const error = failed.get(i);
         if (error !== undefined)
-          return { ok: false, permanent: true, reason: `Resend: ${error}`, retryAfterMs: null };
-        const id = ids.shift();
-        return id
-          ? { ok: true, providerMessageId: id.id }
-          : { ok: false, permanent: false, reason: 'Resend returned no id', retryAfterMs: null };
+          out.set(m.id, {
+            status: 'refused',
+            permanent: true,
+            reason: `Resend: ${error}`,
+            retryAfterMs: null,
+          });
+        else out.set(m.id, { status: 'sent', providerMessageId: ids.shift()?.id ?? null });
       });
+      return out;
     },
   };
 }

@@ -27,12 +27,17 @@ export function setupMailer(config: Config, outbox: Mailer | null): Mailer {
     maxBatch: 100,
     limiter: emailLimiter(config),
     async sendBatch(messages) {
-      return messages.map(() => ({
-        ok: false as const,
-        permanent: true,
-        reason: 'email is not configured (set RESEND_API_KEY and EMAIL_FROM)',
-        retryAfterMs: null,
-      }));
+      return new Map(
+        messages.map((m) => [
+          m.id,
+          {
+            status: 'refused' as const,
+            permanent: true,
+            reason: 'email is not configured (set RESEND_API_KEY and EMAIL_FROM)',
+            retryAfterMs: null,
+          },
+        ]),
+      );
     },
   };
 }

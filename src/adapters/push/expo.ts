@@ -19,7 +19,8 @@ const PERMANENT = new Set(['DeviceNotRegistered', 'InvalidCredentials', 'Message
  * ticket per message; `POST /--/api/v2/push/getReceipts` later says whether each reached
  * Apple or Google. `DeviceNotRegistered` (in a ticket or a receipt) means the token is
  * dead. Request-level errors (`{ errors: [...] }`, 429, 5xx) apply to every message.
- * Expo has no idempotency key, so a retry after a crash mid-request may repeat a push.
+ * Expo has no idempotency key, so a retry after an unknown answer (timeout, 5xx, a crash
+ * mid-request) may repeat a push.
  */
 export function createExpoPusher(options: {
   /** Optional: Expo's "enhanced security" access token. */
@@ -45,14 +46,8 @@ export function createExpoPusher(options: {
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
-  const all = (n: number, ticket: PushTicket) => Array.from({ length: n }, () => ticket);
-  const transient = (reason: string, retryAfterMs: number | null): PushTicket => ({
-    ok: false,
-    permanent: false,
-    reason,
-    deviceNotRegistered: false,
-    retryAfterMs,
-  });
+  const all = (messages: PushMessage[], ticket: PushTicket) =>
+    new Map(messages.map((m) => [m.id, ticket]));
   return {
     maxBatch: EXPO_MAX_BATCH,
     limiter: options.limiter,
@@ -64,8 +59,8 @@ export function createExpoPusher(options: {
           messages.map((m) => ({ to: m.to, title: m.title, body: m.body, data: m.data })),
         );
       } catch (err) {
-        const reason = `push request failed: ${err instanceof Error ? err.message : String(err)}`;
-        return all(messages.length, transient(reason, null));
+        const reason = `push request's answer unknown: ${err instanceof Error ? err.message : String(err)}`;
+        return all(messages, { status: 'unknown', reason, retryAfterMs: null });
       }
       const json = (await res.json().catch(() => null)) as {
         data?: ExpoResult[];
@@ -75,29 +70,51 @@ export function createExpoPusher(options: {
         const error = json?.errors?.[0];
         const reason = `Expo ${res.status}${error ? ` ${error.code}: ${error.message}` : ''}`;
         const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), now());
-        if (res.status === 429 || res.status >= 500)
-          return all(messages.length, transient(reason, retryAfterMs));
-        return all(messages.length, {
-          ok: false,
-          permanent: true,
+        if (res.status >= 500 || res.ok)
+          return all(messages, {
+            status: 'unknown',
+            reason: `answer unknown: ${reason}`,
+            retryAfterMs,
+          });
+        return all(messages, {
+          status: 'refused',
+          permanent: res.status !== 429,
           reason,
           deviceNotRegistered: false,
-          retryAfterMs: null,
+          retryAfterMs: res.status === 429 ? retryAfterMs : null,
         });
       }
-      return messages.map((_, i): PushTicket => {
-        const t = json.data?.[i];
-        if (t?.status === 'ok' && t.id) return { ok: true, ticketId: t.id };
-        if (!t || t.status === 'ok') return transient('Expo returned no ticket', null);
-        const code = t.details?.error ?? 'error';
-        return {
-          ok: false,
-          permanent: PERMANENT.has(code),
-          reason: `Expo ${code}: ${t.message}`,
-          deviceNotRegistered: code === 'DeviceNotRegistered',
+      // Expo answers one ticket per message in the request's order (matched to our ids here,
+      // against the request we built); a count that does not match is not trusted.
+      const data = json.data;
+      if (data.length !== messages.length)
+        return all(messages, {
+          status: 'unknown',
+          reason: `Expo answered ${data.length} tickets for ${messages.length} messages`,
           retryAfterMs: null,
-        };
-      });
+        });
+      return new Map(
+        messages.map((m, i): [string, PushTicket] => {
+          const t = data[i];
+          if (t?.status === 'ok' && t.id) return [m.id, { status: 'sent', ticketId: t.id }];
+          if (!t || t.status === 'ok')
+            return [
+              m.id,
+              { status: 'unknown', reason: 'Expo returned no ticket id', retryAfterMs: null },
+            ];
+          const code = t.details?.error ?? 'error';
+          return [
+            m.id,
+            {
+              status: 'refused',
+              permanent: PERMANENT.has(code),
+              reason: `Expo ${code}: ${t.message}`,
+              deviceNotRegistered: code === 'DeviceNotRegistered',
+              retryAfterMs: null,
+            },
+          ];
+        }),
+      );
     },
     async getReceipts(ticketIds: string[]) {
       if (!ticketIds.length) return {};

@@ -2,6 +2,8 @@ import type { RequestLimiter } from '../../lib/request-limiter.ts';
 
 /** One push message to one device (Expo's message fields). */
 export type PushMessage = {
+  /** The caller's id of this message: tickets are keyed by it, never by position. */
+  id: string;
   /** An Expo push token, `ExponentPushToken[…]`. */
   to: string;
   title: string;
@@ -10,18 +12,22 @@ export type PushMessage = {
 };
 
 /**
- * What the push service said about one message: a ticket (its id, to read the receipt
- * later), or an error. `deviceNotRegistered`: the token is dead and should be forgotten.
+ * What the push service said about one message — done, not done, or unknown: a ticket (its
+ * id, to read the receipt later); a refusal (`deviceNotRegistered`: the token is dead and
+ * should be forgotten; `permanent`: sending again cannot succeed); or `unknown` (timeout,
+ * lost connection, 5xx: it may have been pushed; Expo has no idempotency key, so sending
+ * it again may repeat it).
  */
 export type PushTicket =
-  | { ok: true; ticketId: string }
+  | { status: 'sent'; ticketId: string }
   | {
-      ok: false;
+      status: 'refused';
       permanent: boolean;
       reason: string;
       deviceNotRegistered: boolean;
       retryAfterMs: number | null;
-    };
+    }
+  | { status: 'unknown'; reason: string; retryAfterMs: number | null };
 
 /** A receipt: delivered to Apple's or Google's service, or an error for that message. */
 export type PushReceipt =
@@ -34,8 +40,8 @@ export type Pusher = {
   maxBatch: number;
   /** The service's request rate; the sender takes a turn before each request. */
   limiter: RequestLimiter;
-  /** Sends up to `maxBatch` messages; tickets in order. Never throws for the service's answer. */
-  sendBatch(messages: PushMessage[]): Promise<PushTicket[]>;
+  /** Sends up to `maxBatch` messages; tickets by message id. Never throws for the service's answer. */
+  sendBatch(messages: PushMessage[]): Promise<Map<string, PushTicket>>;
   /** Receipts for tickets (Expo keeps them for 24 h); ids not known yet are absent. */
   getReceipts(ticketIds: string[]): Promise<Record<string, PushReceipt>>;
 };

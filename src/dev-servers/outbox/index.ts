@@ -28,8 +28,11 @@ export type Outbox = { mailer: Mailer; pusher: Pusher; store: OutboxStore };
 /**
  * The stand-in for Resend and Expo in embedded mode and tests: every message is a row of
  * `sim_outbox_messages`. Like Resend, a request repeated with the same idempotency key
- * records nothing new and answers the first ids (each message's key is the request's key
- * and its place in it). Push tickets are always delivered (receipts `ok`).
+ * records nothing new: with the same messages it answers the first ids; with other messages
+ * (Resend's 409 `invalid_idempotent_request`) it answers what the Resend adapter makes of
+ * that 409 — sent, no id — so tests through the outbox meet the provider's rule. Each
+ * message's key is the request's key and its place in it. Push tickets are always
+ * delivered (receipts `ok`).
  */
 export function createOutbox(options: {
   db: Db;
@@ -37,46 +40,67 @@ export function createOutbox(options: {
   limiters: { email: RequestLimiter; push: RequestLimiter };
 }): Outbox {
   const { db } = options;
-  const record = async (
-    rows: Omit<typeof simOutboxMessages.$inferInsert, 'createdAt'>[],
-  ): Promise<string[]> => {
-    const createdAt = options.now();
-    await db
-      .insert(simOutboxMessages)
-      .values(rows.map((r) => ({ ...r, createdAt })))
-      .onConflictDoNothing();
-    const keyed = rows.filter((r) => r.idempotencyKey).map((r) => r.idempotencyKey as string);
-    const found = keyed.length
-      ? await db
-          .select({ id: simOutboxMessages.id, key: simOutboxMessages.idempotencyKey })
-          .from(simOutboxMessages)
-          .where(sql`${simOutboxMessages.idempotencyKey} in ${keyed}`)
-      : [];
-    const byKey = new Map(found.map((f) => [f.key, f.id]));
-    return rows.map((r) => (r.idempotencyKey ? (byKey.get(r.idempotencyKey) ?? '') : (r.id ?? '')));
+  type Row = Omit<typeof simOutboxMessages.$inferInsert, 'createdAt'>;
+  const byKey = (key: string) =>
+    db
+      .select()
+      .from(simOutboxMessages)
+      .where(sql`starts_with(${simOutboxMessages.idempotencyKey}, ${`${key}#`})`);
+  /** The ids recorded under `key` for exactly these rows, in order; null: another body. */
+  const replay = (found: OutboxMessage[], rows: Row[], key: string): string[] | null => {
+    const at = new Map(found.map((f) => [f.idempotencyKey, f]));
+    if (found.length !== rows.length) return null;
+    const ids: string[] = [];
+    for (const [i, r] of rows.entries()) {
+      const f = at.get(`${key}#${i}`);
+      const same =
+        f &&
+        f.recipient === r.recipient &&
+        f.subject === r.subject &&
+        f.text === r.text &&
+        (f.html ?? null) === (r.html ?? null) &&
+        JSON.stringify(f.tags) === JSON.stringify(r.tags);
+      if (!same) return null;
+      ids.push(f.id);
+    }
+    return ids;
   };
   const mailer: Mailer = {
     maxBatch: 100,
     limiter: options.limiters.email,
     async sendBatch(messages, { idempotencyKey }) {
-      const ids = await record(
-        messages.map((m, i) => ({
-          channel: 'email' as const,
-          recipient: m.to,
-          subject: m.subject,
-          text: m.text,
-          html: m.html,
-          tags: m.tags,
-          idempotencyKey: `${idempotencyKey}#${i}`,
-        })),
+      const rows: Row[] = messages.map((m, i) => ({
+        channel: 'email' as const,
+        recipient: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        tags: m.tags,
+        idempotencyKey: `${idempotencyKey}#${i}`,
+      }));
+      let found = await byKey(idempotencyKey);
+      if (!found.length) {
+        const createdAt = options.now();
+        await db
+          .insert(simOutboxMessages)
+          .values(rows.map((r) => ({ ...r, createdAt })))
+          .onConflictDoNothing();
+        found = await byKey(idempotencyKey);
+      }
+      const ids = replay(found, rows, idempotencyKey);
+      return new Map(
+        messages.map((m, i) => [
+          m.id,
+          { status: 'sent' as const, providerMessageId: ids ? `outbox_${ids[i]}` : null },
+        ]),
       );
-      return ids.map((id) => ({ ok: true as const, providerMessageId: `outbox_${id}` }));
     },
   };
   const pusher: Pusher = {
     maxBatch: 100,
     limiter: options.limiters.push,
     async sendBatch(messages) {
+      const createdAt = options.now();
       const rows = messages.map((m) => ({
         id: crypto.randomUUID(),
         channel: 'push' as const,
@@ -86,9 +110,15 @@ export function createOutbox(options: {
         html: null,
         tags: m.data,
         idempotencyKey: null,
+        createdAt,
       }));
-      const ids = await record(rows);
-      return ids.map((id) => ({ ok: true as const, ticketId: `outbox_${id}` }));
+      await db.insert(simOutboxMessages).values(rows);
+      return new Map(
+        messages.map((m, i) => [
+          m.id,
+          { status: 'sent' as const, ticketId: `outbox_${rows[i]?.id}` },
+        ]),
+      );
     },
     async getReceipts(ticketIds) {
       return Object.fromEntries(ticketIds.map((id) => [id, { ok: true as const }]));

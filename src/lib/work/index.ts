@@ -22,4 +22,11 @@ export {
   type WorkUnits,
   workUnits,
 } from './units.ts';
-export { handBack, heldBy, released, type WriteOptions, writeHeld } from './write.ts';
+export {
+  handBack,
+  heldBy,
+  released,
+  type WriteOptions,
+  writeHeld,
+  writeHeldEach,
+} from './write.ts';

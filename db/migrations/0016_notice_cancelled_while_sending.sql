@@ -1,0 +1,1 @@
+ALTER TABLE "scheduled_action_notices" ADD COLUMN "cancelled_at" timestamp (3) with time zone;
