@@ -1,7 +1,7 @@
 // The jobs together under one fault at a time (issue: the seams). Each run builds a small
 // world on fresh instances — a scheduled restart with an email notice on A, a CLI run on B,
 // an agent session on C — and may stop one machine behind our back (a recovery). fast-check
-// picks one outside call to fail once (a timeout, a 503 before or after the effect, or a
+// picks one outside call (Fly, the instance controller or the email provider) to fail once (a timeout, a 503 before or after the effect, or a
 // crash after the call before anything is recorded) and how doorbells misbehave (none,
 // every one delivered twice, or one rung early each round). After settling, the promises:
 // nothing doubled, nothing untracked, nothing lost, every unit ended or clearly waiting.
@@ -18,6 +18,7 @@ import {
   recoveries,
   scheduledActionTargets,
 } from '../../db/schema/index.ts';
+import type { Mailer, SendOutcome } from '../../src/adapters/email/mailer.ts';
 import type { Endpoint } from '../../src/dev-servers/fly-simulator/index.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { deliver, sweepNow, userUpdates } from '../helpers/callbacks.ts';
@@ -39,10 +40,12 @@ const CALLS: Partial<Record<Endpoint, string>> = {
   controller_start_session: 'startSession',
   controller_get_session: 'getSession',
 };
-const ENDPOINTS = Object.keys(CALLS) as Endpoint[];
+/** The provider call of an email notice (the outbox stand-in, wrapped below). */
+const EMAIL = 'email_send_batch';
+const ENDPOINTS = [...(Object.keys(CALLS) as Endpoint[]), EMAIL] as const;
 const KINDS = ['timeout', '503 before', '503 after', 'crash after'] as const;
 type Scenario = {
-  endpoint: Endpoint;
+  endpoint: (typeof ENDPOINTS)[number];
   kind: (typeof KINDS)[number];
   doorbells: 'once' | 'twice' | 'early';
   stop: 'none' | 'A' | 'B' | 'C';
@@ -67,7 +70,27 @@ describe('the jobs together under one fault: nothing doubled, untracked or lost'
         };
       },
     });
+  /** The email provider's next request: lost before or after it is sent, or a crash after. */
+  let emailFault: 'before' | 'after' | 'crash' | null = null;
+  const faultyMailer = (mailer: Mailer): Mailer => ({
+    maxBatch: mailer.maxBatch,
+    limiter: mailer.limiter,
+    async sendBatch(messages, options) {
+      const fault = emailFault;
+      emailFault = null;
+      const lost = (reason: string) =>
+        new Map<string, SendOutcome>(
+          messages.map((m) => [m.id, { status: 'unknown', reason, retryAfterMs: null }]),
+        );
+      if (fault === 'before') return lost('503 before the send');
+      const outcomes = await mailer.sendBatch(messages, options);
+      if (fault === 'after') return lost('503 (or a timeout) after the send');
+      if (fault === 'crash') throw new Error('crash after sendBatch: died before recording');
+      return outcomes;
+    },
+  });
   const t = await createTestApp({
+    mailer: faultyMailer,
     serve: true,
     clock: testClock(new Date('2026-12-08T09:00:30Z')),
     controllerTimeoutMs: 1_000,
@@ -79,7 +102,10 @@ describe('the jobs together under one fault: nothing doubled, untracked or lost'
   const admin = caller(t, 'admin', (await makeApiKey(t, 'admin')).key);
 
   const inject = async (s: Scenario) => {
-    if (s.kind === 'crash after') crashAfter = CALLS[s.endpoint] ?? null;
+    if (s.endpoint === EMAIL)
+      emailFault =
+        s.kind === 'crash after' ? 'crash' : s.kind === '503 before' ? 'before' : 'after';
+    else if (s.kind === 'crash after') crashAfter = CALLS[s.endpoint] ?? null;
     else if (s.kind === 'timeout')
       // 150 s of simulated latency after the effect is 1.5 s here, past both clients' 1 s.
       await flyFaults(t, { latency: [{ endpoint: s.endpoint, ms: 150_000, phase: 'after' }] });
@@ -199,6 +225,7 @@ describe('the jobs together under one fault: nothing doubled, untracked or lost'
   const world = async (s: Scenario) => {
     await flyFaults(t, null);
     crashAfter = null;
+    emailFault = null;
     const [a, b, c] = await fleetOf(t, 3);
     if (!a || !b || !c) throw new Error('no fleet');
     const now = t.clock.now().getTime();
