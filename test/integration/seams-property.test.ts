@@ -1,9 +1,10 @@
 // The jobs together under one fault at a time (issue: the seams). Each run builds a small
 // world on fresh instances — a scheduled restart with an email notice on A, a CLI run on B,
 // an agent session on C — and may stop one machine behind our back (a recovery). fast-check
-// picks one outside call (Fly, the instance controller or the email provider) to fail once (a timeout, a 503 before or after the effect, or a
-// crash after the call before anything is recorded) and how doorbells misbehave (none,
-// every one delivered twice, or one rung early each round). After settling, the promises:
+// picks one outside call (Fly, the instance controller or the email provider) to fail once
+// (a timeout, a 503 before or after the effect, or a crash after the call before anything is
+// recorded) and how doorbells misbehave (none, every one delivered twice, or one rung early
+// each round). After settling, the promises:
 // nothing doubled, nothing untracked, nothing lost, every unit ended or clearly waiting.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import fc from 'fast-check';
