@@ -83,8 +83,23 @@ export function createJobs(deps: { store: Store; log: Log; graceMs: number; toke
     return true;
   }
 
-  /** Stops what is left of `r`'s group, then marks its output closed. */
-  async function settle(r: JobRecord): Promise<void> {
+  const settling = new Map<string, Promise<void>>();
+  /**
+   * Stops what is left of `r`'s group, then marks its output closed. Once per record: the
+   * exit that a cancel's SIGKILL causes joins the cancel's stop instead of starting another
+   * grace period.
+   */
+  function settle(r: JobRecord): Promise<void> {
+    const id = at(r.kind, r.id);
+    let done = settling.get(id);
+    if (!done) {
+      done = stopAndClose(r).finally(() => settling.delete(id));
+      settling.set(id, done);
+    }
+    return done;
+  }
+
+  async function stopAndClose(r: JobRecord): Promise<void> {
     if (r.pid !== null && !(await stopGroup(r.pid, deps.graceMs)))
       log.error(`${r.kind}.group_survived_sigkill`, { id: r.id, pgid: r.pid });
     rmSync(store.promptPath(r.kind, r.id), { force: true });

@@ -3,7 +3,7 @@
 // complete even if the controller dies, and a cancel reaches every process the command
 // started by signalling the group (kill(-pgid)). POSIX only.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 
 export type Launch = {
   argv: string[];
@@ -38,14 +38,44 @@ export function launch(l: Launch): ChildProcess {
   }
 }
 
-/** True while any process of group `pgid` exists (EPERM: it exists, not ours to signal). */
+/**
+ * True while any process of group `pgid` is alive. A zombie does not count: it runs nothing
+ * and writes nothing, and an orphan's zombie waits for PID 1 to reap it (slowly, or never
+ * when PID 1 is not an init). Linux reads /proc; elsewhere kill(-pgid, 0) answers, zombies
+ * included (EPERM: it exists, not ours to signal).
+ */
 export function groupAlive(pgid: number): boolean {
+  const members = procGroup(pgid);
+  if (members !== null) return members > 0;
   try {
     process.kill(-pgid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Live (not zombie) processes of group `pgid` from /proc; null without a readable /proc. */
+function procGroup(pgid: number): number | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let n = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // it ended while we looked
+    }
+    // After the command name's last ')': state (field 3), ppid, pgrp (field 5).
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(group) === pgid && state !== 'Z' && state !== 'X') n++;
+  }
+  return n;
 }
 
 function signal(pgid: number, name: NodeJS.Signals): void {

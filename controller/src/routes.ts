@@ -6,7 +6,7 @@ import type { Sessions } from './sessions.ts';
 import { sessionView } from './sessions.ts';
 import { afterOffset, idempotencyKey, startCliRunBody, startSessionBody } from './validate.ts';
 
-export const VERSION = '1.1.0';
+export const VERSION = '1.2.0';
 
 export function controllerRoutes(deps: { runs: CliRuns; sessions: Sessions }): Route[] {
   const { runs, sessions } = deps;
