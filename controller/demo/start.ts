@@ -1,6 +1,6 @@
 // `npm run controller`: one controller on this computer for trying things out, with the demo
 // command (demo/echo-prompt.mjs) for CLI runs and every agent's sessions. Whatever is set in
-// the environment wins; the rest defaults to 127.0.0.1:8787, the token `dev-controller-token`
+// the environment wins; the rest defaults to 127.0.0.1:8788, the token `dev-controller-token`
 // and the data folder .data/controller.
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +9,7 @@ const command = JSON.stringify([process.execPath, echo, '{prompt}']);
 const defaults: Record<string, string> = {
   FLEETWARDEN_CONTROLLER_TOKEN: 'dev-controller-token',
   FLEETWARDEN_CONTROLLER_HOST: '127.0.0.1',
-  FLEETWARDEN_CONTROLLER_PORT: '8787',
+  FLEETWARDEN_CONTROLLER_PORT: '8788',
   FLEETWARDEN_CONTROLLER_DATA_DIR: '.data/controller',
   FLEETWARDEN_CONTROLLER_CLI_COMMAND: command,
   FLEETWARDEN_CONTROLLER_SESSION_COMMAND: command,

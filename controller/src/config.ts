@@ -33,7 +33,7 @@ export type ControllerConfig = {
 
 export const DEFAULTS = {
   host: '0.0.0.0',
-  port: 8787,
+  port: 8788,
   dataDir: join(tmpdir(), 'fleetwarden-controller'),
   gracePeriodSeconds: 10,
   retainDays: 7,
@@ -85,6 +85,14 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
+function readConfig(readFile: (path: string) => string, path: string): string {
+  try {
+    return readFile(path);
+  } catch (error) {
+    return fail(`${E}CONFIG: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
 function spec(value: unknown, where: string, command?: unknown): CommandSpec | null {
   const o = object(value, where);
   const cmd = command ?? o.command;
@@ -112,7 +120,7 @@ export function parseConfig(
     const token = env[`${E}TOKEN`];
     if (!token) fail(`${E}TOKEN is required (the bearer token the control plane sends)`);
     const path = env[`${E}CONFIG`];
-    const file = path ? object(parseJson(readFile(path), path), path) : {};
+    const file = path ? object(parseJson(readConfig(readFile, path), path), path) : {};
     const port = Number(env[`${E}PORT`] ?? file.port ?? DEFAULTS.port);
     if (!Number.isInteger(port) || port < 0 || port > 65_535) fail('port must be 0–65535');
     const level = env[`${E}LOG_LEVEL`] ?? file.logLevel ?? DEFAULTS.logLevel;

@@ -12,11 +12,23 @@ export function controllerRoutes(deps: { runs: CliRuns; sessions: Sessions }): R
   const { runs, sessions } = deps;
   return [
     {
-      // For Fly's health checks: no token, nothing about runs.
+      // No token, nothing about runs: for Fly's checks, and in the shape fleetwarden's own
+      // probe reads (src/adapters/fly/gateway.ts) when the controller is what answers the
+      // app's public port: Fly's machine version as `instance_id`.
       method: 'GET',
       path: '/healthz',
       auth: false,
-      handle: () => ({ status: 200, body: { status: 'ok', contract: VERSION } }),
+      handle: () => ({
+        status: 200,
+        body: {
+          status: 'ok',
+          ...(process.env.FLY_MACHINE_VERSION
+            ? { instance_id: process.env.FLY_MACHINE_VERSION }
+            : {}),
+          ...(process.env.FLY_IMAGE_REF ? { image: process.env.FLY_IMAGE_REF } : {}),
+          contract: VERSION,
+        },
+      }),
     },
     {
       method: 'POST',
