@@ -95,6 +95,10 @@ const Env = z.object({
     .positive('must be above 0')
     .max(100, 'must be at most 100')
     .default(1),
+  FLY_SIMULATOR_CONTROLLER_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .optional(),
+  FLY_SIMULATOR_CONTROLLER_TOKEN: z.string().min(1).default('dev-controller-token'),
   QSTASH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   QSTASH_TOKEN: z.string().min(1).optional(),
   QSTASH_CURRENT_SIGNING_KEY: z.string().min(1).optional(),
@@ -204,6 +208,12 @@ export type Config = {
   fly: { apiUrl: string; token: string; appName: string; simulated: boolean };
   /** Multiplies the simulator's machine timings (a start takes 2 s at 1). Embedded mode only. */
   flySimulatorTimeScale: number;
+  /**
+   * Embedded mode only: a real instance controller (controller/) the simulator forwards
+   * every started machine's controller calls to, with `token` as their bearer token; null:
+   * the simulator simulates them.
+   */
+  flySimulatorController: { url: string; token: string } | null;
   /**
    * How claimed work is held (see src/lib/work). `stepBudgetMs`: a callback starts no
    * new step after this and rings its own continuation; `leaseMs`: how long a claim holds
@@ -395,6 +405,9 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase() ?? null,
       qstash,
       flySimulatorTimeScale: e.FLY_SIMULATOR_TIME_SCALE,
+      flySimulatorController: e.FLY_SIMULATOR_CONTROLLER_URL
+        ? { url: e.FLY_SIMULATOR_CONTROLLER_URL, token: e.FLY_SIMULATOR_CONTROLLER_TOKEN }
+        : null,
       work: {
         leaseMs: e.CLAIM_LEASE_SECONDS * 1000,
         stepBudgetMs: e.STEP_BUDGET_SECONDS * 1000,

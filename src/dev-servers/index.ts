@@ -61,6 +61,7 @@ export function createDevServers(input: DevServersInput): DevServers {
         db: input.db,
         token: config.fly.token,
         timeScale: input.fly?.timeScale ?? config.flySimulatorTimeScale,
+        controller: config.flySimulatorController ?? undefined,
       })
     : null;
   const outbox =

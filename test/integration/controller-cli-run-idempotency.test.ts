@@ -1,19 +1,19 @@
 // Contract 1.1 (docs/controller-openapi.yaml): a CLI run's start is idempotent by its
 // `Idempotency-Key`, in the simulator's controller and through the client, and every
 // exchange is the documented operation with a documented answer.
-import { fileURLToPath } from 'node:url';
-import addFormats from 'ajv-formats';
-import { OpenAPIBackend } from 'openapi-backend';
 import { describe, expect, it } from 'vitest';
 import { createControllerClient } from '../../src/adapters/controller/client.ts';
 import { ControllerError } from '../../src/adapters/controller/errors.ts';
 import { IN_PROCESS_ENV } from '../../src/deps.ts';
 import { simulatorControllerUrlFor } from '../../src/dev-servers/fly-simulator/index.ts';
 import { createTestApp, TEST_CONTROLLER_SECRET } from '../helpers/app.ts';
+import {
+  controllerContract,
+  type Exchange,
+  recordingFetch,
+} from '../helpers/controller-contract.ts';
 import { fleetOf, seedCatalog } from '../helpers/fleet.ts';
 import { simControllerState } from '../helpers/sim-controller.ts';
-
-const SPEC = fileURLToPath(new URL('../../docs/controller-openapi.yaml', import.meta.url));
 
 describe("a CLI run's start with an Idempotency-Key (contract 1.1)", async () => {
   const t = await createTestApp();
@@ -21,38 +21,19 @@ describe("a CLI run's start with an Idempotency-Key (contract 1.1)", async () =>
   const app = t.deps.config.fly.appName;
   const base = simulatorControllerUrlFor(t.deps.config.fly.apiUrl);
   const prefix = new URL(base(app)).pathname;
-  const api = new OpenAPIBackend({
-    definition: SPEC,
-    strict: true,
-    validate: true,
-    customizeAjv: (ajv) => addFormats(ajv),
-  });
-  await api.init();
+  const contract = await controllerContract();
   const checked: number[] = [];
   /** Calls the simulator in-process and validates each exchange against the contract. */
+  const recorded: Exchange[] = [];
+  const record = recordingFetch(async (r) => t.app.fetch(r, IN_PROCESS_ENV), prefix, recorded);
   const validating: typeof fetch = async (input, init) => {
-    const request = new Request(input, init);
-    const body = request.method === 'GET' ? '' : await request.clone().text();
-    const res = await t.app.fetch(request, IN_PROCESS_ENV);
-    const url = new URL(request.url);
-    const exchange = {
-      method: request.method.toLowerCase(),
-      path: url.pathname.slice(prefix.length),
-      query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(request.headers),
-      body: body ? JSON.parse(body) : undefined,
-    };
-    const operation = api.router.matchOperation(exchange);
-    expect(operation, `${exchange.method} ${exchange.path}`).toBeTruthy();
-    if (operation) {
-      expect(api.validator.validateRequest(exchange, operation).errors ?? []).toEqual([]);
-      const text = await res.clone().text();
-      expect(
-        api.validator.validateResponse(text ? JSON.parse(text) : undefined, operation, res.status)
-          .errors ?? [],
-      ).toEqual([]);
-      checked.push(res.status);
-    }
+    const res = await record(input, init);
+    const exchange = recorded.at(-1) as Exchange;
+    const request = contract.checkRequest(exchange);
+    expect(request.operationId, `${exchange.method} ${exchange.path}`).toBeTruthy();
+    expect(request.errors).toEqual([]);
+    expect(contract.checkResponse(exchange).errors).toEqual([]);
+    checked.push(res.status);
     return res;
   };
   const c = createControllerClient({

@@ -44,6 +44,12 @@ export type FlySimulatorOptions = {
   random?: () => number;
   /** Region for machines created without one and without a volume (default `iad`). */
   defaultRegion?: string;
+  /**
+   * A real instance controller (the reference one, controller/) to forward every started
+   * machine's controller calls to, with `token` as their bearer token, instead of
+   * simulating runs and sessions. One controller then serves every machine.
+   */
+  controller?: { url: string; token: string };
 };
 
 /** What every simulator module receives. */
@@ -62,6 +68,8 @@ export type SimContext = {
   buckets: TokenBuckets;
   /** Each started machine's controller: CLI runs and sessions, in memory. */
   controller: ControllerRuns;
+  /** See {@link FlySimulatorOptions.controller}; null: simulated. */
+  realController: { url: string; token: string } | null;
 };
 
 /**
@@ -96,5 +104,6 @@ export function createContext(options: FlySimulatorOptions): SimContext {
     faults: createFaults(),
     buckets: createTokenBuckets(() => now().getTime()),
     controller: createControllerRuns((ms) => ms * scale),
+    realController: options.controller ?? null,
   };
 }

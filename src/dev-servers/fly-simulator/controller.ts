@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CONTROLLER_TOKEN_ENV } from '../../adapters/controller/token.ts';
 import type { MachineConfig } from '../../adapters/fly/types.ts';
 import type { SimContext } from './context.ts';
+import { forwardToController } from './controller-forward.ts';
 import { DEFAULT_RUN, DEFAULT_SESSION_MS, parseDirectives } from './controller-runs.ts';
 import type { EndpointGuard } from './faults.ts';
 import { findMachine } from './store.ts';
@@ -94,6 +95,13 @@ export function controllerRoutes(ctx: SimContext, guard: EndpointGuard) {
   const app = new Hono();
   const base = '/gateway/:app/_controller';
   const runs = ctx.controller;
+  const real = ctx.realController;
+  // Registered first, so with a real controller no simulated route is reached.
+  if (real)
+    app.on(['GET', 'POST'], `${base}/*`, async (c) => {
+      await machineFor(ctx, c);
+      return forwardToController(real, c);
+    });
 
   app.post(`${base}/cli-runs`, guard('controller_start_cli_run', 'app'), async (c) => {
     const machineId = await machineFor(ctx, c);
