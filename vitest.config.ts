@@ -61,6 +61,9 @@ export default defineConfig({
           include: HEAVY,
           // A Node or Deno start compiles the app before it listens: seconds of CPU.
           testTimeout: 60_000,
+          // A browser waits for the page's event (htmx swaps, live updates), polling for it;
+          // on a loaded 2-core machine that can take seconds, not vitest's default 1 s.
+          expect: { poll: { timeout: 10_000, interval: 50 } },
           // One Chromium for every browser file (only when this project has files to run).
           globalSetup: ['test/helpers/browser-setup.ts'],
           maxWorkers: HEAVY_WORKERS,

@@ -177,6 +177,7 @@ export function AgentEditor({
           hx-trigger="keyup changed delay:300ms from:#cron-expression, change from:#time-zone, keyup changed delay:300ms from:#time-zone"
           hx-include="#agent-form"
           hx-target="#cron-preview"
+          hx-sync="#agent-form:replace"
         />
         <ExpressionInput value={values.cronExpression} />
         <label>
