@@ -14,7 +14,37 @@ export type Database = {
   driver: Driver;
   /** Closes the pool or the embedded database. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Runs `fn` holding PostgreSQL's session advisory lock `key` (on a connection of its own,
+   * outside the pool, closed after), so processes that share the database run it one at a
+   * time (migrations at start). PGlite has one connection and one process: `fn` just runs.
+   */
+  exclusively<T>(key: string, fn: () => Promise<T>): Promise<T>;
 };
+
+type LockClient = {
+  connect(): Promise<unknown>;
+  query(text: string, values: unknown[]): Promise<unknown>;
+  end(): Promise<void>;
+};
+
+/**
+ * {@link Database.exclusively} on a connection of its own, outside the pool (a pool of one,
+ * as at start-up, must stay free for `fn`'s own queries).
+ */
+function advisoryLock(open: () => LockClient): Database['exclusively'] {
+  return async (key, fn) => {
+    const client = open();
+    await client.connect();
+    try {
+      await client.query('select pg_advisory_lock(hashtext($1))', [key]);
+      return await fn();
+    } finally {
+      // Ending the session releases its advisory locks.
+      await client.end();
+    }
+  };
+}
 
 export type ConnectOptions = {
   /** Pool size for `postgres` and `neon` (default 10). */
@@ -46,7 +76,12 @@ export async function connect(
     const { drizzle } = await import('drizzle-orm/pglite');
     const client = await PGlite.create(target.dataDir ?? undefined, { extensions: { pg_trgm } });
     const db = drizzle({ client, schema, casing }) as unknown as Db;
-    return { db, driver: 'pglite', close: once(() => client.close()) };
+    return {
+      db,
+      driver: 'pglite',
+      close: once(() => client.close()),
+      exclusively: (_key, fn) => fn(),
+    };
   }
   if (target.kind === 'postgres') {
     const { default: pg } = await import('pg');
@@ -55,9 +90,14 @@ export async function connect(
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});
     const db = drizzle({ client: pool, schema, casing }) as unknown as Db;
-    return { db, driver: 'postgres', close: once(() => pool.end()) };
+    return {
+      db,
+      driver: 'postgres',
+      close: once(() => pool.end()),
+      exclusively: advisoryLock(() => new pg.Client({ connectionString: target.url })),
+    };
   }
-  const { Pool, neonConfig } = await import('@neondatabase/serverless');
+  const { Client, Pool, neonConfig } = await import('@neondatabase/serverless');
   const { drizzle } = await import('drizzle-orm/neon-serverless');
   if (typeof globalThis.WebSocket === 'undefined') {
     const { WebSocket } = await import('ws');
@@ -74,7 +114,12 @@ export async function connect(
   const pool = new Pool({ connectionString: target.url, max });
   pool.on('error', () => {});
   const db = drizzle({ client: pool, schema, casing }) as unknown as Db;
-  return { db, driver: 'neon', close: once(() => pool.end()) };
+  return {
+    db,
+    driver: 'neon',
+    close: once(() => pool.end()),
+    exclusively: advisoryLock(() => new Client({ connectionString: target.url })),
+  };
 }
 
 /**

@@ -20,11 +20,17 @@ export type MigrationStream = keyof typeof STREAMS;
 /**
  * Applies the pending drizzle-kit migrations of one stream (reads its folder, so it runs
  * where there is a filesystem: Node, Deno, `npm run db:migrate`). Throws on failure.
+ * Processes that start together on one database take turns (an advisory lock): the
+ * first applies what is pending, the others then find nothing to do.
  */
 export async function migrate(
   database: Database,
   stream: MigrationStream = 'production',
 ): Promise<void> {
+  await database.exclusively(`fleetwarden:migrate:${stream}`, () => applyStream(database, stream));
+}
+
+async function applyStream(database: Database, stream: MigrationStream): Promise<void> {
   const config = {
     migrationsFolder: fileURLToPath(new URL(STREAMS[stream].folder, import.meta.url)),
     migrationsSchema: MIGRATIONS_SCHEMA,
