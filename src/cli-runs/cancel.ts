@@ -42,7 +42,9 @@ async function endingOf(
         s.status === 'failed'
           ? `The CLI exited with code ${s.exitCode ?? 'unknown'}.`
           : s.status === 'cancelled'
-            ? 'Cancelled.'
+            ? reason
+              ? `Cancelled: ${reason}.`
+              : 'Cancelled.'
             : null,
       ...(output ? { output: { ...output, reported: s.outputSize } } : {}),
     };

@@ -71,7 +71,9 @@ export async function runDeprovisionStep(
     try {
       outcome = await work(i);
     } catch (err) {
-      if (err instanceof ClaimLost) throw err;
+      // Anything but Fly's own answer (a bug, a crash) leaves the claim to its lease: the
+      // sweep returns it and the step runs again, looking before it calls Fly.
+      if (!(err instanceof FlyApiError)) throw err;
       return await retry(deps, d, describe(err, d, flyTimeoutMs));
     }
     return await record(deps, d, outcome);
@@ -97,14 +99,14 @@ function work(i: StepInput): Promise<StepOutcome> {
   }
 }
 
-function describe(err: unknown, d: Deprovision, timeoutMs: number): { note: string; inMs: number } {
-  const what = d.step.replaceAll('_', ' ');
-  if (err instanceof FlyApiError) {
-    const c = classifyFlyError(err, what, timeoutMs);
-    if (c.kind === 'retry') return { note: c.note, inMs: c.inMs };
-    if (c.kind === 'fail') return { note: c.error, inMs: 0 };
-  }
-  return { note: `${what}: ${(err as Error).message}`, inMs: 0 };
+function describe(
+  err: FlyApiError,
+  d: Deprovision,
+  timeoutMs: number,
+): { note: string; inMs: number } {
+  const c = classifyFlyError(err, d.step.replaceAll('_', ' '), timeoutMs);
+  if (c.kind === 'retry') return { note: c.note, inMs: c.inMs };
+  return { note: c.kind === 'fail' ? c.error : err.message, inMs: 0 };
 }
 
 /**
