@@ -13,7 +13,12 @@ import { DEFAULT_PBKDF2_ITERATIONS } from './auth/passwords.ts';
 import { type Config, servesStandIns } from './config.ts';
 import { type Deps, type DevServers, type DevServersInput, IN_PROCESS_ENV } from './deps.ts';
 import { recoverAtStart, SWEEP_SCHEDULE } from './doorbells/run.ts';
-import { MACHINE_LOST_LISTENERS, OPERATION_LISTENERS, SWEEPERS } from './features.ts';
+import {
+  DEPROVISION_LISTENERS,
+  MACHINE_LOST_LISTENERS,
+  OPERATION_LISTENERS,
+  SWEEPERS,
+} from './features.ts';
 import { seedDemoFleet } from './fleet/seed.ts';
 import { systemClock } from './lib/clock.ts';
 import { randomToken } from './lib/crypto.ts';
@@ -131,6 +136,7 @@ export async function boot(config: Config, host: Host): Promise<Booted> {
       sweepers: SWEEPERS,
       operationListeners: OPERATION_LISTENERS,
       machineLostListeners: MACHINE_LOST_LISTENERS,
+      deprovisionListeners: DEPROVISION_LISTENERS,
       fly: fly.client,
       gateway: fly.gateway,
       controller: createControllerClient({

@@ -8,6 +8,7 @@ import type { DoorbellConsole, Doorbells } from './adapters/queue/doorbells.ts';
 import type { SignatureVerifier } from './adapters/queue/qstash.ts';
 import type { StaticAsset } from './assets.ts';
 import type { Config } from './config.ts';
+import type { DeprovisionListener } from './deprovision/listeners.ts';
 import type { MachineLostListener } from './fleet/machine-lost.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import type { Clock } from './lib/clock.ts';
@@ -49,6 +50,12 @@ export type Deps = {
    * and sessions end their work on it before the recovery begins.
    */
   machineLostListeners: MachineLostListener[];
+  /**
+   * Told at each phase of an instance's deprovision (src/deprovision/listeners.ts): the
+   * scheduler cancels its pending targets, a CLI run is cancelled, agents are disabled and
+   * their sessions end with the machine.
+   */
+  deprovisionListeners: DeprovisionListener[];
   /** Every feature's part of the every-minute sweep. */
   sweepers: Sweeper[];
   /**

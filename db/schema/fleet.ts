@@ -27,8 +27,8 @@ export const INSTANCE_STATUSES = [
 ] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
-/** What may hold an instance: a live CLI run. */
-export const HOLD_KINDS = ['cli_run'] as const;
+/** What may hold an instance: a live CLI run, or its deprovision (src/deprovision). */
+export const HOLD_KINDS = ['cli_run', 'deprovision'] as const;
 export type HoldKind = (typeof HOLD_KINDS)[number];
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));

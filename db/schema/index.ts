@@ -2,6 +2,7 @@ export * from './agents.ts';
 export * from './audit.ts';
 export * from './auth.ts';
 export * from './cli-runs.ts';
+export * from './deprovision.ts';
 export * from './fleet.ts';
 export * from './notices.ts';
 export * from './recovery.ts';

@@ -1,6 +1,8 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { cliRunCardData } from '../../src/cli-runs/queries.ts';
+import { deprovisionOf } from '../../src/deprovision/model.ts';
+import { requestDeprovision } from '../../src/deprovision/request.ts';
 import { type OperationRequest, requestOperation } from '../../src/fleet/operations/request.ts';
 import { instanceOverview, instancePageData } from '../../src/fleet/overview.ts';
 import { pinInstance, unpinInstance } from '../../src/fleet/pins.ts';
@@ -10,6 +12,7 @@ import { deleteRetainedVolumeNow } from '../../src/recovery/retained.ts';
 import { recoverNow } from '../../src/recovery/start.ts';
 import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
 import { upcomingForInstance } from '../../src/scheduler/queries.ts';
+import { DeprovisionPanel, type DeprovisionPanelProps } from '../../views/instance/deprovision.tsx';
 import { LivePanel } from '../../views/instance/live.tsx';
 import { OperationPanel } from '../../views/instance/operation.tsx';
 import { InstancePage } from '../../views/pages/instance.tsx';
@@ -28,7 +31,27 @@ const DONE = {
   'batch-cancelled': 'The whole scheduled batch was cancelled.',
   recovering: 'Recovery started. Its steps are shown under Recovery.',
   'retained-deleted': 'The retained old volume was deleted.',
+  deprovisioning: 'Deprovision started. Its steps are shown under Deprovision.',
 } as const;
+
+/** The deprovision panel's props: the instance's deprovision, or what the button would destroy. */
+async function deprovisionProps(
+  c: Context<AppEnv>,
+  instance: { id: string; name: string; machineId: string | null; volumeId: string | null },
+  snapshots: { status: string }[] | null,
+): Promise<DeprovisionPanelProps> {
+  const deps = c.get('deps');
+  return {
+    instanceId: instance.id,
+    instanceName: instance.name,
+    machineId: instance.machineId,
+    volumeId: instance.volumeId,
+    snapshots: snapshots ? snapshots.filter((s) => s.status === 'created').length : null,
+    retainDays: deps.config.recovery.retainDays,
+    deprovision: await deprovisionOf(deps.db, instance.id),
+    zone: zoneOf(c),
+  };
+}
 
 /** The recovery card's props for an instance (what src/recovery reads, and whether it may begin one). */
 async function recoveryCardProps(
@@ -55,9 +78,10 @@ async function renderPage(c: Context<AppEnv>, id: string) {
     upcomingForInstance(deps.db, id),
   ]);
   const live = data.live ? instanceDetailJson(data).live : null;
-  const [recovery, cliRuns] = await Promise.all([
+  const [recovery, cliRuns, deprovision] = await Promise.all([
     recoveryCardProps(c, data.instance),
     cliRunCardData(deps.db, id),
+    deprovisionProps(c, data.instance, data.live && !data.live.error ? data.live.snapshots : null),
   ]);
   return c.render(
     <InstancePage
@@ -69,6 +93,7 @@ async function renderPage(c: Context<AppEnv>, id: string) {
       audit={data.audit}
       upcoming={upcoming}
       recovery={recovery}
+      deprovision={deprovision}
       cliRuns={{
         instanceId: data.instance.id,
         instanceName: data.instance.name,
@@ -162,6 +187,27 @@ export function instanceDetailRoutes() {
     const r = props.recovery;
     if (!r || (r.status !== 'pending' && r.status !== 'running')) c.header('HX-Refresh', 'true');
     return c.html(<RecoveryCard {...props} />);
+  });
+
+  // Polled every 2 s while a deprovision runs; when the instance is destroyed, the page reloads.
+  app.get('/:id/deprovision', htmlValidator('param', IdParam), async (c) => {
+    const overview = await instanceOverview(c.get('deps'), c.req.valid('param').id, {
+      live: false,
+    });
+    const props = await deprovisionProps(c, overview.instance, null);
+    const d = props.deprovision;
+    if (!d || d.status === 'succeeded' || d.step === 'retaining') c.header('HX-Refresh', 'true');
+    return c.html(<DeprovisionPanel {...props} />);
+  });
+
+  app.post('/:id/deprovision', htmlValidator('param', IdParam), async (c) => {
+    const { id } = c.req.valid('param');
+    return act(
+      c,
+      id,
+      () => requestDeprovision({ ctx: ctxOf(c), input: { instanceId: id } }),
+      'deprovisioning',
+    );
   });
 
   app.post('/:id/recover', htmlValidator('param', IdParam), async (c) => {

@@ -3,6 +3,7 @@ import type { AppEnv } from '../env.ts';
 import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { agentTriggerRoutes } from './agent-triggers.ts';
 import { cliRunsRoute } from './cli-runs.ts';
+import { instanceDeprovisionsRoute } from './instance-deprovisions.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
 import { noticesRoute } from './notices.ts';
 import { reconcileRoute } from './reconcile.ts';
@@ -23,6 +24,7 @@ export function callbackRoutes() {
   app.route('/', noticesRoute());
   app.route('/', reconcileRoute());
   app.route('/', recoveryRoute());
+  app.route('/', instanceDeprovisionsRoute());
   app.route('/', cliRunsRoute());
   app.route('/', agentTriggerRoutes());
   return app;

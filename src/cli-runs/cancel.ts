@@ -26,7 +26,12 @@ async function lastOutput(ctx: Ctx, run: CliRun) {
 }
 
 /** What the controller's answer makes of the run (the caller ends it with this). */
-async function endingOf(ctx: Ctx, run: CliRun, answer: CancelAnswer): Promise<Ending> {
+async function endingOf(
+  ctx: Ctx,
+  run: CliRun,
+  answer: CancelAnswer,
+  reason?: string,
+): Promise<Ending> {
   if (answer.kind === 'ended') {
     const s = answer.status;
     const output = await lastOutput(ctx, run);
@@ -37,13 +42,24 @@ async function endingOf(ctx: Ctx, run: CliRun, answer: CancelAnswer): Promise<En
         s.status === 'failed'
           ? `The CLI exited with code ${s.exitCode ?? 'unknown'}.`
           : s.status === 'cancelled'
-            ? 'Cancelled.'
+            ? reason
+              ? `Cancelled: ${reason}.`
+              : 'Cancelled.'
             : null,
       ...(output ? { output: { ...output, reported: s.outputSize } } : {}),
     };
   }
-  const instance = await getInstance(ctx.db, run.instanceId).catch(() => null);
   const cleanup = answer.kind === 'pending' ? ('pending' as const) : null;
+  if (reason)
+    return {
+      status: 'cancelled',
+      error:
+        answer.kind === 'pending'
+          ? `Cancelled: ${reason}. The controller has not confirmed it yet (${answer.reason}); the cancel is sent again until it does or the machine is gone.`
+          : `Cancelled: ${reason}.`,
+      cleanup,
+    };
+  const instance = await getInstance(ctx.db, run.instanceId).catch(() => null);
   if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
     return {
       status: 'failed',
@@ -81,6 +97,9 @@ async function endingOf(ctx: Ctx, run: CliRun, answer: CancelAnswer): Promise<En
  *   makes it `cancelled` with the cancel owed, sent again by its follow doorbell until the
  *   controller confirms or the machine is gone.
  *
+ * With `reason` (a deprovision ending the run), every ending that is not the controller's
+ * own is `cancelled` with that reason, the cancel owed when it is not confirmed.
+ *
  * Errors: 404 unknown run. Audits an admin's cancel; adds the outcome to the timeline.
  */
 export async function cancelCliRun({
@@ -88,7 +107,7 @@ export async function cancelCliRun({
   input,
 }: {
   ctx: Ctx;
-  input: { runId: string; initiatedBy: 'user' | 'admin' };
+  input: { runId: string; initiatedBy: 'user' | 'admin'; reason?: string };
 }): Promise<CliRun> {
   const run = await findRun(ctx.db, input.runId);
   if (!run) throw new NotFoundError('CLI run', input.runId);
@@ -97,14 +116,14 @@ export async function cancelCliRun({
     run.status === 'starting' || !run.controllerRunId
       ? {
           status: 'cancelled',
-          error:
-            'Cancelled before the controller confirmed the start; the controller is told to cancel it (looked up by the start’s Idempotency-Key).',
+          error: `${input.reason ? `Cancelled: ${input.reason}. ` : 'Cancelled '}before the controller confirmed the start; the controller is told to cancel it (looked up by the start’s Idempotency-Key).`,
           cleanup: 'pending',
         }
       : await endingOf(
           ctx,
           run,
           await sendCancel(ctx, run, run.controllerRunId, { askFirst: true }),
+          input.reason,
         );
   const ended = await endRun(ctx.db, run, ending, ctx.clock.now(), {
     guard: 'live',

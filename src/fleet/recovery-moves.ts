@@ -16,6 +16,8 @@ export type RecoverableInstance = {
   volumeId: string | null;
   imageTag: string | null;
   pinnedImageTag: string | null;
+  /** True once the instance's deprovision holds it: a recovery step in flight is its last. */
+  deprovisioning?: boolean;
 };
 
 export type LockResult =
@@ -166,7 +168,14 @@ export async function instancesOfApp(db: Db, appName: string): Promise<Reconcile
       busyWithOperation: sql<boolean>`exists (select 1 from ${instanceOperations} o where o.instance_id = ${instances.id} and o.status in ('pending', 'running'))`,
     })
     .from(instances)
-    .where(and(eq(instances.appName, appName), inArray(instances.status, ['running', 'stopped'])));
+    .where(
+      and(
+        eq(instances.appName, appName),
+        inArray(instances.status, ['running', 'stopped']),
+        // An instance its deprovision holds is being destroyed, not recovered (docs/seams.md).
+        sql`${instances.holdKind} is distinct from 'deprovision'`,
+      ),
+    );
 }
 
 /** The Fly apps that hold live instances (reconcile lists each once). */
@@ -210,6 +219,7 @@ export async function instanceForRecovery(
       volumeId: instances.volumeId,
       imageTag: instances.imageTag,
       pinnedImageTag: versionPins.imageTag,
+      deprovisioning: sql<boolean>`${instances.holdKind} is not distinct from 'deprovision'`,
     })
     .from(instances)
     .leftJoin(versionPins, eq(versionPins.instanceId, instances.id))

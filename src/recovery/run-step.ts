@@ -71,6 +71,14 @@ export async function runRecoveryStep(
       budgetMs: stepBudgetMs - (performance.now() - started),
     };
     if (r.failReason) return await failWithCleanup(stepInput, r.failReason);
+    // The instance's deprovision took its hold while this recovery ran (docs/seams.md): the
+    // step in flight was its last. Before the cut-over the replacement is removed; after it
+    // the instance already runs on the replacement, which the deprovision destroys itself.
+    if (instance.deprovisioning && r.step !== 'cut_over')
+      return await failWithCleanup(
+        stepInput,
+        'deprovisioned: the instance is being deprovisioned; what this recovery made is removed',
+      );
     const work = stepWork(r.step);
     if (!work) return finished(await endRecovery(deps, r, fail(`unknown step ${r.step}`), now()));
     let outcome: StepOutcome;
@@ -269,9 +277,10 @@ async function failWithCleanup(i: StepInput, reason: string): Promise<RecoveryRu
   }
   // The instance is left stopped on its old volume; reconcile resumes the recovery later.
   const now = deps.clock.now();
-  const retryAt = deps.config.recovery.enabled
-    ? new Date(now.getTime() + retryBackoffMs(r.autoRetries, deps.config.recovery.retryMaxMs))
-    : null;
+  const retryAt =
+    deps.config.recovery.enabled && !i.instance.deprovisioning
+      ? new Date(now.getTime() + retryBackoffMs(r.autoRetries, deps.config.recovery.retryMaxMs))
+      : null;
   return finished(await endRecovery(deps, current, { ok: false, error: reason, retryAt }, now));
 }
 

@@ -10,8 +10,8 @@ export type Decision =
   | { kind: 'deferred'; target: Target; busySince: Date; at: Date };
 
 /**
- * Re-checks a claimed target against its instance as it is now (locked): destroyed →
- * skipped; stopped (a restart, or a version change without `includeStopped`) → skipped;
+ * Re-checks a claimed target against its instance as it is now (locked): destroyed, or
+ * held by its deprovision → skipped `destroyed`; stopped (a restart, or a version change without `includeStopped`) → skipped;
  * pinned without override → skipped `pinned`; already on the target → skipped; busy →
  * back to pending with backoff, failed `instance_busy` after 10 minutes of trying.
  */
@@ -23,7 +23,12 @@ export function decide(
 ): Decision {
   if (instance === 'locked') return busy(target, now, 'locked by another change');
   const isVersion = action.actionType === 'version_change';
-  if (!instance || instance.status === 'destroyed' || instance.status === 'destroying')
+  if (
+    !instance ||
+    instance.status === 'destroyed' ||
+    instance.status === 'destroying' ||
+    instance.holdKind === 'deprovision'
+  )
     return { kind: 'skipped', target, reason: 'destroyed' };
   if (instance.status === 'stopped' && (!isVersion || !action.includeStopped))
     return { kind: 'skipped', target, reason: 'stopped' };

@@ -1,5 +1,6 @@
 import { and, eq, gt, inArray, isNotNull, or } from 'drizzle-orm';
 import { agentSessions } from '../../db/schema/index.ts';
+import type { Deps } from '../deps.ts';
 import type { MachineLostListener } from '../fleet/machine-lost.ts';
 import { lossInWords } from '../fleet/machine-lost.ts';
 import { released } from '../lib/work/index.ts';
@@ -17,6 +18,30 @@ import { sessionDoorbell } from './model.ts';
  */
 export const endSessionsOnLostMachine: MachineLostListener = async (deps, lost) => {
   if (!lost.confirmedDown) return;
+  const ended = await endLiveSessions(
+    deps,
+    lost.instanceId,
+    `the session ended with its machine: reconcile found that ${lossInWords(lost)}`,
+  );
+  if (ended)
+    deps.log.info('agent_session.machine_lost', {
+      instanceId: lost.instanceId,
+      cause: lost.cause,
+      ended,
+    });
+};
+
+/**
+ * Ends the instance's live sessions that were sent to its controller `failed`,
+ * `machine_lost`, with `lastError` (their machine is known to run nothing), taking their
+ * claims away, and releases the `buffered` fires that waited on them (rung: their start
+ * finds the instance not running and is skipped). Returns how many ended.
+ */
+export async function endLiveSessions(
+  deps: Pick<Deps, 'db' | 'clock' | 'log' | 'doorbells'>,
+  instanceId: string,
+  lastError: string,
+): Promise<number> {
   const now = deps.clock.now();
   const result = await deps.db.transaction(async (tx) => {
     const ended = await tx
@@ -24,13 +49,13 @@ export const endSessionsOnLostMachine: MachineLostListener = async (deps, lost) 
       .set({
         status: 'failed',
         reason: 'machine_lost',
-        lastError: `the session ended with its machine: reconcile found that ${lossInWords(lost)}`,
+        lastError,
         endedAt: now,
         ...released(agentSessions),
       })
       .where(
         and(
-          eq(agentSessions.instanceId, lost.instanceId),
+          eq(agentSessions.instanceId, instanceId),
           inArray(agentSessions.status, ['creating', 'ready']),
           or(isNotNull(agentSessions.controllerSessionId), gt(agentSessions.attempts, 0)),
         ),
@@ -41,12 +66,6 @@ export const endSessionsOnLostMachine: MachineLostListener = async (deps, lost) 
       toStart.push(...(await releaseBuffered(tx, agentId, now)));
     return { ended, toStart };
   });
-  if (!result.ended.length) return;
-  deps.log.info('agent_session.machine_lost', {
-    instanceId: lost.instanceId,
-    cause: lost.cause,
-    ended: result.ended.length,
-  });
   if (result.toStart.length)
     await deps.doorbells
       .ringMany(
@@ -55,4 +74,5 @@ export const endSessionsOnLostMachine: MachineLostListener = async (deps, lost) 
         ),
       )
       .catch((err) => deps.log.warn('agent_session.ring_failed', { error: err }));
-};
+  return result.ended.length;
+}

@@ -22,7 +22,12 @@ import {
   simulatorControllerUrlFor,
   simulatorGatewayUrlFor,
 } from '../../src/dev-servers/fly-simulator/index.ts';
-import { MACHINE_LOST_LISTENERS, OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
+import {
+  DEPROVISION_LISTENERS,
+  MACHINE_LOST_LISTENERS,
+  OPERATION_LISTENERS,
+  SWEEPERS,
+} from '../../src/features.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import { adminQuery, withDatabase } from '../helpers/postgres.ts';
@@ -137,6 +142,7 @@ export async function throughputRig(
     sweepers: SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
     machineLostListeners: MACHINE_LOST_LISTENERS,
+    deprovisionListeners: DEPROVISION_LISTENERS,
     fly: fly.client,
     // The simulator's edge, not `<app>.fly.dev`.
     gateway: createHttpGateway({ urlFor: simulatorGatewayUrlFor(config.fly.apiUrl) }),

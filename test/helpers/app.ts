@@ -14,7 +14,12 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { type Deps, IN_PROCESS_ENV } from '../../src/deps.ts';
 import { createDevServers } from '../../src/dev-servers/index.ts';
-import { MACHINE_LOST_LISTENERS, OPERATION_LISTENERS, SWEEPERS } from '../../src/features.ts';
+import {
+  DEPROVISION_LISTENERS,
+  MACHINE_LOST_LISTENERS,
+  OPERATION_LISTENERS,
+  SWEEPERS,
+} from '../../src/features.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 import { jsonLogger } from '../../src/lib/log.ts';
 import type { Sweeper } from '../../src/lib/work/index.ts';
@@ -185,6 +190,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     sweepers: options.sweepers ?? SWEEPERS,
     operationListeners: OPERATION_LISTENERS,
     machineLostListeners: MACHINE_LOST_LISTENERS,
+    deprovisionListeners: DEPROVISION_LISTENERS,
     fly: options.wrapFly ? options.wrapFly(fly.client) : fly.client,
     gateway: fly.gateway,
     controller: (options.wrapController ?? ((c) => c))(

@@ -1,8 +1,8 @@
 // Helpers for recovery tests that compare what Fly (the simulator) holds with what our rows
 // say, and that wait for a state to be reached under a real clock.
-import { and, inArray, isNotNull, isNull, ne } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, ne } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { instances, recoveries } from '../../db/schema/index.ts';
+import { instanceDeprovisions, instances, recoveries } from '../../db/schema/index.ts';
 import type { TestApp } from './app.ts';
 import { type api, IMAGES, settleOperations } from './fleet.ts';
 
@@ -43,7 +43,8 @@ export async function provisionMany(
 /**
  * Nothing leaked, nothing lost: the simulator's live machines are exactly the machines our
  * instances name, and its live volumes exactly the volumes they name plus the old volumes
- * kept after a recovery (assumes the test app's simulator holds only this file's fleet).
+ * kept after a recovery and the volumes a deprovision keeps for their snapshots (assumes
+ * the test app's simulator holds only this file's fleet).
  */
 export async function expectFlyMatchesRows(t: TestApp) {
   const app = t.deps.config.fly.appName;
@@ -55,6 +56,11 @@ export async function expectFlyMatchesRows(t: TestApp) {
     .select({ volumeId: recoveries.retainedVolumeId })
     .from(recoveries)
     .where(and(isNotNull(recoveries.retainedVolumeId), isNull(recoveries.oldVolumeDeletedAt)));
+  const kept = await t.db.db
+    .select({ volumeId: instanceDeprovisions.volumeId })
+    .from(instanceDeprovisions)
+    .where(eq(instanceDeprovisions.step, 'retaining'));
+  retained.push(...kept);
   const machines = (await t.deps.fly.listMachines(app)).map((m) => m.id).sort();
   const volumes = (await t.deps.fly.listVolumes(app)).map((v) => v.id).sort();
   expect(machines).toEqual(rows.map((r) => r.machineId).sort());

@@ -42,6 +42,10 @@ const WORDS: Record<string, string> = {
   cli_run_completed: 'CLI run completed',
   cli_run_failed: 'CLI run failed',
   cli_run_cancelled: 'CLI run cancelled',
+  deprovision_requested: 'Deprovision requested',
+  deprovision_step: 'Deprovision step',
+  deprovisioned: 'Destroyed',
+  deprovision_volume_deleted: 'Kept volume deleted',
 };
 
 function summary(payload: Record<string, unknown>): string {

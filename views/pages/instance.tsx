@@ -4,6 +4,7 @@ import { confirmAttrs } from '../components/confirm.tsx';
 import { Time } from '../components/time.tsx';
 import { labelOf, Version } from '../components/version.tsx';
 import { ActionsPanel, type ActionsProps } from '../instance/actions.tsx';
+import { DeprovisionPanel, type DeprovisionPanelProps } from '../instance/deprovision.tsx';
 import { LivePanel, type LiveView } from '../instance/live.tsx';
 import { OperationPanel, type OperationView } from '../instance/operation.tsx';
 import { Timeline, type TimelineEvent } from '../instance/timeline.tsx';
@@ -40,6 +41,8 @@ export type InstancePageProps = {
   cliRuns?: CliRunCardProps | null;
   /** The recovery card (src/recovery); null leaves it out. */
   recovery?: RecoveryCardProps | null;
+  /** The deprovision panel (src/deprovision); null leaves it out. */
+  deprovision?: DeprovisionPanelProps | null;
   actions: Omit<ActionsProps, 'instanceId' | 'status' | 'imageTag' | 'pinnedImageTag'>;
   zone: string;
 };
@@ -116,6 +119,12 @@ export function InstancePage(p: InstancePageProps) {
           />
           <h2>Current action</h2>
           <OperationPanel op={p.operation} instanceId={i.id} zone={p.zone} />
+          {p.deprovision ? (
+            <>
+              <h2>Deprovision</h2>
+              <DeprovisionPanel {...p.deprovision} />
+            </>
+          ) : null}
         </section>
       </div>
       {p.cliRuns ? (

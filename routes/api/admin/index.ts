@@ -3,6 +3,7 @@ import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { adminCliRunRoutes } from '../cli-runs.ts';
+import { adminDeprovisionRoutes } from '../deprovision.ts';
 import { auditLogRoutes } from './audit-log.ts';
 import { imageRoutes } from './images.ts';
 import { instanceActionRoutes } from './instance-actions.ts';
@@ -19,6 +20,7 @@ export function adminApi() {
   app.route('/', meRoute());
   app.route('/', instanceActionRoutes());
   app.route('/', instanceRoutes());
+  app.route('/', adminDeprovisionRoutes());
   app.route('/', auditLogRoutes());
   app.route('/', imageRoutes());
   app.route('/', scheduledActionRoutes());

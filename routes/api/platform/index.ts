@@ -5,6 +5,7 @@ import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { platformCliRunRoutes } from '../cli-runs.ts';
+import { platformDeprovisionRoutes } from '../deprovision.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
 import { instanceStatusRoute } from './instance-status.ts';
 import { pushTokenRoutes } from './push-tokens.ts';
@@ -62,6 +63,7 @@ export function platformApi() {
       200,
     );
   });
+  app.route('/', platformDeprovisionRoutes());
   app.route('/', platformCliRunRoutes());
   app.route('/', agentRoutes('platform'));
   return app;

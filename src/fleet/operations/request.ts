@@ -58,6 +58,16 @@ export async function requestOperation({
       .where(eq(instances.id, input.instanceId))
       .for('update');
     if (!instance) throw new NotFoundError('Instance', input.instanceId);
+    if (instance.holdKind === 'deprovision' && instance.holdId)
+      throw new ConflictError(
+        'The instance is being deprovisioned.',
+        {
+          instanceId: instance.id,
+          instanceStatus: instance.status,
+          holder: { kind: 'deprovision', id: instance.holdId },
+        },
+        'instance-busy',
+      );
     if ((BUSY_STATUSES as readonly string[]).includes(instance.status))
       throw busyError(instance.id, instance.status);
     if (instance.holdKind === 'cli_run' && instance.holdId)
