@@ -56,6 +56,32 @@ describe('console sign-in', async () => {
     }
   });
 
+  it('sends a `next` with control characters, a backslash or a climb out of /admin to /admin', async () => {
+    const admin = await makeAdmin(t);
+    const cases: [string, string][] = [
+      ['/admin/\r\nSet-Cookie: x=1', '/admin'],
+      ['/admin\nLocation: https://evil.example/', '/admin'],
+      ['/admin/\u007f', '/admin'],
+      ['/admin/\t', '/admin'],
+      ['/admin\\..\\..\\evil', '/admin'],
+      ['/\\evil.example/admin', '/admin'],
+      ['/admin/../api/admin/me', '/admin'],
+      ['/admin/instances?q=a b&status=running#top', '/admin/instances?q=a%20b&status=running#top'],
+      ['/admin/instances/é', '/admin/instances/%C3%A9'],
+    ];
+    for (const [next, location] of cases) {
+      const res = await postForm(t, '/admin/login', undefined, {
+        email: admin.email,
+        password: TEST_PASSWORD,
+        next,
+      });
+      expect(res.status, JSON.stringify(next)).toBe(303);
+      expect(res.headers.get('location'), JSON.stringify(next)).toBe(location);
+    }
+    const form = await get(t, `/admin/login?next=${encodeURIComponent('/admin/\r\nx')}`);
+    expect(form.status).toBe(200);
+  });
+
   it('answers a wrong password and an unknown email the same way', async () => {
     const admin = await makeAdmin(t);
     const wrong = await postForm(t, '/admin/login', undefined, {
