@@ -7,7 +7,10 @@ import type { AssetManifest } from './assets.ts';
 /** Hono's environment for every route: what middleware puts on `c.var`. */
 export type AppEnv = {
   Variables: {
+    /** Ours, always (routes/middleware/request-id.ts). */
     requestId: string;
+    /** The client's `X-Request-Id` when it has the accepted shape, for the log only. */
+    clientRequestId: string | null;
     deps: Deps;
     /** Static asset URLs and files (fingerprinted at start-up). */
     assets: AssetManifest;
