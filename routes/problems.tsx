@@ -36,7 +36,7 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
   'local-only': {
     title: 'Local clients only',
     description:
-      'The local stand-ins under /__dev (embedded mode and tests) answer only clients on the same machine.',
+      "The local stand-ins under /__dev (embedded mode and tests) answer only clients on the same machine that address it by a loopback name or address and its port; in embedded mode, callbacks signed with the published local QStash keys are taken only from the app's own emulator when it listens beyond loopback, and only addressed to PUBLIC_URL otherwise.",
   },
   forbidden: {
     title: 'Forbidden',
