@@ -81,7 +81,8 @@ async function endingOf(ctx: Ctx, run: CliRun, answer: CancelAnswer): Promise<En
  *   makes it `cancelled` with the cancel owed, sent again by its follow doorbell until the
  *   controller confirms or the machine is gone.
  *
- * Errors: 404 unknown run. Audits an admin's cancel; adds the outcome to the timeline.
+ * Errors: 404 unknown run. Audits the cancel (an admin's, or a platform request's with the
+ * user it acted for); adds the outcome to the timeline.
  */
 export async function cancelCliRun({
   ctx,
@@ -109,7 +110,8 @@ export async function cancelCliRun({
   const ended = await endRun(ctx.db, run, ending, ctx.clock.now(), {
     guard: 'live',
     actor: ctx.actor,
-    ...(input.initiatedBy === 'admin' ? { audit: { ctx, action: 'cli_run.cancel' } } : {}),
+    // Audited whoever cancels: a platform request's row names the user it acted for.
+    audit: { ctx, action: 'cli_run.cancel' },
   });
   await ringCleanup(ctx, ended);
   return ended ?? (await findRun(ctx.db, run.id)) ?? run;
