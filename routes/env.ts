@@ -7,7 +7,10 @@ import type { AssetManifest } from './assets.ts';
 /** Hono's environment for every route: what middleware puts on `c.var`. */
 export type AppEnv = {
   Variables: {
+    /** Ours, always (routes/middleware/request-id.ts). */
     requestId: string;
+    /** The client's `X-Request-Id` when it has the accepted shape, for the log only. */
+    clientRequestId: string | null;
     deps: Deps;
     /** Static asset URLs and files (fingerprinted at start-up). */
     assets: AssetManifest;
@@ -16,6 +19,11 @@ export type AppEnv = {
     session?: Session;
     /** Set by the bearer middleware on API routes. */
     apiKey?: ApiKey;
+    /**
+     * On /api/platform: the user the request acts for (a user token's, the
+     * `Fleetwarden-User` header's, or the path's `userId`), null when none is named.
+     */
+    platformUser?: { userId: string; via: 'token' | 'key' } | null;
     /** Set by the QStash signature middleware on callback routes. */
     callback?: { body: unknown; messageId: string | null; retried: number };
     /** IANA zone the console renders times in. */
@@ -43,7 +51,14 @@ export function actorOf(c: VarsContext): Actor {
   const admin = c.get('admin');
   if (admin) return { type: 'admin', id: admin.id, label: admin.email };
   const key = c.get('apiKey');
-  if (key) return { type: 'api_key', id: key.id, label: `${key.label} (${key.prefix}…)` };
+  const user = c.get('platformUser');
+  if (key)
+    return {
+      type: 'api_key',
+      id: key.id,
+      label: `${key.label} (${key.prefix}…)`,
+      ...(user ? { userId: user.userId } : {}),
+    };
   return { type: 'system', id: null, label: 'system' };
 }
 

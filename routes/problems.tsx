@@ -29,6 +29,16 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     title: 'Authentication required',
     description: 'Send a valid, unrevoked bearer token: `Authorization: Bearer <token>`.',
   },
+  'user-required': {
+    title: 'User required',
+    description:
+      'A /api/platform route acts for one user: send a user token (`POST /api/platform/users/{userId}/tokens`), or the platform key with a `Fleetwarden-User: <user id>` header.',
+  },
+  'invalid-user': {
+    title: 'Invalid user',
+    description:
+      'The `Fleetwarden-User` header must be a user id (a UUID), and a user token acts for its own user only (leave the header out).',
+  },
   'invalid-authorization-header': {
     title: 'Invalid Authorization header',
     description: 'The header must be `Bearer <token>`.',
@@ -36,7 +46,7 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
   'local-only': {
     title: 'Local clients only',
     description:
-      'The local stand-ins under /__dev (embedded mode and tests) answer only clients on the same machine.',
+      "The local stand-ins under /__dev (embedded mode and tests) answer only clients on the same machine that address it by a loopback name or address and its port; in embedded mode, callbacks signed with the published local QStash keys are taken only from the app's own emulator when it listens beyond loopback, and only addressed to PUBLIC_URL otherwise.",
   },
   forbidden: {
     title: 'Forbidden',

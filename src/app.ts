@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { adminRoutes } from '../routes/admin/index.tsx';
 import { apiRoutes } from '../routes/api/index.ts';
@@ -10,6 +9,7 @@ import { healthRoutes } from '../routes/health.ts';
 import { limitBody, MiB } from '../routes/middleware/body-limit.ts';
 import { localOnly } from '../routes/middleware/local-only.ts';
 import { noStore } from '../routes/middleware/no-store.ts';
+import { requestIds } from '../routes/middleware/request-id.ts';
 import { requestLog } from '../routes/middleware/request-log.ts';
 import { errorHandler, notFoundHandler } from '../routes/problem.tsx';
 import { problemRoutes } from '../routes/problems.tsx';
@@ -27,7 +27,7 @@ export function createApp(deps: Deps): App {
   const manifest = buildAssetManifest(deps.staticAssets);
   const app: App = new Hono();
 
-  app.use(requestId());
+  app.use(requestIds());
   app.use(async (c, next) => {
     c.set('deps', deps);
     c.set('assets', await manifest);

@@ -33,6 +33,7 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CONTROLLER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  USER_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CONTROLLER_REQUEST_TIMEOUT_SECONDS: seconds(1, 60).default(10),
   CLI_RUN_MAX_MINUTES: z.coerce
     .number({ error: 'must be a number of minutes' })
@@ -168,6 +169,11 @@ export type Config = {
   dataDir: string;
   /** HMAC key for signed cookies; in embedded mode generated once and kept in `dataDir`. */
   sessionSecret: string | null;
+  /**
+   * `USER_TOKEN_SECRET`: the HMAC key platform user tokens are signed with; null derives
+   * one from the session secret (HKDF). Changing it revokes every user token at once.
+   */
+  userTokenSecret: string | null;
   /**
    * The instance controller (docs/controller-openapi.yaml). `secret`: `CONTROLLER_SECRET`,
    * the HMAC key each instance's bearer token is derived from (required in production; in
@@ -385,6 +391,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       database,
       dataDir: e.DATA_DIR,
       sessionSecret: e.SESSION_SECRET ?? null,
+      userTokenSecret: e.USER_TOKEN_SECRET ?? null,
       controller: {
         secret: e.CONTROLLER_SECRET ?? null,
         timeoutMs: e.CONTROLLER_REQUEST_TIMEOUT_SECONDS * 1000,

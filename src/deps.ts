@@ -173,7 +173,8 @@ export type DevServers = {
 /** Who is acting, recorded in the audit log. */
 export type Actor =
   | { type: 'admin'; id: string; label: string }
-  | { type: 'api_key'; id: string; label: string }
+  /** `userId`: the product user a platform request acts for (recorded in the payload). */
+  | { type: 'api_key'; id: string; label: string; userId?: string }
   | { type: 'system'; id: null; label: string };
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, label: 'system' };

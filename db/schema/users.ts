@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { tstz } from './columns.ts';
 
 /** End users of the product: each owns agent instances. Soft-deleted (GDPR) by `deleted_at`. */
@@ -13,6 +13,11 @@ export const users = pgTable(
     timeZone: text().notNull().default('UTC'),
     createdAt: tstz().notNull().defaultNow(),
     deletedAt: tstz(),
+    /**
+     * Platform user tokens carry the version they were minted at; raising it revokes every
+     * token of this user at once (src/auth/user-tokens.ts).
+     */
+    tokenVersion: integer().notNull().default(0),
   },
   (t) => [
     uniqueIndex('users_email_key').on(sql`lower(${t.email})`),

@@ -2,9 +2,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { changePassword, setAdminTimeZone } from '../../src/auth/admins.ts';
 import { revokeAllSessions } from '../../src/auth/sessions.ts';
-import { AppError } from '../../src/lib/errors.ts';
+import { AppError, TooManyRequestsError } from '../../src/lib/errors.ts';
 import { PasswordPage } from '../../views/pages/password.tsx';
-import { type AppEnv, ctxOf } from '../env.ts';
+import { type AppEnv, clientIp, ctxOf } from '../env.ts';
 import { redirectWithFlash } from './flash.ts';
 import { htmlValidator } from './validate.ts';
 
@@ -53,9 +53,15 @@ export function accountRoutes() {
           adminId: admin.id,
           currentPassword: form.currentPassword,
           newPassword: form.newPassword,
+          ip: clientIp(c),
         },
       });
     } catch (err) {
+      if (err instanceof TooManyRequestsError) {
+        c.status(429);
+        c.header('Retry-After', String(err.retryAfterSeconds));
+        return c.render(<PasswordPage forced={forced} error={err.message} />, page);
+      }
       if (err instanceof AppError && err.status === 422) {
         c.status(422);
         return c.render(<PasswordPage forced={forced} error={err.message} />, page);

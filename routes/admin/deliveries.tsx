@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import {
+  DLQ_ID,
   deleteDeadLetter,
   deliveriesOverview,
   retryDeadLetter,
@@ -12,7 +13,8 @@ import { htmlValidator } from './validate.ts';
 
 const opt = (max: number) =>
   z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().max(max).optional());
-const DlqParam = z.object({ id: z.string().min(1).max(100) });
+// A QStash DLQ id and nothing else: the SDK puts it into its URL path unencoded.
+const DlqParam = z.object({ id: z.string().max(100).regex(DLQ_ID) });
 
 /** Console: doorbells, the dead-letter queue, schedules and sweep runs. */
 export function deliveryRoutes() {

@@ -11,9 +11,29 @@ import {
   setSessionCookie,
 } from '../middleware/admin-session.ts';
 
-/** Only same-site console paths: never an open redirect. */
+const CONSOLE = '/admin';
+// A stand-in origin: `next` is resolved against it to see whether it stays on it.
+const PROBE_ORIGIN = 'http://console.invalid';
+
+// Control characters, and backslashes (which browsers read as `/`), are refused outright.
+const hasUnsafeCharacter = (s: string) =>
+  Array.from(s).some((ch) => ch <= '\u001f' || ch === '\u007f' || ch === '\\');
+
+/**
+ * Where to go after sign-in: a same-origin path under /admin, as the URL parser normalises
+ * it (percent-encoded, dot segments resolved), else `/admin`. Never an open redirect, and
+ * never a header value with a control character (a CR/LF would make the redirect throw).
+ */
 export function safeNext(next: string | undefined | null): string {
-  return next && /^\/admin(\/|$|\?)/.test(next) && !next.startsWith('//') ? next : '/admin';
+  if (!next?.startsWith('/') || hasUnsafeCharacter(next)) return CONSOLE;
+  let url: URL;
+  try {
+    url = new URL(next, PROBE_ORIGIN);
+  } catch {
+    return CONSOLE;
+  }
+  if (url.origin !== PROBE_ORIGIN || !/^\/admin(\/|$)/.test(url.pathname)) return CONSOLE;
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 // Text the database can store: a NUL byte in the email would otherwise reach the

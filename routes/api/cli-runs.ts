@@ -8,8 +8,10 @@ import {
   getCliRun,
   listCliRuns,
   listInstanceCliRuns,
+  requireUserCliRun,
 } from '../../src/cli-runs/queries.ts';
 import { startCliRun } from '../../src/cli-runs/start.ts';
+import { AppError, ConflictError } from '../../src/lib/errors.ts';
 import { ctxOf } from '../env.ts';
 import { apiApp } from './app.ts';
 import {
@@ -30,6 +32,30 @@ import {
 import { commonProblems, notFoundProblem, Uuid } from './schemas.ts';
 
 type Surface = 'platform' | 'admin';
+
+/**
+ * A user is told a run is live on their instance, but an admin's run is invisible to them:
+ * its id is left out of the 409 (`liveRunId` names only a run they can open).
+ */
+async function hideAdminRun(
+  db: Parameters<typeof requireUserCliRun>[0],
+  err: unknown,
+  c: { get(key: 'platformUser'): { userId: string } | null | undefined },
+): Promise<unknown> {
+  if (!(err instanceof AppError) || err.code !== 'cli-run-live') return err;
+  const liveRunId = String(err.extra.liveRunId ?? '');
+  const userId = c.get('platformUser')?.userId ?? '';
+  const visible = await requireUserCliRun(db, liveRunId, userId).then(
+    () => true,
+    () => false,
+  );
+  if (visible) return err;
+  return new ConflictError(
+    'A CLI run is already live on this instance.',
+    { instanceId: err.extra.instanceId },
+    'cli-run-live',
+  );
+}
 
 const json = <T extends z.ZodType>(description: string, schema: T) => ({
   description,
@@ -114,13 +140,12 @@ function routesFor(surface: Surface) {
 
   return apiApp()
     .openapi(start, async (c) => {
+      const instanceId = c.req.valid('param').id;
       const run = await startCliRun({
         ctx: ctxOf(c),
-        input: {
-          instanceId: c.req.valid('param').id,
-          prompt: c.req.valid('json').prompt,
-          initiatedBy: who,
-        },
+        input: { instanceId, prompt: c.req.valid('json').prompt, initiatedBy: who },
+      }).catch(async (err: unknown) => {
+        throw surface === 'platform' ? await hideAdminRun(c.get('deps').db, err, c) : err;
       });
       return c.json(cliRunJson(run, surface), 201);
     })
@@ -129,6 +154,8 @@ function routesFor(surface: Surface) {
       const page = await listInstanceCliRuns(c.get('deps').db, c.req.valid('param').id, {
         cursor: q.cursor,
         limit: q.limit,
+        // A user sees only runs a user started; admins' runs are invisible to them.
+        ...(surface === 'platform' ? { initiatedBy: 'user' as const } : {}),
       });
       return c.json(
         {

@@ -20,7 +20,8 @@ export function apiRoutes() {
   api.openAPIRegistry.registerComponent('securitySchemes', 'platformKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'Platform API key (`fwp_…`), created under Settings in the console.',
+    description:
+      "Platform API key (`fwp_…`), created under Settings in the console, with the user the request acts for in a `Fleetwarden-User: <user id>` header (routes under `/users/{userId}` take the path's); or a short-lived user token (`fwu_…`) minted with `POST /platform/users/{userId}/tokens`, which acts for its user only. Every platform route checks that the instance, CLI run, agent or push token it names belongs to that user and answers 404 otherwise; users never see admins' CLI runs. Without a user: 400 `user-required`.",
   });
   api.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

@@ -5,6 +5,7 @@ import { agentTriggerRoutes } from './agent-triggers.ts';
 import { cliRunsRoute } from './cli-runs.ts';
 import { instanceDeprovisionsRoute } from './instance-deprovisions.ts';
 import { instanceOperationsRoute } from './instance-operations.ts';
+import { refuseLocalKeysFromOutside } from './local-keys.ts';
 import { noticesRoute } from './notices.ts';
 import { reconcileRoute } from './reconcile.ts';
 import { recoveryRoute } from './recovery.ts';
@@ -17,6 +18,8 @@ export function callbackRoutes() {
   const app = new Hono<AppEnv>();
   // Doorbells carry ids only; the limit applies before the signature check reads the body.
   app.use('*', limitBody(MiB));
+  // Before the signature: in embedded mode anyone can sign with the published local keys.
+  app.use('*', refuseLocalKeysFromOutside());
   app.use('*', verifyQStashSignature());
   app.route('/', sweepRoute());
   app.route('/', instanceOperationsRoute());

@@ -3,7 +3,7 @@ import type { Logger } from '../../src/lib/log.ts';
 import type { AppEnv } from '../env.ts';
 
 /**
- * One `http.request` line per request: request id, method, path (never the query string,
+ * One `http.request` line per request: request id (and the client's, when kept), method, path (never the query string,
  * which may carry cursors or tokens), status and duration in milliseconds.
  */
 export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
@@ -12,6 +12,7 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
     await next();
     log.info('http.request', {
       requestId: c.get('requestId'),
+      ...(c.get('clientRequestId') ? { clientRequestId: c.get('clientRequestId') } : {}),
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,

@@ -15,7 +15,8 @@ export type AuditRow = typeof auditLog.$inferSelect;
 
 /**
  * Appends one audit row. Call it with the transaction that makes the change, so the entry
- * exists exactly when the change does. Payloads must never hold secrets.
+ * exists exactly when the change does. Payloads must never hold secrets. A platform
+ * request acting for a user adds `forUser: <user id>` to the payload.
  */
 export async function recordAudit(
   db: Db,
@@ -29,7 +30,11 @@ export async function recordAudit(
     action: entry.action,
     subjectType: entry.subjectType ?? null,
     subjectId: entry.subjectId ?? null,
-    payload: entry.payload ?? {},
+    // A platform request's change names the user it was made for (`forUser`).
+    payload:
+      who.actor.type === 'api_key' && who.actor.userId
+        ? { ...entry.payload, forUser: who.actor.userId }
+        : (entry.payload ?? {}),
     requestId: who.requestId,
   });
 }

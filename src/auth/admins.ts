@@ -5,8 +5,14 @@ import { admins } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
 import { randomBytes } from '../lib/crypto.ts';
-import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnprocessableError,
+} from '../lib/errors.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
+import { beginAttempt, signedIn, throttleKeys } from './throttle.ts';
 
 export type Admin = typeof admins.$inferSelect;
 /** An admin as other modules see it: never the password hash. */
@@ -85,23 +91,49 @@ export async function createAdmin({
   });
 }
 
-/** Changes the acting admin's password after checking the current one. Audited. */
+/**
+ * Changes the acting admin's password after checking the current one. The check is
+ * throttled exactly like a sign-in, on the same counters (`throttle.ts`: the admin's email
+ * and the client's address), so a stolen session cannot guess the password faster through
+ * this form. Both outcomes are audited (`admin.password_change`,
+ * `admin.password_change_failed`).
+ *
+ * @throws TooManyRequestsError (429, `retryAfterSeconds`) while throttled, without checking;
+ *   UnprocessableError 422 `wrong-password` or `weak-password`; NotFoundError.
+ */
 export async function changePassword({
   ctx,
   input,
 }: {
   ctx: Ctx;
-  input: { adminId: string; currentPassword: string; newPassword: string };
+  input: { adminId: string; currentPassword: string; newPassword: string; ip: string | null };
 }): Promise<void> {
   const [row] = await ctx.db.select().from(admins).where(eq(admins.id, input.adminId));
   if (!row) throw new NotFoundError('Admin', input.adminId);
+  const keys = throttleKeys(row.email, input.ip);
+  const wait = await beginAttempt(ctx.db, keys, ctx.clock.now());
+  if (wait > 0) {
+    ctx.log.warn('auth.password_check_throttled', { adminId: row.id, ip: input.ip, wait });
+    throw new TooManyRequestsError(
+      `Too many wrong current passwords. Try again in ${wait} second${wait === 1 ? '' : 's'}.`,
+      wait,
+    );
+  }
   const check = await verifyPassword(
     input.currentPassword,
     row.passwordHash,
     ctx.security.pbkdf2Iterations,
   );
-  if (!check.ok)
+  if (!check.ok) {
+    await recordAudit(ctx.db, ctx, {
+      action: 'admin.password_change_failed',
+      subjectType: 'admin',
+      subjectId: row.id,
+      payload: { reason: 'wrong_password', ip: input.ip },
+    });
     throw new UnprocessableError('The current password is not correct.', {}, 'wrong-password');
+  }
+  await signedIn(ctx.db, keys);
   checkPasswordRules(input.newPassword);
   if (input.newPassword === input.currentPassword)
     throw new UnprocessableError(
@@ -119,6 +151,7 @@ export async function changePassword({
       action: 'admin.password_change',
       subjectType: 'admin',
       subjectId: row.id,
+      payload: { ip: input.ip },
     });
   });
 }

@@ -189,3 +189,12 @@ async function registerConfiguredKey(
     return 'registered';
   });
 }
+
+/** The live (not revoked) key of `kind` with this id, or null. */
+export async function liveApiKey(db: Db, kind: ApiKeyKind, id: string): Promise<ApiKey | null> {
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.kind, kind), isNull(apiKeys.revokedAt)));
+  return row ? view(row) : null;
+}

@@ -6,7 +6,7 @@ import { AppError, TooManyRequestsError } from '../lib/errors.ts';
 import { type AdminView, findAdminByEmail, toView } from './admins.ts';
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords.ts';
 import { createSession, revokeSession } from './sessions.ts';
-import { beginAttempt, failedAttempt, signedIn, throttleKeys } from './throttle.ts';
+import { beginAttempt, signedIn, throttleKeys } from './throttle.ts';
 
 /** Wrong email or password: one message for both, so it reveals nothing. */
 export class InvalidCredentialsError extends AppError {
@@ -54,7 +54,7 @@ export async function signIn(
     security.pbkdf2Iterations,
   );
   if (!admin || !check.ok || admin.disabledAt) {
-    await failedAttempt(db, keys, now);
+    // Already counted by beginAttempt; it stays counted.
     log.warn('auth.sign_in_failed', {
       email,
       ip: input.ip,

@@ -1,4 +1,4 @@
-import { and, eq, gt, gte, sql } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { loginThrottle } from '../../db/schema/index.ts';
 
@@ -11,11 +11,13 @@ import { loginThrottle } from '../../db/schema/index.ts';
  *   attempt is counted *before* the password is checked, in one guarded upsert, so
  *   concurrent guesses cannot all get past the count; a sign-in clears it. Locks out only
  *   that client for that account, so nobody can lock out another person's account.
- * - `account:<email>`: failures from every client within the window. Past
- *   `slowAccountAfter`, a client that has already failed for this account gets at most one
- *   password check per `accountSpacingSeconds` for the whole account (a slowdown, not a
- *   lock). A client with no failures for the account is exempt, so the right password from
- *   a clean client still signs in during an attack from elsewhere.
+ * - `account:<email>`: attempts from every client within the window, also counted before
+ *   the check (a successful one is given back). Past `slowAccountAfter`, a client that has
+ *   already failed for this account gets at most one password check per
+ *   `accountSpacingSeconds` for the whole account (a slowdown, not a lock). A client with no
+ *   failures for the account is exempt, so the right password from a clean client still
+ *   signs in during an attack from elsewhere. The decision and both counts are made under
+ *   a lock on the account's row, so they hold under any concurrency.
  *
  * Unknown emails are counted exactly like known ones, so throttling reveals nothing.
  * OWASP Authentication Cheat Sheet, "Protect Against Automated Attacks".
@@ -66,6 +68,7 @@ async function countAttempt(db: Db, key: string, max: number, now: Date): Promis
       set: {
         failures: sql`case when ${expired} then 1 else ${loginThrottle.failures} + 1 end`,
         windowStartedAt: sql`case when ${expired} then ${now.toISOString()}::timestamptz else ${loginThrottle.windowStartedAt} end`,
+        lockedUntil: sql`case when ${expired} then null else ${loginThrottle.lockedUntil} end`,
       },
       setWhere: sql`${expired} or ${loginThrottle.failures} < ${max}`,
     })
@@ -80,70 +83,68 @@ async function countAttempt(db: Db, key: string, max: number, now: Date): Promis
 }
 
 /**
- * Claims the account's next password check while it is slowed down: one guarded UPDATE
- * moves `locked_until` (here: "next check not before") forward only if it has passed.
- * Returns the seconds to wait when another client holds the slot, else 0 (claimed, or the
- * account is not slowed down).
+ * The account's row, created when missing and locked (`FOR UPDATE`) until the
+ * transaction ends: every attempt for one account decides and reserves in turn, so
+ * concurrent guesses cannot all read "not slowed down yet". Expired windows read as empty.
  */
-async function claimAccountSlot(db: Db, key: string, now: Date): Promise<number> {
-  const slowed = and(
-    eq(loginThrottle.key, key),
-    gte(loginThrottle.windowStartedAt, windowStart(now)),
-    gte(loginThrottle.failures, THROTTLE.slowAccountAfter),
-  );
-  const claimed = await db
-    .update(loginThrottle)
-    .set({ lockedUntil: new Date(now.getTime() + THROTTLE.accountSpacingSeconds * 1000) })
-    .where(
-      and(
-        slowed,
-        sql`(${loginThrottle.lockedUntil} is null or ${loginThrottle.lockedUntil} <= ${now.toISOString()}::timestamptz)`,
-      ),
-    )
-    .returning({ key: loginThrottle.key });
-  if (claimed.length > 0) return 0;
-  const [busy] = await db
-    .select({ lockedUntil: loginThrottle.lockedUntil })
+async function lockAccount(tx: Db, key: string, now: Date) {
+  await tx
+    .insert(loginThrottle)
+    .values({ key, failures: 0, windowStartedAt: now })
+    .onConflictDoNothing();
+  const [row] = await tx
+    .select()
     .from(loginThrottle)
-    .where(and(slowed, gt(loginThrottle.lockedUntil, now)));
-  return busy?.lockedUntil ? secondsUntil(busy.lockedUntil, now) : 0;
+    .where(eq(loginThrottle.key, key))
+    .for('update');
+  const live = row && row.windowStartedAt >= windowStart(now);
+  return { failures: live ? row.failures : 0, lockedUntil: live ? row.lockedUntil : null };
 }
 
+// The account's own count has no cap (it slows down, never locks); the column is int4.
+const UNBOUNDED = 2 ** 31 - 1;
+
 /**
- * Decides whether this attempt may check a password, and counts it. Call before the
- * check; the answer is the seconds to wait (0: go ahead). The attempt counts as a failure
- * for the (client, account) pair until {@link signedIn} clears it.
+ * Decides whether this attempt may check a password and reserves it, atomically per
+ * account: the account's row is locked, then (1) a client that has already failed for an
+ * account past `slowAccountAfter` must take the account's next slot (one per
+ * `accountSpacingSeconds`), (2) the (client, account) pair must have room, and (3) the
+ * attempt is counted on both before any password is checked. The answer is the seconds to
+ * wait (0: go ahead). {@link signedIn} gives a successful attempt back.
  */
 export async function beginAttempt(db: Db, keys: ThrottleKeys, now: Date): Promise<number> {
-  // Only a client that has failed for this account is slowed down with it.
-  if ((await failuresInWindow(db, keys.pair, now)) > 0) {
-    const wait = await claimAccountSlot(db, keys.account, now);
+  return db.transaction(async (tx) => {
+    const account = await lockAccount(tx, keys.account, now);
+    // Only a client that has failed for this account is slowed down with it.
+    const slowed =
+      account.failures >= THROTTLE.slowAccountAfter &&
+      (await failuresInWindow(tx, keys.pair, now)) > 0;
+    if (slowed && account.lockedUntil && account.lockedUntil > now)
+      return secondsUntil(account.lockedUntil, now);
+    const wait = await countAttempt(tx, keys.pair, THROTTLE.maxFailuresPerClient, now);
     if (wait > 0) return wait;
-  }
-  return countAttempt(db, keys.pair, THROTTLE.maxFailuresPerClient, now);
-}
-
-/** A failed password check: one more failure for the account (one atomic upsert). */
-export async function failedAttempt(db: Db, keys: ThrottleKeys, now: Date): Promise<void> {
-  const start = windowStart(now).toISOString();
-  const expired = sql`${loginThrottle.windowStartedAt} < ${start}::timestamptz`;
-  await db
-    .insert(loginThrottle)
-    .values({ key: keys.account, failures: 1, windowStartedAt: now })
-    .onConflictDoUpdate({
-      target: loginThrottle.key,
-      set: {
-        failures: sql`case when ${expired} then 1 else ${loginThrottle.failures} + 1 end`,
-        windowStartedAt: sql`case when ${expired} then ${now.toISOString()}::timestamptz else ${loginThrottle.windowStartedAt} end`,
-        lockedUntil: sql`case when ${expired} then null else ${loginThrottle.lockedUntil} end`,
-      },
-    });
+    // Counted on the account now, under the lock: the next attempt sees it.
+    await countAttempt(tx, keys.account, UNBOUNDED, now);
+    if (slowed)
+      await tx
+        .update(loginThrottle)
+        .set({ lockedUntil: new Date(now.getTime() + THROTTLE.accountSpacingSeconds * 1000) })
+        .where(eq(loginThrottle.key, keys.account));
+    return 0;
+  });
 }
 
 /**
- * A successful sign-in clears the client's count for the account; the account's own
- * count stays (an attack from elsewhere is still going on).
+ * A successful password check: the client's count for the account is cleared and the
+ * attempt reserved on the account is given back (the account's other failures stay: an
+ * attack from elsewhere is still going on).
  */
 export async function signedIn(db: Db, keys: ThrottleKeys): Promise<void> {
-  await db.delete(loginThrottle).where(eq(loginThrottle.key, keys.pair));
+  await db.transaction(async (tx) => {
+    await tx.delete(loginThrottle).where(eq(loginThrottle.key, keys.pair));
+    await tx
+      .update(loginThrottle)
+      .set({ failures: sql`greatest(${loginThrottle.failures} - 1, 0)` })
+      .where(eq(loginThrottle.key, keys.account));
+  });
 }

@@ -100,7 +100,8 @@ async function endingOf(
  * With `reason` (a deprovision ending the run), every ending that is not the controller's
  * own is `cancelled` with that reason, the cancel owed when it is not confirmed.
  *
- * Errors: 404 unknown run. Audits an admin's cancel; adds the outcome to the timeline.
+ * Errors: 404 unknown run. Audits the cancel (an admin's, or a platform request's with the
+ * user it acted for); adds the outcome to the timeline.
  */
 export async function cancelCliRun({
   ctx,
@@ -128,7 +129,8 @@ export async function cancelCliRun({
   const ended = await endRun(ctx.db, run, ending, ctx.clock.now(), {
     guard: 'live',
     actor: ctx.actor,
-    ...(input.initiatedBy === 'admin' ? { audit: { ctx, action: 'cli_run.cancel' } } : {}),
+    // Audited whoever cancels: a platform request's row names the user it acted for.
+    audit: { ctx, action: 'cli_run.cancel' },
   });
   await ringCleanup(ctx, ended);
   return ended ?? (await findRun(ctx.db, run.id)) ?? run;

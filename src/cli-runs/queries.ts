@@ -8,7 +8,7 @@ import {
   cliRuns,
   LIVE_CLI_RUN_STATUSES,
 } from '../../db/schema/index.ts';
-import { instanceExists } from '../fleet/instances.ts';
+import { instanceExists, requireUserInstance } from '../fleet/instances.ts';
 import { type Cursor, decodeCursor, keysetPage, type Page, seekPast } from '../lib/cursor.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import { type CliRun, findRun } from './model.ts';
@@ -65,7 +65,7 @@ const sortKeyOf = (run: CliRun, sort: CliRunSort) =>
 export async function listInstanceCliRuns(
   db: Db,
   instanceId: string,
-  page: Pick<CliRunListQuery, 'cursor' | 'limit'>,
+  page: Pick<CliRunListQuery, 'cursor' | 'limit' | 'initiatedBy'>,
 ): Promise<Page<CliRun>> {
   if (!(await instanceExists(db, instanceId))) throw new NotFoundError('Instance', instanceId);
   return listCliRuns(db, { instanceId, ...page });
@@ -112,6 +112,20 @@ export async function getCliRun(db: Db, id: string): Promise<CliRun> {
   const run = await findRun(db, id);
   if (!run) throw new NotFoundError('CLI run', id);
   return run;
+}
+
+/**
+ * Checks that run `id` is one user `userId` may see: started by a user (`initiatedBy:
+ * user`) on an instance of theirs. An admin's run, or another user's, throws the same
+ * NotFoundError as a run that never existed.
+ */
+export async function requireUserCliRun(db: Db, id: string, userId: string): Promise<void> {
+  const run = await findRun(db, id);
+  const missing = new NotFoundError('CLI run', id);
+  if (run?.initiatedBy !== 'user') throw missing;
+  await requireUserInstance(db, run.instanceId, userId).catch(() => {
+    throw missing;
+  });
 }
 
 /** The live run of an instance, if any. */

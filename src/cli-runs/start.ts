@@ -89,13 +89,17 @@ async function insertStarting(ctx: Ctx, input: StartInput, now: Date): Promise<C
       payload: { runId: row.id, initiatedBy: input.initiatedBy },
       at: now,
     });
-    if (input.initiatedBy === 'admin')
-      await recordAudit(tx, ctx, {
-        action: 'cli_run.start',
-        subjectType: 'cli_run',
-        subjectId: row.id,
-        payload: { instanceId: i.id, promptLength: input.prompt.length },
-      });
+    // Audited whoever starts it: a platform request's row names the user it acted for.
+    await recordAudit(tx, ctx, {
+      action: 'cli_run.start',
+      subjectType: 'cli_run',
+      subjectId: row.id,
+      payload: {
+        instanceId: i.id,
+        promptLength: input.prompt.length,
+        initiatedBy: input.initiatedBy,
+      },
+    });
     return row;
   });
 }

@@ -1,3 +1,4 @@
+import { QSTASH_DLQ_ID } from '../adapters/outside-ids.ts';
 import type { DeadLetter, DoorbellLog, DoorbellSchedule } from '../adapters/queue/doorbells.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Ctx, Deps } from '../deps.ts';
@@ -91,6 +92,12 @@ export async function deliveriesOverview(
     .slice(0, 100);
   return { doorbells, deadLetters, schedules, sweeps, errors };
 }
+
+/**
+ * The shape a dead-letter id must have before it is passed on (QStash's `<ms>-<seq>`, see
+ * src/adapters/outside-ids.ts): anything else is refused with 400, never sent.
+ */
+export const DLQ_ID = QSTASH_DLQ_ID;
 
 /** Re-publishes a dead-lettered doorbell (a new message, same body). Audited. */
 export async function retryDeadLetter({

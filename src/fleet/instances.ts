@@ -189,6 +189,18 @@ export async function instanceExists(db: Db, id: string): Promise<boolean> {
   return Boolean(row);
 }
 
+/**
+ * Checks that instance `id` belongs to user `userId`. Throws the same NotFoundError as an
+ * instance that never existed otherwise, so another user's instance is never hinted at.
+ */
+export async function requireUserInstance(db: Db, id: string, userId: string): Promise<void> {
+  const [row] = await db
+    .select({ id: instances.id })
+    .from(instances)
+    .where(and(eq(instances.id, id), eq(instances.userId, userId)));
+  if (!row) throw new NotFoundError('Instance', id);
+}
+
 export async function getInstance(db: Db, id: string): Promise<InstanceDetail> {
   const [row] = await db
     .select({

@@ -1,6 +1,9 @@
-import { inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Ctx } from '../deps.ts';
+import { NotFoundError } from '../lib/errors.ts';
 
 export type User = typeof users.$inferSelect;
 
@@ -44,4 +47,43 @@ export async function contactsOf(db: Db, ids: string[]): Promise<Map<string, Con
     .from(users)
     .where(inArray(users.id, ids));
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+/**
+ * A user's token version (platform user tokens minted at another version are revoked),
+ * or null for an unknown or erased user.
+ */
+export async function userTokenVersion(db: Db, userId: string): Promise<number | null> {
+  const [row] = await db
+    .select({ version: users.tokenVersion, deletedAt: users.deletedAt })
+    .from(users)
+    .where(eq(users.id, userId));
+  return row && !row.deletedAt ? row.version : null;
+}
+
+/**
+ * Revokes every platform user token of this user (raises its token version). Audited
+ * (`user.tokens_revoke`). Throws NotFoundError for an unknown or erased user.
+ */
+export async function revokeUserTokens({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { userId: string };
+}): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(users)
+      .set({ tokenVersion: sql`${users.tokenVersion} + 1` })
+      .where(and(eq(users.id, input.userId), isNull(users.deletedAt)))
+      .returning({ version: users.tokenVersion });
+    if (!row) throw new NotFoundError('User', input.userId);
+    await recordAudit(tx, ctx, {
+      action: 'user.tokens_revoke',
+      subjectType: 'user',
+      subjectId: input.userId,
+      payload: { tokenVersion: row.version },
+    });
+  });
 }

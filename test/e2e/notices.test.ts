@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { hasChromium, launchBrowser } from '../helpers/browser.ts';
-import { makeAdmin, makeApiKey } from '../helpers/factories.ts';
+import { makeAdmin, makeApiKey, ownerHeader } from '../helpers/factories.ts';
 import { fleetOf, seedCatalog } from '../helpers/fleet.ts';
 
 describe.skipIf(!hasChromium)('notices in a real browser', async () => {
@@ -38,7 +38,10 @@ describe.skipIf(!hasChromium)('notices in a real browser', async () => {
     const res = await page.request.get(
       `${t.origin}/api/platform/instances/${instance?.id}/status`,
       {
-        headers: { Authorization: `Bearer ${platform}` },
+        headers: {
+          Authorization: `Bearer ${platform}`,
+          ...(await ownerHeader(t, `/instances/${instance?.id}`)),
+        },
       },
     );
     expect(res.status()).toBe(200);

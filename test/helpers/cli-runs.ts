@@ -1,15 +1,20 @@
 import { inArray } from 'drizzle-orm';
 import { cliRuns } from '../../db/schema/index.ts';
 import type { TestApp } from './app.ts';
-import { bearer } from './factories.ts';
+import { bearer, ownerHeader } from './factories.ts';
 
-/** A JSON caller for `/api/<surface>` with a token. */
+/**
+ * A JSON caller for `/api/<surface>` with a token. On `platform` with a platform key it
+ * acts for the owner of the instance or run the path names (`Fleetwarden-User`), as the
+ * product's backend would; tenancy itself is tested in platform-tenancy.test.ts.
+ */
 export function caller(t: TestApp, surface: 'admin' | 'platform', token: string) {
   return async (method: string, path: string, body?: unknown) => {
     const res = await t.app.request(t.url(`/api/${surface}${path}`), {
       method,
       headers: {
         ...bearer(token),
+        ...(surface === 'platform' ? await ownerHeader(t, path) : {}),
         ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

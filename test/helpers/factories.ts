@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { admins, imageCatalog, instances, users } from '../../db/schema/index.ts';
+import { admins, cliRuns, imageCatalog, instances, users } from '../../db/schema/index.ts';
 import { createApiKey } from '../../src/auth/api-keys.ts';
 import { hashPassword } from '../../src/auth/passwords.ts';
 import { SYSTEM_ACTOR } from '../../src/deps.ts';
@@ -96,6 +96,31 @@ export async function makeApiKey(t: TestApp, kind: 'admin' | 'platform', label =
     ctx: { ...t.deps, actor: SYSTEM_ACTOR, requestId: null },
     input: { kind, label },
   });
+}
+
+/**
+ * `Fleetwarden-User: <owner>` for the instance or CLI run a platform path names (none when
+ * it names neither, or they do not exist): a platform-key request acting for that user.
+ */
+export async function ownerHeader(t: TestApp, path: string): Promise<Record<string, string>> {
+  const uuid = '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
+  const instanceId = new RegExp(`/instances/${uuid}`).exec(path)?.[1];
+  const runId = new RegExp(`/cli-runs/${uuid}`).exec(path)?.[1];
+  let userId: string | undefined;
+  if (instanceId)
+    [{ userId } = { userId: undefined }] = await t.db.db
+      .select({ userId: instances.userId })
+      .from(instances)
+      .where(eq(instances.id, instanceId));
+  else if (runId)
+    [{ userId } = { userId: undefined }] = await t.db.db
+      .select({ userId: instances.userId })
+      .from(cliRuns)
+      .innerJoin(instances, eq(instances.id, cliRuns.instanceId))
+      .where(eq(cliRuns.id, runId));
+  // Unknown or malformed ids still need a user named, so the route answers its own 404/400.
+  if (userId) return { 'Fleetwarden-User': userId };
+  return /\/(instances|cli-runs)\//.test(path) ? { 'Fleetwarden-User': crypto.randomUUID() } : {};
 }
 
 export function bearer(token: string) {

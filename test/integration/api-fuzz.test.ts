@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/lib/cursor.ts';
 import { createTestApp } from '../helpers/app.ts';
-import { bearer, makeApiKey } from '../helpers/factories.ts';
+import { bearer, makeApiKey, ownerHeader } from '../helpers/factories.ts';
 import { fleetOf, IMAGES, seedCatalog } from '../helpers/fleet.ts';
 
 // Walks every operation in /api/openapi.json (so a route added later is fuzzed too) and
@@ -104,6 +104,7 @@ describe('fuzzing every operation in the OpenAPI document', async () => {
   const admin = (await makeApiKey(t, 'admin')).key;
   const platform = (await makeApiKey(t, 'platform')).key;
   const [instance] = await fleetOf(t, 1);
+  const owner = (await ownerHeader(t, `/instances/${instance?.id}`))['Fleetwarden-User'] ?? ID;
   const doc = await (await t.app.request(t.url('/api/openapi.json'))).json();
   const ref = (s: Schema): Schema =>
     s.$ref ? ref(doc.components.schemas[s.$ref.split('/').pop() ?? '']) : s;
@@ -159,7 +160,10 @@ describe('fuzzing every operation in the OpenAPI document', async () => {
   );
 
   function probesFor(path: string, method: string, op: Operation): Probe[] {
-    const auth = op.security?.some((s) => 'platformKey' in s) ? bearer(platform) : bearer(admin);
+    // Platform requests act for the fuzzed instance's owner, so they reach the routes' checks.
+    const auth = op.security?.some((s) => 'platformKey' in s)
+      ? { ...bearer(platform), 'Fleetwarden-User': owner }
+      : bearer(admin);
     const params = op.parameters ?? [];
     const goodPath = (p: Parameter) => (p.name === 'userId' ? ID : (instance?.id ?? ID));
     const url = (pathValues: Record<string, string>, query = '') =>

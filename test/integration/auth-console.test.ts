@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { adminSessions, admins } from '../../db/schema/index.ts';
+import { adminSessions, admins, auditLog } from '../../db/schema/index.ts';
 import { SESSION_POLICY } from '../../src/auth/sessions.ts';
 import { THROTTLE } from '../../src/auth/throttle.ts';
 import { createTestApp } from '../helpers/app.ts';
@@ -54,6 +54,32 @@ describe('console sign-in', async () => {
       });
       expect(res.headers.get('location')).toBe('/admin');
     }
+  });
+
+  it('sends a `next` with control characters, a backslash or a climb out of /admin to /admin', async () => {
+    const admin = await makeAdmin(t);
+    const cases: [string, string][] = [
+      ['/admin/\r\nSet-Cookie: x=1', '/admin'],
+      ['/admin\nLocation: https://evil.example/', '/admin'],
+      ['/admin/\u007f', '/admin'],
+      ['/admin/\t', '/admin'],
+      ['/admin\\..\\..\\evil', '/admin'],
+      ['/\\evil.example/admin', '/admin'],
+      ['/admin/../api/admin/me', '/admin'],
+      ['/admin/instances?q=a b&status=running#top', '/admin/instances?q=a%20b&status=running#top'],
+      ['/admin/instances/é', '/admin/instances/%C3%A9'],
+    ];
+    for (const [next, location] of cases) {
+      const res = await postForm(t, '/admin/login', undefined, {
+        email: admin.email,
+        password: TEST_PASSWORD,
+        next,
+      });
+      expect(res.status, JSON.stringify(next)).toBe(303);
+      expect(res.headers.get('location'), JSON.stringify(next)).toBe(location);
+    }
+    const form = await get(t, `/admin/login?next=${encodeURIComponent('/admin/\r\nx')}`);
+    expect(form.status).toBe(200);
   });
 
   it('answers a wrong password and an unknown email the same way', async () => {
@@ -188,6 +214,40 @@ describe('console sign-in', async () => {
     expect(ok.status).toBe(303);
     expect((await get(t, '/admin/instances', cookie)).status).toBe(200);
     await signIn(t, admin.email, 'a brand new password');
+  });
+
+  it('throttles and audits the current-password check of "Change password" like a sign-in', async () => {
+    const admin = await makeAdmin(t);
+    const cookie = await signIn(t, admin.email, TEST_PASSWORD);
+    const change = (currentPassword: string) =>
+      postForm(t, '/admin/account/password', cookie, {
+        currentPassword,
+        newPassword: 'a brand new password',
+        confirmPassword: 'a brand new password',
+      });
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => (await change(`guess-${i}`)).status),
+    );
+    expect(statuses.filter((s) => s === 422)).toHaveLength(THROTTLE.maxFailuresPerClient);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20 - THROTTLE.maxFailuresPerClient);
+    // Locked out for this client even with the right password, like sign-in.
+    const right = await change(TEST_PASSWORD);
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+    const audited = async (action: string) =>
+      (await t.db.db.select().from(auditLog).where(eq(auditLog.action, action))).filter(
+        (r) => r.subjectId === admin.id,
+      );
+    const failed = await audited('admin.password_change_failed');
+    expect(failed).toHaveLength(THROTTLE.maxFailuresPerClient);
+    expect(failed[0]).toMatchObject({ actorId: admin.id, payload: { reason: 'wrong_password' } });
+
+    // Once the window has passed, the right password changes it, audited with the actor.
+    t.clock.advance((THROTTLE.windowSeconds + 1) * 1000);
+    expect((await change(TEST_PASSWORD)).status).toBe(303);
+    const changed = await audited('admin.password_change');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.actorId).toBe(admin.id);
   });
 
   it('marks the cookie Secure with the __Host- prefix when the public URL is https', async () => {

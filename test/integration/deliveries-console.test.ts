@@ -80,4 +80,23 @@ describe('Deliveries page', async () => {
     expect(audit).toContain('doorbell.dlq_retry');
     expect(audit).toContain('doorbell.dlq_delete');
   });
+
+  it('refuses a dead-letter id that is not a DLQ id, so it cannot reach another QStash path', async () => {
+    const { cookie } = await adminSession(t);
+    await t.deps.doorbells.upsertSchedule(SWEEP_SCHEDULE);
+    const scheduleIds = async () =>
+      (await t.deps.doorbellConsole.schedules()).map((s) => s.scheduleId);
+    expect(await scheduleIds()).toContain(SWEEP_SCHEDULE.id);
+    const attack = encodeURIComponent(`../schedules/${SWEEP_SCHEDULE.id}`);
+    for (const verb of ['delete', 'retry']) {
+      const res = await postForm(t, `/admin/deliveries/dlq/${attack}/${verb}`, cookie, {});
+      expect(res.status).toBe(400);
+    }
+    expect(await scheduleIds()).toContain(SWEEP_SCHEDULE.id);
+    // The adapter refuses it too, whoever calls it.
+    await expect(
+      t.deps.doorbellConsole.deleteDeadLetter(`../schedules/${SWEEP_SCHEDULE.id}`),
+    ).rejects.toThrow(/unexpected shape/);
+    expect(await scheduleIds()).toContain(SWEEP_SCHEDULE.id);
+  });
 });

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_QSTASH } from '../../src/adapters/queue/local-credentials.ts';
 import { createTestApp } from '../helpers/app.ts';
@@ -35,6 +36,33 @@ describe('/__dev answers only clients on this machine', async () => {
     const res = await fetch(t.url(keys), { headers: qstashAuth });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ current: LOCAL_QSTASH.currentSigningKey });
+  });
+
+  it('refuses a loopback client that names another host or port (DNS rebinding)', async () => {
+    const port = new URL(t.origin).port;
+    const viaSocket = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        // A raw request: fetch will not let a page (or us) choose the Host header.
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path: keys, headers: { ...qstashAuth, Host: host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    for (const host of [
+      `rebind.evil.example:${port}`,
+      'rebind.evil.example',
+      `127.0.0.1:${Number(port) + 1}`,
+      '127.0.0.1',
+      `127.0.0.1.evil.example:${port}`,
+    ])
+      expect(await viaSocket(host), host).toBe(403);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+      expect(await viaSocket(host), host).toBe(200);
   });
 
   it('reads the peer the way each runtime reports it', async () => {

@@ -4,7 +4,7 @@ import { simOutboxMessages } from '../../db/dev-schema/index.ts';
 import { noticeDeliveries, scheduledActionNotices, users } from '../../db/schema/index.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { deliver } from '../helpers/callbacks.ts';
-import { bearer, makeApiKey, makeUser } from '../helpers/factories.ts';
+import { bearer, makeApiKey, makeUser, ownerHeader } from '../helpers/factories.ts';
 import { api, fleetOf, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 
 describe('notices (outbox)', async () => {
@@ -15,8 +15,9 @@ describe('notices (outbox)', async () => {
   const call = api(t, key);
   const at = (minutes: number) => new Date(t.clock.now().getTime() + minutes * 60_000);
   const status = async (instanceId: string) => {
-    const res = await t.app.request(t.url(`/api/platform/instances/${instanceId}/status`), {
-      headers: bearer(platform),
+    const path = `/api/platform/instances/${instanceId}/status`;
+    const res = await t.app.request(t.url(path), {
+      headers: { ...bearer(platform), ...(await ownerHeader(t, path)) },
     });
     expect(res.status).toBe(200);
     return (await res.json()) as {

@@ -4,7 +4,7 @@
 // back every instance runs again on its own machine and volume.
 import { describe, expect, it } from 'vitest';
 import { createTestApp, testClock } from '../helpers/app.ts';
-import { adminSession, bearer, get, makeApiKey } from '../helpers/factories.ts';
+import { adminSession, bearer, get, makeApiKey, ownerHeader } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
 import { instanceRow, recoveriesOfInstance, ringReconcile } from '../helpers/recovery.ts';
 import {
@@ -69,8 +69,9 @@ describe('a region unreachable, no snapshots: the recoveries wait for the host',
     const list = await (await get(t, '/admin/recoveries', cookie)).text();
     expect(list.match(/Waiting for the host/g)?.length).toBeGreaterThanOrEqual(20);
     // And the product's apps: the instance is recovering, waiting for its host.
-    const status = await t.app.request(t.url(`/api/platform/instances/${first?.id}/status`), {
-      headers: bearer(platform),
+    const path = `/api/platform/instances/${first?.id}/status`;
+    const status = await t.app.request(t.url(path), {
+      headers: { ...bearer(platform), ...(await ownerHeader(t, path)) },
     });
     expect(await status.json()).toMatchObject({
       status: 'recovering',

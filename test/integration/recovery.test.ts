@@ -10,7 +10,7 @@ import { CONTROLLER_TOKEN_ENV } from '../../src/adapters/controller/token.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { ringStageNow } from '../helpers/callbacks.ts';
 import { caller } from '../helpers/cli-runs.ts';
-import { bearer, makeApiKey } from '../helpers/factories.ts';
+import { bearer, makeApiKey, ownerHeader } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog, settleScheduler } from '../helpers/fleet.ts';
 import {
   instanceRow,
@@ -94,7 +94,10 @@ describe('unexpected-stop recovery through reconcile', async () => {
     const platformStatus = async () =>
       (
         await t.app.request(t.url(`/api/platform/instances/${instance.id}/status`), {
-          headers: bearer(platform),
+          headers: {
+            ...bearer(platform),
+            ...(await ownerHeader(t, `/instances/${instance.id}`)),
+          },
         })
       ).json();
     expect(await platformStatus()).toMatchObject({

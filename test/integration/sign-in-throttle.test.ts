@@ -44,6 +44,25 @@ describe('sign-in throttling', async () => {
     expect(checked(admin.email)).toBe(wrong);
   });
 
+  it('30 concurrent wrong guesses from 3 addresses: the account slowdown holds', async () => {
+    const admin = await makeAdmin(t);
+    const ips = [newClient(), newClient(), newClient()];
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 30 },
+        async (_, i) => (await attempt(admin.email, `guess-${i}`, ips[i % 3] ?? '')).status,
+      ),
+    );
+    const wrong = statuses.filter((s) => s === 401).length;
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30 - wrong);
+    expect(checked(admin.email)).toBe(wrong);
+    // Sequentially: 10 checks bring the account to the slowdown (at least two addresses
+    // spent them, 5 each at most), the third address's first attempt is exempt, and the
+    // account's one slot goes to one client (the clock stands still here). Never more.
+    expect(wrong).toBeLessThanOrEqual(THROTTLE.slowAccountAfter + 2);
+    expect(wrong).toBeGreaterThanOrEqual(THROTTLE.slowAccountAfter);
+  });
+
   it('does not lock the right password out from another client', async () => {
     const admin = await makeAdmin(t);
     const attacker = newClient();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { DST_CASES } from '../helpers/dst-cases.ts';
 import { bruteForceFires } from '../helpers/dst-oracle.ts';
-import { bearer, makeApiKey, makeInstance, makeUser } from '../helpers/factories.ts';
+import { bearer, makeApiKey, makeInstance, makeUser, ownerHeader } from '../helpers/factories.ts';
 import { fakeController } from '../helpers/fake-controller.ts';
 import { api } from '../helpers/fleet.ts';
 
@@ -16,7 +16,11 @@ describe('agents API (admin and platform)', async () => {
   const platform = async (method: string, path: string, body?: unknown) => {
     const res = await t.app.request(t.url(`/api/platform${path}`), {
       method,
-      headers: { ...bearer(pkey), ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      headers: {
+        ...bearer(pkey),
+        ...(await ownerHeader(t, path)),
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listInstances } from '../../../src/fleet/instances.ts';
-import { requireApiKey } from '../../middleware/bearer.ts';
+import { requirePlatformCaller } from '../../middleware/platform-caller.ts';
 import { requireUtf8Json } from '../../middleware/utf8-json.ts';
 import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
@@ -9,6 +9,8 @@ import { platformDeprovisionRoutes } from '../deprovision.ts';
 import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
 import { instanceStatusRoute } from './instance-status.ts';
 import { pushTokenRoutes } from './push-tokens.ts';
+import { platformScopes } from './scope.ts';
+import { userTokenRoutes } from './user-tokens.ts';
 
 const UserInstance = z
   .object({
@@ -40,7 +42,10 @@ const route = createRoute({
 /** /api/platform: the product's own apps, authenticated by platform API keys. */
 export function platformApi() {
   const app = apiApp();
-  app.use('*', requireApiKey('platform'), requireUtf8Json());
+  app.use('*', requirePlatformCaller(), requireUtf8Json());
+  // Tenancy: who the request acts for, and that what it names is theirs (scope.ts).
+  for (const [path, check] of platformScopes()) app.use(path, check);
+  app.route('/', userTokenRoutes());
   app.route('/', instanceStatusRoute());
   app.route('/', pushTokenRoutes());
   app.openapi(route, async (c) => {

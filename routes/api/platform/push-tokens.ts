@@ -6,6 +6,7 @@ import {
   registerPushToken,
   removePushToken,
 } from '../../../src/notices/push-tokens.ts';
+import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
 import { commonProblems, notFoundProblem, Uuid } from '../schemas.ts';
 
@@ -31,6 +32,8 @@ const routes = {
     tags,
     security,
     summary: "Register a device's Expo push token for a user (idempotent)",
+    description:
+      'With the platform key, a token registered to another user moves to this one (the device changed hands). With a user token, a token registered to another user is a 404 and stays where it is.',
     request,
     responses: {
       204: { description: 'Registered (or already was).' },
@@ -60,21 +63,25 @@ export function pushTokenRoutes() {
     if (!user || user.deletedAt) throw new NotFoundError('User', userId);
   };
   app.openapi(routes.put, async (c) => {
-    const deps = c.get('deps');
+    const ctx = ctxOf(c);
     const { userId } = c.req.valid('param');
-    await requireUser(deps.db, userId);
-    await registerPushToken(deps.db, {
-      userId,
-      token: c.req.valid('json').token,
-      now: deps.clock.now(),
+    await requireUser(ctx.db, userId);
+    await registerPushToken({
+      ctx,
+      input: {
+        userId,
+        token: c.req.valid('json').token,
+        // The platform key may move a device to another user; a user token may not.
+        mayMove: c.get('platformUser')?.via !== 'token',
+      },
     });
     return c.body(null, 204);
   });
   app.openapi(routes.delete, async (c) => {
-    const deps = c.get('deps');
+    const ctx = ctxOf(c);
     const { userId } = c.req.valid('param');
-    await requireUser(deps.db, userId);
-    await removePushToken(deps.db, { userId, token: c.req.valid('json').token });
+    await requireUser(ctx.db, userId);
+    await removePushToken({ ctx, input: { userId, token: c.req.valid('json').token } });
     return c.body(null, 204);
   });
   return app;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FLY_APP_NAME, pathSegment, rejectingOnBadIds } from '../outside-ids.ts';
 import { ControllerError, kindForStatus } from './errors.ts';
 import { controllerToken } from './token.ts';
 import {
@@ -83,6 +84,8 @@ export function createControllerClient(options: ControllerClientOptions): Contro
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<{ status: number; value: z.infer<S> }> {
+    // The app name becomes a host label (`<app>.fly.dev`): checked like a path segment.
+    pathSegment(target.appName, 'Fly app name', FLY_APP_NAME);
     const url = `${options.baseUrlFor(target.appName).replace(/\/+$/, '')}${path}`;
     const what = `${method} ${path} on machine ${target.machineId}`;
     const headers = new Headers({
@@ -146,9 +149,10 @@ export function createControllerClient(options: ControllerClientOptions): Contro
     body?: unknown,
   ): Promise<z.infer<S>> => (await send(target, method, path, schema, body)).value;
 
-  const run = (id: string) => `/_controller/cli-runs/${encodeURIComponent(id)}`;
-  const session = (id: string) => `/_controller/sessions/${encodeURIComponent(id)}`;
-  return {
+  const run = (id: string) => `/_controller/cli-runs/${pathSegment(id, 'controller run id')}`;
+  const session = (id: string) =>
+    `/_controller/sessions/${pathSegment(id, 'controller session id')}`;
+  return rejectingOnBadIds({
     startCliRun: async (t, input) => {
       const { status, value } = await send(
         t,
@@ -177,7 +181,7 @@ export function createControllerClient(options: ControllerClientOptions): Contro
     },
     getSession: (t, id) => call(t, 'GET', session(id), ControllerSession),
     cancelSession: (t, id) => call(t, 'POST', `${session(id)}/cancel`, ControllerSession),
-  };
+  } satisfies ControllerClient);
 }
 
 function parseJson(text: string): unknown {

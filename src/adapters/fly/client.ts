@@ -1,3 +1,4 @@
+import { FLY_APP_NAME, pathSegment, rejectingOnBadIds } from '../outside-ids.ts';
 import type { FlyClient } from './api.ts';
 import { createMachineReconciled, REQUEST_ID_KEY } from './create-machine.ts';
 import { createVolumeReconciled, DELETED_VOLUME_STATES } from './create-volume.ts';
@@ -7,7 +8,8 @@ import type { CreateAppRequest, CreateLeaseRequest, Volume } from './types.ts';
 export type { FlyClient, LeaseOptions, ListMachinesOptions } from './api.ts';
 export type { FlyClientOptions } from './http.ts';
 
-const seg = encodeURIComponent;
+// Every id is checked and encoded before it joins a path (../outside-ids.ts).
+const app$ = (app: string) => pathSegment(app, 'Fly app name', FLY_APP_NAME);
 
 /**
  * A {@link FlyClient} over HTTP. `baseUrl` is the origin (the client appends `/v1`); see
@@ -16,13 +18,13 @@ const seg = encodeURIComponent;
 export function createFlyClient(options: FlyClientOptions): FlyClient {
   const t = createTransport(options);
   const machine = (app: string, id: string, rest = '') =>
-    `/apps/${seg(app)}/machines/${seg(id)}${rest}`;
+    `/apps/${app$(app)}/machines/${pathSegment(id, 'Fly machine id')}${rest}`;
   const volume = (app: string, id: string, rest = '') =>
-    `/apps/${seg(app)}/volumes/${seg(id)}${rest}`;
+    `/apps/${app$(app)}/volumes/${pathSegment(id, 'Fly volume id')}${rest}`;
 
   const client: FlyClient = {
     getApp: (app) =>
-      t.send({ method: 'GET', path: `/apps/${seg(app)}`, action: 'get_app', scope: app }),
+      t.send({ method: 'GET', path: `/apps/${app$(app)}`, action: 'get_app', scope: app }),
     async createApp(app, opts = {}) {
       await t.send({
         method: 'POST',
@@ -50,7 +52,7 @@ export function createFlyClient(options: FlyClientOptions): FlyClient {
       for (const [k, v] of Object.entries(opts.metadata ?? {})) query.set(`metadata.${k}`, v);
       return t.send({
         method: 'GET',
-        path: `/apps/${seg(app)}/machines`,
+        path: `/apps/${app$(app)}/machines`,
         query,
         action: 'list_machines',
         scope: app,
@@ -170,7 +172,7 @@ export function createFlyClient(options: FlyClientOptions): FlyClient {
           )
         : t.send({
             method: 'POST',
-            path: `/apps/${seg(app)}/volumes`,
+            path: `/apps/${app$(app)}/volumes`,
             body: request,
             action: 'create_volume',
             scope: app,
@@ -180,7 +182,7 @@ export function createFlyClient(options: FlyClientOptions): FlyClient {
     async listVolumes(app, opts = {}) {
       const all = await t.send<Volume[]>({
         method: 'GET',
-        path: `/apps/${seg(app)}/volumes`,
+        path: `/apps/${app$(app)}/volumes`,
         action: 'list_volumes',
         scope: app,
       });
@@ -212,5 +214,5 @@ export function createFlyClient(options: FlyClientOptions): FlyClient {
       });
     },
   };
-  return client;
+  return rejectingOnBadIds(client);
 }

@@ -1,3 +1,4 @@
+import { FLY_APP_NAME, pathSegment } from '../outside-ids.ts';
 import { FlyApiError } from './errors.ts';
 import type { Transport } from './http.ts';
 import type { CreateMachineRequest, Machine } from './types.ts';
@@ -65,7 +66,7 @@ export async function createMachineReconciled(
     try {
       return await transport.send<Machine>({
         method: 'POST',
-        path: `/apps/${encodeURIComponent(app)}/machines`,
+        path: `/apps/${pathSegment(app, 'Fly app name', FLY_APP_NAME)}/machines`,
         body,
         action: 'create_machine',
         scope: app,

@@ -1,3 +1,4 @@
+import { FLY_APP_NAME, pathSegment } from '../outside-ids.ts';
 import { FlyApiError } from './errors.ts';
 import type { Transport } from './http.ts';
 import type { CreateVolumeRequest, Volume } from './types.ts';
@@ -54,7 +55,7 @@ export async function createVolumeReconciled(
     try {
       return await transport.send<Volume>({
         method: 'POST',
-        path: `/apps/${encodeURIComponent(app)}/volumes`,
+        path: `/apps/${pathSegment(app, 'Fly app name', FLY_APP_NAME)}/volumes`,
         body: request,
         action: 'create_volume',
         scope: app,

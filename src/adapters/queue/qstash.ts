@@ -1,5 +1,6 @@
 import { Client, QstashError, Receiver } from '@upstash/qstash';
 import { decode } from 'hono/jwt';
+import { pathSegment, QSTASH_DLQ_ID, QSTASH_MESSAGE_ID } from '../outside-ids.ts';
 import type { DoorbellConsole, Doorbells, Ring } from './doorbells.ts';
 
 export type QStashSettings = {
@@ -58,6 +59,8 @@ export function createQStashDoorbells(settings: QStashSettings): {
       return res.map((r) => ('messageId' in r ? r.messageId : ''));
     },
     async cancel(messageId) {
+      // The SDK puts ids into the path unencoded: only the known shape goes (outside-ids.ts).
+      pathSegment(messageId, 'QStash message id', QSTASH_MESSAGE_ID);
       try {
         await client.messages.cancel(messageId);
       } catch (err) {
@@ -103,10 +106,14 @@ export function createQStashDoorbells(settings: QStashSettings): {
       }));
     },
     async retryDeadLetter(dlqId) {
+      pathSegment(dlqId, 'QStash DLQ id', QSTASH_DLQ_ID);
       const res = await client.dlq.retry(dlqId);
       return res.responses[0]?.messageId ?? '';
     },
     async deleteDeadLetter(dlqId) {
+      // The SDK puts the id into the path unencoded (`DELETE /v2/dlq/<id>`): an id such as
+      // `../schedules/x` would delete a schedule. Only the known shape goes.
+      pathSegment(dlqId, 'QStash DLQ id', QSTASH_DLQ_ID);
       await client.dlq.delete(dlqId);
     },
     async schedules() {
