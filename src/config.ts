@@ -1,3 +1,6 @@
+// The environment in one file, on purpose: every variable with its bounds, default and
+// message sits beside the others, so parseConfig names every bad one at once and nothing
+// else reads the environment. Long because the variables are many, not because it does two things.
 import { z } from 'zod';
 import { LOCAL_QSTASH } from './adapters/queue/local-credentials.ts';
 

@@ -1,3 +1,6 @@
+// One dispatch of due notices: per channel, take a turn, claim a batch, send it, record the
+// outcomes. The channels share the worker loop, the step budget and the done / not done /
+// unknown rules (docs/notices.md), so they live together.
 import type { EmailMessage, Mailer, SendOutcome } from '../adapters/email/mailer.ts';
 import type { Pusher, PushMessage, PushTicket } from '../adapters/push/pusher.ts';
 import type { Deps } from '../deps.ts';

@@ -1,3 +1,6 @@
+// Reconcile: one pass comparing Fly's machines with our rows, app by app, and the
+// recoveries it starts; its sightings, its run record and the list of past runs belong to
+// that pass.
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { reconcileRuns, reconcileSightings } from '../../db/schema/index.ts';

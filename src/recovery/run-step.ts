@@ -1,3 +1,6 @@
+// One recovery step under its claim, and the recording of its outcome: advance, retry with
+// backoff, wait for a host or capacity, or fail and clean up. One state transition
+// (docs/recovery.md), seen from each of the outcomes a step can have.
 import { FlyApiError } from '../adapters/fly/errors.ts';
 import type { Deps } from '../deps.ts';
 import { classifyFlyError } from '../fleet/operations/fly-steps.ts';

@@ -1,3 +1,6 @@
+// Scheduling an action: the verb and its preview. Both go through `prepare` (selection,
+// eligibility, stages, notices), so what an admin confirms in the preview is exactly what is
+// scheduled; splitting them would split that promise.
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
