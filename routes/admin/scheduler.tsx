@@ -11,7 +11,7 @@ import {
 import { AppError } from '../../src/lib/errors.ts';
 import { zonedInputValue } from '../../src/lib/zoned-time.ts';
 import { previewNotice } from '../../src/notices/preview.ts';
-import { ACTION_STATUSES } from '../../src/scheduler/model.ts';
+import { ACTION_STATUSES, DEFAULT_MAX_IN_FLIGHT } from '../../src/scheduler/model.ts';
 import { ACTION_SORTS, listActions } from '../../src/scheduler/queries.ts';
 import {
   type Preview,
@@ -101,6 +101,8 @@ async function renderConfirm(
       zone={zoneOf(c)}
       notice={notice}
       instances={instances}
+      maxInFlight={input.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT}
+      notices={preview.notices}
     />,
     { title: 'Confirm scheduling', active: 'scheduler' },
   );

@@ -69,4 +69,48 @@ describe('the scheduler confirmation binds what is scheduled', async () => {
     const id = /scheduler\/([0-9a-f-]{36})/.exec(done.headers.get('location') ?? '')?.[1];
     expect((await call('GET', `/scheduled-actions/${id}`)).body.counts.total).toBe(3);
   });
+
+  it('states the notices (lead, channels, or off) and how many at once, and warns when the lead cannot be kept', async () => {
+    const [a] = await fleetOf(t, 1);
+    const page = async (over: Record<string, string>) => {
+      const res = await postFields(
+        t,
+        '/admin/scheduler/confirm',
+        cookie,
+        schedulerForm({ ids: a?.id ?? '', maxInFlight: '7', ...over }),
+      );
+      const html = await res.text();
+      expect(res.status, html.slice(0, 500)).toBe(200);
+      return html;
+    };
+    // Now, with a day's lead: the notice cannot go out a day ahead.
+    const now = await page({
+      noticeFields: '1',
+      notify: 'on',
+      leadMinutes: '1440',
+      notifyEmail: 'true',
+      notifyWebapp: 'true',
+    });
+    expect(now).toContain('data-notices="on"');
+    expect(now).toContain('1,440 minutes ahead by email, in-app banner');
+    expect(now).toContain('as the first stage starts.');
+    expect(now).toContain('data-lead-short');
+    expect(now).toContain('The lead cannot be kept');
+    expect(now).toContain('data-max-in-flight="7"');
+    // Three hours ahead with a one-hour lead: kept, no warning.
+    const at = new Date(Math.ceil((t.clock.now().getTime() + 3 * 3_600_000) / 60_000) * 60_000);
+    const later = await page({
+      when: 'later',
+      runAt: zonedInputValue(at, 'Asia/Tokyo'),
+      noticeFields: '1',
+      notify: 'on',
+      leadMinutes: '60',
+      notifyEmail: 'true',
+    });
+    expect(later).toContain('60 minutes ahead by email');
+    expect(later).not.toContain('data-lead-short');
+    // Off.
+    const off = await page({ noticeFields: '1', notify: 'off' });
+    expect(off).toContain('data-notices="off"');
+  });
 });

@@ -23,7 +23,52 @@ export type ConfirmProps = {
   notice?: string | null;
   /** The first page of the eligible instances (ConfirmInstances). */
   instances?: Child;
+  /** Targets applied at once. */
+  maxInFlight: number;
+  /** The notices as they will be planned: `firstDueAt` null when none go out. */
+  notices: {
+    notify: boolean;
+    leadMinutes: number;
+    channels: string[];
+    firstDueAt: Date | null;
+  };
 };
+
+const CHANNEL_LABEL: Record<string, string> = {
+  webapp: 'in-app banner',
+  email: 'email',
+  push: 'push',
+};
+
+/** Notices on or off, their lead and channels, and whether the lead can be kept. */
+function NoticeFacts({
+  n,
+  runAt,
+  zone,
+}: {
+  n: ConfirmProps['notices'];
+  runAt: Date;
+  zone: string;
+}) {
+  if (!n.firstDueAt) return <span data-notices="off">Off: users are not told ahead.</span>;
+  const short = n.firstDueAt.getTime() > runAt.getTime() - n.leadMinutes * 60_000;
+  const ahead = Math.max(0, Math.round((runAt.getTime() - n.firstDueAt.getTime()) / 60_000));
+  return (
+    <span data-notices="on">
+      {count(n.leadMinutes, 'minute')} ahead by{' '}
+      {n.channels.map((c) => CHANNEL_LABEL[c] ?? c).join(', ')}
+      {short ? (
+        <div class="text-warn small" data-lead-short>
+          The lead cannot be kept: the first notices go out at once (
+          {formatDateTime(n.firstDueAt, zone)}),{' '}
+          {ahead > 0
+            ? `${count(ahead, 'minute')} before the first stage.`
+            : 'as the first stage starts.'}
+        </div>
+      ) : null}
+    </span>
+  );
+}
 
 /** Every field of the form, carried through the confirmation unchanged. */
 function Hidden({ values }: { values: SchedulerValues }) {
@@ -107,6 +152,12 @@ export function ConfirmPage(p: ConfirmProps) {
                     other: 'Respected: # instances pinned to another version are left out.',
                   })}
           </dd>
+          <dt>Notices</dt>
+          <dd>
+            <NoticeFacts n={p.notices} runAt={v.runAt} zone={p.zone} />
+          </dd>
+          <dt>At most at once</dt>
+          <dd data-max-in-flight={p.maxInFlight}>{instancesWord(p.maxInFlight)}</dd>
           <dt>Failure gate</dt>
           <dd>
             {p.failureThresholdPercent === null
