@@ -178,13 +178,15 @@ async function renderScheduler(
 ) {
   const { db, clock } = c.get('deps');
   const zone = zoneOf(c);
+  const inAnHour = Math.ceil((clock.now().getTime() + 3_600_000) / 300_000) * 300_000;
+  const defaultRunAt = zonedInputValue(new Date(inAnHour), zone);
   const [page, facets, catalog, preview] = await Promise.all([
     actionsPage(c, query),
     instanceFacets(db),
     listCatalog(db),
-    previewFor(c, values),
+    // The form shows the default run time until one is chosen: preview that same time.
+    previewFor(c, { ...values, runAt: values.runAt || defaultRunAt }),
   ]);
-  const inAnHour = Math.ceil((clock.now().getTime() + 3_600_000) / 300_000) * 300_000;
   c.status(status);
   return c.render(
     <SchedulerPage
@@ -195,7 +197,7 @@ async function renderScheduler(
         imageTags: facets.imageTags,
         availableTags: catalog.filter((i) => i.status === 'available').map((i) => i.imageTag),
       }}
-      defaultRunAt={zonedInputValue(new Date(inAnHour), zone)}
+      defaultRunAt={defaultRunAt}
       preview={preview}
       flash={flash}
       actions={{

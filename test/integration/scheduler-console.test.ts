@@ -213,4 +213,17 @@ describe('the scheduler console', async () => {
     ).toBe(404);
     expect(await actionCount()).toBe(before);
   });
+
+  it('opened for later from the instances list, previews the default run time it shows instead of asking for one', async () => {
+    const [a] = await fleetOf(t, 1);
+    const res = await get(
+      t,
+      `/admin/scheduler?actionType=restart&pick=ids&ids=${a?.id}&when=later`,
+      cookie,
+    );
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).not.toContain('Run time: choose a date and time');
+    expect(html).toContain('data-preview="ok"');
+  });
 });
