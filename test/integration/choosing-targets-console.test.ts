@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { get, makeManyInstances } from '../helpers/factories.ts';
-import { fleetOf } from '../helpers/fleet.ts';
+import { fleetOf, IMAGES } from '../helpers/fleet.ts';
 import {
   hiddenFields,
   postFields,
@@ -42,9 +42,24 @@ describe('choosing targets in the console', async () => {
     expect(page).toContain('<option value="25" selected="">25</option>');
     expect(page).toMatch(/href="[^"]*limit=25[^"]*" rel="next"/);
     expect(page).toContain('Select all 30 matching…');
-    expect(page).toContain(
-      'href="/admin/scheduler?actionType=version_change&amp;pick=filter&amp;when=later&amp;filterRegion=iad"',
+    // A submit of the bulk form (so the version chosen there goes along) to the scheduler,
+    // with the list's filter; without a `pick` field of its own, the form's other buttons
+    // keep the ticked ids.
+    expect(page).toMatch(
+      /formaction="\/admin\/scheduler" formmethod="get" name="pick" value="filter" id="select-all-matching"/,
     );
+    expect(page).toContain('<input type="hidden" name="filterRegion" value="iad"/>');
+    expect(page).not.toContain('name="pick" value="ids"');
+    // What the browser then asks for: the scheduler set to that filter and that version.
+    const scheduler = await (
+      await get(
+        t,
+        `/admin/scheduler?actionType=version_change&when=later&filterRegion=iad&targetImageTag=${encodeURIComponent(IMAGES.old)}&pick=filter`,
+        cookie,
+      )
+    ).text();
+    expect(scheduler).toContain(`<option value="${IMAGES.old}" selected=""`);
+    expect(scheduler).toMatch(/name="pick" value="filter" checked/);
     expect((await get(t, '/admin/instances?limit=7', cookie)).status).toBe(400);
   });
 

@@ -12,13 +12,21 @@ export function BulkToolbar({
   matching,
 }: {
   availableTags: string[];
-  /** Every instance the list's filters match, as a scheduler link (null while searching). */
-  matching: { total: number; href: string } | null;
+  /**
+   * Every instance the list's filters match, offered to the scheduler as a filter (null while
+   * searching): the filter's fields, sent with the version chosen here.
+   */
+  matching: { total: number; filter: Record<string, string> } | null;
 }) {
   return (
     <form id="bulk-change" class="toolbar bulk" method="post" action="/admin/instances/apply-now">
+      {/* No `pick` field: the scheduler takes the ticked `ids` unless "Select all matching"
+          sends pick=filter with the list's filter below. */}
       <input type="hidden" name="actionType" value="version_change" />
-      <input type="hidden" name="pick" value="ids" />
+      <input type="hidden" name="when" value="later" />
+      {Object.entries(matching?.filter ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
       <label>
         Change version of the selected to
         <select name="targetImageTag" required>
@@ -68,12 +76,20 @@ export function BulkToolbar({
         Schedule for later
       </button>
       {matching && matching.total > 0 ? (
-        <a class="button secondary" href={matching.href} id="select-all-matching">
+        <button
+          type="submit"
+          class="secondary"
+          formaction="/admin/scheduler"
+          formmethod="get"
+          name="pick"
+          value="filter"
+          id="select-all-matching"
+        >
           {plural(matching.total, {
             one: 'Schedule the 1 matching instance…',
             other: 'Select all # matching…',
           })}
-        </a>
+        </button>
       ) : null}
     </form>
   );

@@ -253,14 +253,11 @@ export function InstancesPage(props: InstancesProps & { flyApp: string; availabl
             ? null
             : {
                 total: props.total,
-                href: `/admin/scheduler?${new URLSearchParams({
-                  actionType: 'version_change',
-                  pick: 'filter',
-                  when: 'later',
+                filter: {
                   ...(query.status ? { filterStatus: query.status } : {}),
                   ...(query.region ? { filterRegion: query.region } : {}),
                   ...(query.imageTag ? { filterImageTag: query.imageTag } : {}),
-                })}`,
+                },
               }
         }
       />
