@@ -63,16 +63,9 @@ export function BulkToolbar({
       >
         Apply now
       </button>
-      {/* The clicked button's name and value are sent: the scheduler opens set to "At", an
-          hour ahead, instead of "Now". */}
-      <button
-        type="submit"
-        class="secondary"
-        formaction="/admin/scheduler"
-        formmethod="get"
-        name="when"
-        value="later"
-      >
+      {/* Sent with the hidden when=later above: the scheduler opens set to "At", an hour
+          ahead, instead of "Now". */}
+      <button type="submit" class="secondary" formaction="/admin/scheduler" formmethod="get">
         Schedule for later
       </button>
       {matching && matching.total > 0 ? (
