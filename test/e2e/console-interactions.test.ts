@@ -178,6 +178,17 @@ describe.skipIf(!hasChromium)('console interactions, in a real browser', async (
     expect(new Date(`${runAt}:00+09:00`).getTime()).toBeGreaterThan(Date.now() + 1_800_000);
   });
 
+  it("Select all matching opens the scheduler on the list's filter with the version chosen beside it", async () => {
+    await page.goto(`${t.origin}/admin/instances?region=ams`);
+    await page.selectOption('select[name=targetImageTag]', IMAGES.old);
+    await page.click('#select-all-matching');
+    await page.waitForURL(/\/admin\/scheduler\?/);
+    expect(await page.isChecked('input[name=pick][value=filter]')).toBe(true);
+    expect(await page.isChecked('input[name=when][value=later]')).toBe(true);
+    expect(await page.inputValue('select[name=filterRegion]')).toBe('ams');
+    expect(await page.inputValue('select[name=targetImageTag]')).toBe(IMAGES.old);
+  });
+
   it('applies now, then the address bar holds a page that reloads (4) with a one-shot flash (5)', async () => {
     await page.goto(`${t.origin}/admin/instances?q=${encodeURIComponent('fleet-')}`);
     await page.locator(`#instances-table input[name=ids][value="${fleet[7]?.id}"]`).check();
