@@ -117,7 +117,7 @@ export function cliRunConsoleRoutes() {
           const out = outputAfter(run, after);
           await stream.writeSSE({
             event: 'output',
-            data: JSON.stringify({ text: out.text, truncated: out.truncated }),
+            data: JSON.stringify({ text: out.text, truncated: out.truncated, size: out.size }),
             id: String(out.size),
           });
           after = out.size;

@@ -51,6 +51,14 @@ describe.skipIf(!hasChromium)('CLI runs in a real browser', async () => {
         { timeout: 15_000, interval: 200 },
       )
       .toBeGreaterThanOrEqual(2);
+    // The byte count beside it follows the stream: it equals the bytes shown so far.
+    await expect
+      .poll(async () => {
+        const text = (await page.textContent('pre[data-cli-stream]')) ?? '';
+        const shown = Number(await page.textContent('[id^=cli-bytes-]'));
+        return shown > 0 && shown === new TextEncoder().encode(text).length;
+      })
+      .toBe(true);
     // When the run ends the page reloads on its own and shows the outcome.
     await expect
       .poll(() => page.textContent('#cli-run'), { timeout: 30_000 })

@@ -226,6 +226,9 @@
       const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
       pre.appendChild(document.createTextNode(chunk.text));
       if (atEnd) pre.scrollTop = pre.scrollHeight;
+      // The byte count beside the output (data-cli-bytes names it) follows the stream.
+      const bytes = document.getElementById(pre.getAttribute('data-cli-bytes') || '');
+      if (bytes && typeof chunk.size === 'number') bytes.textContent = String(chunk.size);
     });
     source.addEventListener('status', (event) => {
       if (gone()) return;

@@ -67,14 +67,22 @@ export function OutputBlock({ run, stream }: { run: CliRunView; stream: string |
         class="cli-output"
         id={`cli-output-${run.id}`}
         data-cli-output=""
-        {...(stream ? { 'data-cli-stream': stream, 'data-cli-after': String(run.outputSize) } : {})}
+        {...(stream
+          ? {
+              'data-cli-stream': stream,
+              'data-cli-after': String(run.outputSize),
+              'data-cli-bytes': `cli-bytes-${run.id}`,
+            }
+          : {})}
       >
         {run.outputTail}
       </pre>
       <p class="small muted">
         {run.outputSize > new TextEncoder().encode(run.outputTail).length
-          ? `The last 64 KiB of ${run.outputSize} bytes.`
-          : `${run.outputSize} bytes.`}
+          ? 'The last 64 KiB of '
+          : ''}
+        {/* app.js keeps the count current as output streams in. */}
+        <span id={`cli-bytes-${run.id}`}>{run.outputSize}</span> bytes.
         {stream ? ' Live: new output appears as it arrives.' : ''}
       </p>
       {run.outputCutReason ? (
