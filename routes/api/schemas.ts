@@ -56,6 +56,13 @@ export const Limit = z.coerce
   .default(50)
   .openapi({ description: 'Page size, 1–200.' });
 
+/**
+ * `schema` or null. A registered schema's own `.nullable()` came out of the generator as its
+ * bare `$ref`, the null lost, so the server's nulls failed validation; a union with null is
+ * documented as `anyOf: [$ref, {type: null}]`.
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 export const InstanceStatus = z
   .enum([
     'provisioning',

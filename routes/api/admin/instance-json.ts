@@ -8,6 +8,7 @@ import {
   LiveMachine,
   Operation,
   operationJson,
+  orNull,
 } from '../schemas.ts';
 import { RecoveryJson, recoveryJson } from './recovery-json.ts';
 import { UpcomingJson, upcomingJson } from './scheduled-json.ts';
@@ -18,14 +19,14 @@ export const InstanceDetail = Instance.extend({
     .nullable()
     .openapi({ description: 'The Fly machine version it last ran healthy on.' }),
   lastError: z.string().nullable().openapi({ description: 'Why the last action failed.' }),
-  operation: Operation.nullable().openapi({
-    description: 'The action in progress, else the last one.',
+  operation: orNull(Operation).openapi({
+    description: 'The action in progress, else the last one; null when none has run.',
   }),
-  live: LiveMachine.nullable(),
-  upcomingScheduledAction: UpcomingJson.nullable().openapi({
+  live: orNull(LiveMachine),
+  upcomingScheduledAction: orNull(UpcomingJson).openapi({
     description: 'Its pending or running scheduled target, if any.',
   }),
-  recovery: RecoveryJson.nullable().openapi({
+  recovery: orNull(RecoveryJson).openapi({
     description: 'Its active unexpected-stop recovery, if any.',
   }),
 }).openapi('InstanceDetail');

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { NOTICE_CHANNELS, NOTICE_KINDS, NOTICE_STATUSES } from '../../../src/notices/model.ts';
-import { Timestamp, Uuid } from '../schemas.ts';
+import { orNull, Timestamp, Uuid } from '../schemas.ts';
 
 export const NoticeSettingsJson = z
   .object({
@@ -15,7 +15,7 @@ export const NoticeSettingsJson = z
 export const NoticeSummaryJson = z
   .object({
     actionId: Uuid,
-    settings: NoticeSettingsJson.nullable(),
+    settings: orNull(NoticeSettingsJson),
     counts: z
       .array(
         z.object({

@@ -9,7 +9,7 @@ import {
 } from '../../../src/recovery/model.ts';
 import { stepSpans } from '../../../src/recovery/queries.ts';
 import type { ReconcileRun } from '../../../src/recovery/reconcile.ts';
-import { Timestamp, Uuid } from '../schemas.ts';
+import { orNull, Timestamp, Uuid } from '../schemas.ts';
 
 export const RecoveryStatus = z.enum(RECOVERY_STATUSES).openapi('RecoveryStatus');
 export const RecoveryCause = z.enum(RECOVERY_CAUSES).openapi('RecoveryCause');
@@ -30,7 +30,7 @@ export const RecoveryJson = z
     hostStatus: z.string().nullable().openapi({ description: "The machine's host_status." }),
     status: RecoveryStatus,
     step: RecoveryStep,
-    failedStep: RecoveryStep.nullable(),
+    failedStep: orNull(RecoveryStep),
     inPlace: z.boolean().openapi({ description: 'Ended by starting the old machine again.' }),
     attempts: z.number().int().openapi({ description: 'Claims made so far (all steps).' }),
     stepFailures: z.number().int().openapi({ description: 'Failed tries of the current step.' }),
@@ -46,7 +46,7 @@ export const RecoveryJson = z
     retainUntil: Timestamp.nullable(),
     oldVolumeDeletedAt: Timestamp.nullable(),
     lastError: z.string().nullable(),
-    waitingFor: RecoveryWait.nullable(),
+    waitingFor: orNull(RecoveryWait),
     waitingSince: Timestamp.nullable(),
     waits: z.number().int().openapi({ description: 'Looks made while waiting.' }),
     oldMachineDestroyedAt: Timestamp.nullable().openapi({

@@ -10,7 +10,7 @@ import {
   SESSION_STATUSES,
   SESSION_TRIGGERS,
 } from '../../../src/triggers/model.ts';
-import { Text, Timestamp, Uuid } from '../schemas.ts';
+import { orNull, Text, Timestamp, Uuid } from '../schemas.ts';
 
 /** JSON shapes of agents, their sessions and fire-time previews (camelCase, ISO-8601 UTC). */
 
@@ -27,7 +27,7 @@ const TimeZone = Text()
 const fields = {
   name: Text().trim().min(1).max(200),
   prompt: Text().min(1).max(10_000),
-  cronExpression: CronExpression.nullable(),
+  cronExpression: orNull(CronExpression),
   timeZone: TimeZone,
   enabled: z.boolean(),
   overlapPolicy: z.enum(OVERLAP_POLICIES).openapi({
@@ -56,9 +56,11 @@ export const AgentCreate = z
   })
   .openapi('AgentCreate');
 
-export const AdminAgentCreate = AgentCreate.extend({ instanceId: Uuid }).openapi(
-  'AdminAgentCreate',
-);
+// One flat object, not `AgentCreate.extend(…)`: an extended strict object is documented as
+// an allOf whose halves each forbid the other's fields, so no body could satisfy it.
+export const AdminAgentCreate = z
+  .strictObject({ instanceId: Uuid, ...AgentCreate.shape })
+  .openapi('AdminAgentCreate');
 
 export const AgentPatch = z
   .strictObject({

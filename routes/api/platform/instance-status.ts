@@ -6,7 +6,14 @@ import { activeRecovery } from '../../../src/recovery/model.ts';
 import { ACTION_TYPES } from '../../../src/scheduler/model.ts';
 import { RecoveryStep, RecoveryWait } from '../admin/recovery-json.ts';
 import { apiApp } from '../app.ts';
-import { commonProblems, InstanceStatus, notFoundProblem, Timestamp, Uuid } from '../schemas.ts';
+import {
+  commonProblems,
+  InstanceStatus,
+  notFoundProblem,
+  orNull,
+  Timestamp,
+  Uuid,
+} from '../schemas.ts';
 
 export const UpcomingActionJson = z
   .object({
@@ -30,7 +37,7 @@ export const InstanceStatusJson = z
     instanceId: Uuid,
     status: InstanceStatus,
     timeZone: z.string().openapi({ description: "The user's IANA zone, for showing times." }),
-    upcomingAction: UpcomingActionJson.nullable().openapi({
+    upcomingAction: orNull(UpcomingActionJson).openapi({
       description:
         'For the in-app banner: null unless the action notifies on `webapp` and its lead window has opened.',
     }),
@@ -38,7 +45,7 @@ export const InstanceStatusJson = z
       .object({
         step: RecoveryStep,
         startedAt: Timestamp,
-        waitingFor: RecoveryWait.nullable(),
+        waitingFor: orNull(RecoveryWait),
       })
       .nullable()
       .openapi({
@@ -46,7 +53,9 @@ export const InstanceStatusJson = z
           'While `status` is `recovering`: the step it is in (`in_place_start`, `started`, `volume_created`, `machine_created`, `machine_started`, `cut_over`), since when, and what it waits for if it cannot go on yet (`host_unreachable`, `insufficient_capacity`: the instance keeps its machine and data meanwhile); null otherwise.',
       }),
   })
-  .openapi('InstanceStatus');
+  // Not `InstanceStatus`: that name is the status enum's (routes/api/schemas.ts), and two
+  // schemas under one name made generated clients read this answer as a bare string.
+  .openapi('InstanceStatusReport');
 
 const route = createRoute({
   method: 'get',
