@@ -70,6 +70,166 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     description:
       'The request body exceeds the limit for this group of endpoints (`limitBytes`): 1 MiB for JSON and callbacks, 16 KiB for the sign-in form, 1 MiB for other console forms.',
   },
+  'bad-request': {
+    title: 'Bad request',
+    description:
+      'The request could not be understood (e.g. a body that is not JSON where JSON is expected); the detail says what.',
+  },
+  'http-error': {
+    title: 'Request failed',
+    description:
+      'An HTTP-level refusal without a more specific type (e.g. 405 or 415); the status and detail say which.',
+  },
+  'admin-exists': {
+    title: 'Admin exists',
+    description: 'An admin with this email already exists.',
+  },
+  'cannot-disable-self': {
+    title: 'Cannot disable yourself',
+    description: 'An admin cannot disable their own account; another admin must.',
+  },
+  'label-required': {
+    title: 'Label required',
+    description: 'An API token needs a label, so the list says what each token is for.',
+  },
+  'weak-password': {
+    title: 'Weak password',
+    description:
+      'The new password is too short (the detail gives the minimum), or the same as the current one.',
+  },
+  'wrong-password': {
+    title: 'Wrong password',
+    description:
+      'The current password given does not match; repeated failures are throttled (`too-many-requests`).',
+  },
+  'already-on-target': {
+    title: 'Already on that version',
+    description: 'The instance already runs the requested image: nothing to change.',
+  },
+  'already-scheduled': {
+    title: 'Already scheduled',
+    description:
+      'Some instances already have a pending or running scheduled target (`conflictingInstanceIds`); schedule with `skipAlreadyScheduled` to leave them out.',
+  },
+  'cli-run-live': {
+    title: 'A CLI run is live',
+    description:
+      'The instance has a CLI run in progress (`liveRunId` where you may see it); one run at a time. Cancel it first, or wait for it to end.',
+  },
+  'image-disabled': {
+    title: 'Image disabled',
+    description:
+      'The image is disabled in the catalog and cannot be rolled out; choose an available one.',
+  },
+  'image-exists': {
+    title: 'Image exists',
+    description: 'The catalog already has an image with this tag.',
+  },
+  'instance-busy': {
+    title: 'Instance busy',
+    description:
+      'Another job holds the instance (an action, a recovery, a CLI run or a deprovision; `holder` names it): see docs/seams.md for who wins. Retry when it ends, or cancel it first.',
+  },
+  'instance-destroyed': {
+    title: 'Instance destroyed',
+    description:
+      'The instance is being deprovisioned or is gone; nothing more can be done with it.',
+  },
+  'instance-not-running': {
+    title: 'Instance not running',
+    description:
+      'The instance is not running (stopped, recovering, provisioning …), so its controller cannot take the request.',
+  },
+  'invalid-schedule': {
+    title: 'Invalid schedule',
+    description:
+      'The cron expression or time zone cannot be used; the detail names the field and why (docs/cron.md).',
+  },
+  'name-taken': {
+    title: 'Name taken',
+    description: 'An instance with this name already exists.',
+  },
+  'no-failed-targets': {
+    title: 'No failed targets',
+    description: 'The action has no failed targets to retry.',
+  },
+  'no-latest-image': {
+    title: 'No latest image',
+    description:
+      'The catalog has no image marked latest for this variant; mark one, or name the image.',
+  },
+  'no-machine': {
+    title: 'No machine',
+    description:
+      'The instance has no Fly machine yet (still provisioning, or its creation failed).',
+  },
+  'no-retained-volume': {
+    title: 'No retained volume',
+    description: 'The recovery kept no old volume (or it is already deleted).',
+  },
+  'not-ended': {
+    title: 'Action not ended',
+    description: 'Failed targets are retried only once the action has ended.',
+  },
+  'not-failed': {
+    title: 'Recovery not failed',
+    description: 'Only a failed recovery can be retried.',
+  },
+  'not-pausable': {
+    title: 'Not pausable',
+    description: 'Only a scheduled or running action can be paused.',
+  },
+  'not-recoverable': {
+    title: 'Not recoverable',
+    description:
+      'The instance cannot be recovered in its current state (e.g. destroyed); the detail names the state.',
+  },
+  'not-resumable': {
+    title: 'Not resumable',
+    description: 'Only a paused or halted action can be resumed.',
+  },
+  'not-running': {
+    title: 'Not running',
+    description: 'The action needs a running instance (e.g. a stop or restart of a stopped one).',
+  },
+  'not-stopped': {
+    title: 'Not stopped',
+    description: 'Only a stopped instance can be started.',
+  },
+  'nothing-eligible': {
+    title: 'Nothing eligible',
+    description:
+      'No selected instance can take this action (each was left out for a reason the preview lists).',
+  },
+  'ownership-mismatch': {
+    title: 'Ownership mismatch',
+    description:
+      'The volume is not the one this recovery kept for this instance, so it is not deleted.',
+  },
+  'reason-required': {
+    title: 'Reason required',
+    description: 'A scheduled action needs a reason: users and the audit log are told why.',
+  },
+  'run-at-too-soon': {
+    title: 'Run time too soon',
+    description: '`runAt` must be at least 60 seconds ahead; use `now` to start at once.',
+  },
+  'selection-too-large': {
+    title: 'Selection too large',
+    description: 'The selection names more instances than one action may target; narrow it.',
+  },
+  'target-not-pending': {
+    title: 'Target not pending',
+    description: 'Only a pending target can be cancelled; this one has started or ended.',
+  },
+  'target-required': {
+    title: 'Target image required',
+    description: 'A version change needs `targetImageTag`.',
+  },
+  'unknown-image': {
+    title: 'Unknown image',
+    description: 'The image tag is not in the catalog.',
+  },
   internal: {
     title: 'Internal error',
     description: 'An unexpected error on our side. It was logged with the `requestId`.',

@@ -218,6 +218,7 @@ describe('fuzzing every operation in the OpenAPI document', async () => {
 
   it('answers every probe with a non-5xx, and every error as problem+json', async () => {
     const failures: string[] = [];
+    const problemTypes = new Set<string>();
     let sent = 0;
     for (const { path, method, op } of operations) {
       const probes = probesFor(path, method, op);
@@ -238,7 +239,13 @@ describe('fuzzing every operation in the OpenAPI document', async () => {
           failures.push(`${what} as ${type}`);
         else if (res.status >= 400 && typeof JSON.parse(text).type !== 'string')
           failures.push(`${what}: no problem type`);
+        else if (res.status >= 400) problemTypes.add(JSON.parse(text).type);
       }
+    }
+    // Every problem type met has its page (RFC 9457 §3.1.1: the type URI is documentation).
+    for (const type of problemTypes) {
+      const page = await t.app.request(t.url(type));
+      if (page.status !== 200) failures.push(`problem type ${type} has no page (${page.status})`);
     }
     // The server-side errors behind any 5xx, to say which line failed.
     const unhandled = t.logs.filter((l) => l.includes('"http.unhandled_error"'));
