@@ -76,7 +76,7 @@ describe('API tokens and platform keys', async () => {
       headers: bearer(platform.key),
     });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ items: [] });
+    expect(await ok.json()).toEqual({ items: [], nextCursor: null, prevCursor: null });
   });
 
   it('rejects a token with the right prefix but a wrong secret', async () => {

@@ -201,6 +201,31 @@ describe('instances list', async () => {
     });
     expect(await res.json()).toMatchObject({
       items: [{ id: aliceInstance.id, status: 'stopped', region: 'fra' }],
+      nextCursor: null,
     });
+  });
+
+  it("pages a user's instances on the platform API instead of stopping at 200", async () => {
+    const { key: platformKey } = await makeApiKey(t, 'platform');
+    const owner = await makeUser(t);
+    const made = (
+      await Promise.all(Array.from({ length: 205 }, () => makeInstance(t, { userId: owner.id })))
+    ).map((i) => i.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor
+        ? `?limit=200&cursor=${encodeURIComponent(cursor)}`
+        : '?limit=200';
+      const res = await t.app.request(`/api/platform/users/${owner.id}/instances${query}`, {
+        headers: bearer(platformKey),
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { items: { id: string }[]; nextCursor: string | null };
+      seen.push(...body.items.map((i) => i.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(205);
+    expect(new Set(seen)).toEqual(new Set(made));
   });
 });

@@ -6,7 +6,15 @@ import { agentRoutes } from '../agents/routes.ts';
 import { apiApp } from '../app.ts';
 import { platformCliRunRoutes } from '../cli-runs.ts';
 import { platformDeprovisionRoutes } from '../deprovision.ts';
-import { commonProblems, InstanceStatus, Timestamp, Uuid } from '../schemas.ts';
+import {
+  Cursor,
+  commonProblems,
+  InstanceStatus,
+  Limit,
+  pageOf,
+  Timestamp,
+  Uuid,
+} from '../schemas.ts';
 import { instanceStatusRoute } from './instance-status.ts';
 import { pushTokenRoutes } from './push-tokens.ts';
 import { platformScopes } from './scope.ts';
@@ -29,11 +37,15 @@ const route = createRoute({
   tags: ['platform'],
   summary: "A user's instances, for the product's apps",
   security: [{ platformKey: [] }],
-  request: { params: z.object({ userId: Uuid }) },
+  request: {
+    params: z.object({ userId: Uuid }),
+    query: z.object({ cursor: Cursor, limit: Limit }),
+  },
   responses: {
     200: {
-      description: "The user's instances (empty for an unknown user).",
-      content: { 'application/json': { schema: z.object({ items: z.array(UserInstance) }) } },
+      description:
+        "The user's instances, newest first, a page at a time (empty for an unknown user): follow `nextCursor` until it is null.",
+      content: { 'application/json': { schema: pageOf(UserInstance, 'UserInstancePage') } },
     },
     ...commonProblems,
   },
@@ -49,10 +61,12 @@ export function platformApi() {
   app.route('/', instanceStatusRoute());
   app.route('/', pushTokenRoutes());
   app.openapi(route, async (c) => {
+    const { cursor, limit } = c.req.valid('query');
     const page = await listInstances(c.get('deps').db, {
       userId: c.req.valid('param').userId,
       sort: 'created',
-      limit: 200,
+      limit,
+      ...(cursor ? { cursor } : {}),
     });
     return c.json(
       {
@@ -64,6 +78,8 @@ export function platformApi() {
           imageTag: i.imageTag,
           createdAt: i.createdAt.toISOString(),
         })),
+        nextCursor: page.next,
+        prevCursor: page.prev,
       },
       200,
     );
