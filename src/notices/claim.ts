@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.ts';
 import { noticeDeliveries } from '../../db/schema/index.ts';
 import { claimAssignments, leaseFree, writeHeldEach } from '../lib/work/index.ts';
-import { targetAwaitsStart, targetSettled } from '../scheduler/notice-gate.ts';
+import { targetAwaitsStart, targetSettled } from '../scheduler/for-notices.ts';
 import { CANCELLED_BEFORE_SENT, type NoticeChannel, type NoticeKind, OVERTAKEN } from './model.ts';
 import { deliveryUnits } from './units.ts';
 

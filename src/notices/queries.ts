@@ -1,8 +1,7 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { scheduledActionNoticeSettings, scheduledActionNotices } from '../../db/schema/index.ts';
-import { targetAwaitsStart } from '../scheduler/notice-gate.ts';
-import { actionSummaries } from '../scheduler/queries.ts';
+import { actionSummaries, targetAwaitsStart } from '../scheduler/for-notices.ts';
 import type { NoticeChannel, NoticeKind, NoticeSettingsRow, NoticeStatus } from './model.ts';
 
 export type NoticeCount = {

@@ -9,7 +9,7 @@ import {
 import { findImage } from '../fleet/catalog.ts';
 import { instanceNames } from '../fleet/instances.ts';
 import { type Contact, contactsOf } from '../fleet/users.ts';
-import { actionSummaries } from '../scheduler/queries.ts';
+import { actionSummaries } from '../scheduler/for-notices.ts';
 import type { ClaimedDelivery } from './claim.ts';
 
 /** A claimed delivery with who it goes to and what it says, or why it cannot go. */

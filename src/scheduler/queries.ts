@@ -9,7 +9,7 @@ import { instanceNames } from '../fleet/instances.ts';
 import { contactsOf } from '../fleet/users.ts';
 import { type Cursor, decodeCursor, keysetPage, type Page } from '../lib/cursor.ts';
 import { AppError, NotFoundError } from '../lib/errors.ts';
-import type { ActionType, ScheduledAction, Stage, Target } from './model.ts';
+import type { ScheduledAction, Stage, Target } from './model.ts';
 
 export const ACTION_SORTS = ['run_at', 'created', 'status'] as const;
 
@@ -241,21 +241,4 @@ export async function upcomingForInstance(db: Db, instanceId: string): Promise<U
       ),
     );
   return row ?? null;
-}
-
-/** What a message about these actions needs to say: their type and target image, by id. */
-export async function actionSummaries(
-  db: Db,
-  ids: string[],
-): Promise<Map<string, { actionType: ActionType; targetImageTag: string | null }>> {
-  if (!ids.length) return new Map();
-  const rows = await db
-    .select({
-      id: scheduledActions.id,
-      actionType: scheduledActions.actionType,
-      targetImageTag: scheduledActions.targetImageTag,
-    })
-    .from(scheduledActions)
-    .where(inArray(scheduledActions.id, [...new Set(ids)]));
-  return new Map(rows.map((r) => [r.id, r]));
 }
