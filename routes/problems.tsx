@@ -230,6 +230,11 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     title: 'Unknown image',
     description: 'The image tag is not in the catalog.',
   },
+  'precondition-failed': {
+    title: 'Precondition failed',
+    description:
+      'The resource changed since the version named in `If-Match` (its `ETag` when you read it); nothing was changed. Read it again, then decide (RFC 9110 §13.1.1).',
+  },
   internal: {
     title: 'Internal error',
     description: 'An unexpected error on our side. It was logged with the `requestId`.',

@@ -4,7 +4,7 @@
  */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 502 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 412 | 413 | 422 | 429 | 502 | 503,
     readonly code: string,
     readonly title: string,
     detail: string,
@@ -65,5 +65,15 @@ export class TooManyRequestsError extends AppError {
     readonly retryAfterSeconds: number,
   ) {
     super(429, 'too-many-requests', 'Too many requests', detail, { retryAfterSeconds });
+  }
+}
+
+/**
+ * 412: an `If-Match` precondition failed (RFC 9110 §13.1.1): the resource changed since the
+ * client read the version it names. Read it again, then decide.
+ */
+export class PreconditionFailedError extends AppError {
+  constructor(detail: string, extra: Record<string, unknown> = {}) {
+    super(412, 'precondition-failed', 'Precondition failed', detail, extra);
   }
 }

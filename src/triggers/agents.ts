@@ -8,7 +8,7 @@ import {
 import { recordAudit } from '../audit/audit.ts';
 import type { Ctx } from '../deps.ts';
 import { instanceTargets } from '../fleet/instances.ts';
-import { NotFoundError, UnprocessableError } from '../lib/errors.ts';
+import { NotFoundError, PreconditionFailedError, UnprocessableError } from '../lib/errors.ts';
 import { nextFireAfter, parseSchedule, type ScheduleProblem } from './cron.ts';
 import { skipBuffered } from './follow.ts';
 import { type Agent, type AgentSession, fireDoorbell, getAgentRow } from './model.ts';
@@ -146,18 +146,29 @@ export async function updateAgent({
   instanceId,
   patch,
   action = 'agent.update',
+  precondition,
 }: {
   ctx: Ctx;
   id: string;
   instanceId?: string;
   patch: AgentPatch;
   action?: string;
+  /**
+   * Checked against the agent as it is, under its row lock, before anything changes (an
+   * `If-Match` compare-and-set): false throws PreconditionFailedError (412).
+   */
+  precondition?: (current: Agent) => boolean | Promise<boolean>;
 }): Promise<Agent> {
   const now = ctx.clock.now();
   const agent = await ctx.db.transaction(async (tx) => {
     const [current] = await tx.select().from(agents).where(eq(agents.id, id)).for('update');
     if (!current || (instanceId && current.instanceId !== instanceId))
       throw new NotFoundError('Agent', id);
+    if (precondition && !(await precondition(current)))
+      throw new PreconditionFailedError(
+        'The agent changed since the version named in If-Match; read it again.',
+        { agentId: id },
+      );
     const merged = {
       cronExpression:
         patch.cronExpression === undefined ? current.cronExpression : patch.cronExpression,

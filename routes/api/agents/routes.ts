@@ -15,6 +15,7 @@ import {
 } from '../../../src/triggers/queries.ts';
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
+import { ETAG_HEADER, etagOf, IfMatch, ifMatchHolds } from '../etag.ts';
 import { Cursor, commonProblems, Limit, notFoundProblem, problem, Text, Uuid } from '../schemas.ts';
 import {
   AdminAgentCreate,
@@ -117,7 +118,11 @@ export function agentRoutes(group: 'admin' | 'platform') {
       summary: 'One agent',
       request: { params: One },
       responses: {
-        200: { description: 'The agent.', content: json(AgentJson) },
+        200: {
+          description: 'The agent, with its version in `ETag` (send it as `If-Match` to PATCH).',
+          content: json(AgentJson),
+          headers: ETAG_HEADER,
+        },
         ...commonProblems,
         ...notFoundProblem,
       },
@@ -127,11 +132,14 @@ export function agentRoutes(group: 'admin' | 'platform') {
       path: `${base}/{id}`,
       summary:
         'Change an agent (a new expression, zone or enabled state recomputes the next fire time)',
-      request: { params: One, ...body(AgentPatch) },
+      request: { params: One, headers: IfMatch, ...body(AgentPatch) },
       responses: {
-        200: { description: 'The agent.', content: json(AgentJson) },
+        200: { description: 'The agent.', content: json(AgentJson), headers: ETAG_HEADER },
         ...commonProblems,
         ...notFoundProblem,
+        412: problem(
+          'The agent changed since the version named in `If-Match` (`precondition-failed`): nothing was changed; GET it again.',
+        ),
         ...invalidSchedule,
       },
     }),
@@ -253,15 +261,29 @@ export function agentRoutes(group: 'admin' | 'platform') {
   });
   app.openapi(routes.get, async (c) => {
     const p = c.req.valid('param') as { id: string; instanceId?: string };
-    return c.json(agentJson(await getAgent(c.get('deps'), p.id, p.instanceId)), 200);
+    const body = agentJson(await getAgent(c.get('deps'), p.id, p.instanceId));
+    return c.json(body, 200, { ETag: await etagOf(body) });
   });
   app.openapi(routes.update, async (c) => {
     const p = c.req.valid('param') as { id: string; instanceId?: string };
     const patch = Object.fromEntries(
       Object.entries(c.req.valid('json')).filter(([, v]) => v !== undefined),
     );
-    const agent = await updateAgent({ ctx: ctxOf(c), id: p.id, ...scopeOf(p), patch });
-    return c.json(agentJson(agent), 200);
+    const ifMatch = c.req.header('If-Match');
+    const agent = await updateAgent({
+      ctx: ctxOf(c),
+      id: p.id,
+      ...scopeOf(p),
+      patch,
+      ...(ifMatch
+        ? {
+            precondition: async (current) =>
+              ifMatchHolds(ifMatch, await etagOf(agentJson(current))),
+          }
+        : {}),
+    });
+    const body = agentJson(agent);
+    return c.json(body, 200, { ETag: await etagOf(body) });
   });
   app.openapi(routes.remove, async (c) => {
     const p = c.req.valid('param') as { id: string; instanceId?: string };
