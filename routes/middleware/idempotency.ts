@@ -33,8 +33,9 @@ export function parseIdempotencyKey(value: string): string | null {
  * (the API key, and the user a platform request acts for) before the handler runs:
  *
  * - first use: the handler runs and its answer is kept 24 h; a 5xx or a thrown error is not
- *   kept and the key is freed, so a retry runs again (our 5xx come before the work commits:
- *   verbs answer 2xx only after their transaction, so freeing it cannot do the work twice);
+ *   kept and the key is freed, so a retry runs again: a 500 comes before the work commits
+ *   (verbs answer only after their transaction), a 502/503 is Fly or the controller refusing
+ *   or unreachable, and in both a retry is what the client wants, not 24 h of the failure;
  * - the same key, method, path and body again: the first answer, status, body and headers,
  *   with `Idempotent-Replayed: true`; nothing runs;
  * - the same key with another body (or route): 422 problem `idempotency-key-reused`;
