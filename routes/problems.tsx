@@ -39,6 +39,21 @@ export const PROBLEM_TYPES: Record<string, { title: string; description: string 
     description:
       'The `Fleetwarden-User` header must be a user id (a UUID), and a user token acts for its own user only (leave the header out).',
   },
+  'invalid-idempotency-key': {
+    title: 'Invalid Idempotency-Key',
+    description:
+      'An `Idempotency-Key` must be 1 to 255 visible ASCII characters without `"` or `\\` (a UUID is best), bare or as a quoted string (draft-ietf-httpapi-idempotency-key-header).',
+  },
+  'idempotency-key-reused': {
+    title: 'Idempotency-Key reused',
+    description:
+      'The `Idempotency-Key` was first sent with another request (method, path or body) by the same credential in the last 24 h. A key names one request: send a new key for a new request.',
+  },
+  'idempotency-key-in-use': {
+    title: 'Idempotency-Key in use',
+    description:
+      'A request with this `Idempotency-Key` is still being processed. Retry after `Retry-After` seconds with the same key and body: once it is done, its answer is sent again with `Idempotent-Replayed: true`.',
+  },
   'invalid-authorization-header': {
     title: 'Invalid Authorization header',
     description: 'The header must be `Bearer <token>`.',

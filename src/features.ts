@@ -6,6 +6,7 @@ import { deprovisionUnits } from './deprovision/units.ts';
 import type { MachineLostListener } from './fleet/machine-lost.ts';
 import type { OperationListener } from './fleet/operations/store.ts';
 import { operationUnits } from './fleet/operations/units.ts';
+import { idempotencySweeper } from './idempotency/sweep.ts';
 import { type Sweeper, sweeperOf } from './lib/work/index.ts';
 import { deliveryUnits } from './notices/units.ts';
 import { recoveryUnits } from './recovery/units.ts';
@@ -26,6 +27,7 @@ export const SWEEPERS: Sweeper[] = [
   sweeperOf(deliveryUnits),
   sweeperOf(sessionUnits),
   sweeperOf(deprovisionUnits),
+  idempotencySweeper,
 ];
 
 /** Features told, inside its transaction, when an instance operation finishes. */

@@ -4,6 +4,7 @@ export * from './auth.ts';
 export * from './cli-runs.ts';
 export * from './deprovision.ts';
 export * from './fleet.ts';
+export * from './idempotency.ts';
 export * from './notices.ts';
 export * from './recovery.ts';
 export * from './scheduler.ts';

@@ -29,6 +29,7 @@ import {
   startProblems,
   withOutput,
 } from './cli-run-json.ts';
+import { idempotent } from './idempotent.ts';
 import { commonProblems, notFoundProblem, Uuid } from './schemas.ts';
 
 type Surface = 'platform' | 'admin';
@@ -68,25 +69,27 @@ function routesFor(surface: Surface) {
   ];
   const tags = ['cli-runs'];
   const who = surface === 'admin' ? 'admin' : 'user';
-  const start = createRoute({
-    method: 'post',
-    path: '/instances/{id}/cli-runs',
-    tags,
-    security,
-    summary: `Start a CLI run inside a running instance (initiatedBy: ${who})`,
-    request: {
-      params: z.object({ id: Uuid }),
-      body: { required: true, content: { 'application/json': { schema: StartBody } } },
-    },
-    responses: {
-      201: json(
-        "The run: `running`, or `starting` when the controller's answer was lost (`lastError` says so; it is confirmed by sending the start again with its key). Follow it with GET /cli-runs/{runId}.",
-        CliRun,
-      ),
-      ...commonProblems,
-      ...startProblems,
-    },
-  });
+  const start = idempotent(
+    createRoute({
+      method: 'post',
+      path: '/instances/{id}/cli-runs',
+      tags,
+      security,
+      summary: `Start a CLI run inside a running instance (initiatedBy: ${who})`,
+      request: {
+        params: z.object({ id: Uuid }),
+        body: { required: true, content: { 'application/json': { schema: StartBody } } },
+      },
+      responses: {
+        201: json(
+          "The run: `running`, or `starting` when the controller's answer was lost (`lastError` says so; it is confirmed by sending the start again with its key). Follow it with GET /cli-runs/{runId}.",
+          CliRun,
+        ),
+        ...commonProblems,
+        ...startProblems,
+      },
+    }),
+  );
   const forInstance = createRoute({
     method: 'get',
     path: '/instances/{id}/cli-runs',

@@ -12,6 +12,7 @@ import { requestDeprovision } from '../../src/deprovision/request.ts';
 import { NotFoundError } from '../../src/lib/errors.ts';
 import { ctxOf } from '../env.ts';
 import { apiApp } from './app.ts';
+import { idempotent } from './idempotent.ts';
 import { commonProblems, notFoundProblem, problem, Timestamp, Uuid } from './schemas.ts';
 
 export const DeprovisionJson = z
@@ -78,21 +79,23 @@ const accepted = {
 const DESCRIPTION =
   'Destroys the instance: takes its hold (the instance is `destroying`; it refuses actions, recoveries and CLI runs, and its scheduled targets are skipped), cancels its pending scheduled targets (with the notices\' cancellation follow-ups), cancels its live CLI run ("the instance is being deprovisioned"), disables its agents, destroys its machine (its live sessions end `machine_lost`), then deletes its volume — or keeps it `RECOVERY_RETAIN_DAYS` when it has snapshots, deleted after — and the instance is `destroyed`. Each step is claimed and resumable; a lost Fly answer is settled by looking at the machine or volume. Idempotent: one deprovision per instance.';
 
-const adminDelete = createRoute({
-  method: 'delete',
-  path: '/instances/{id}',
-  tags: ['instances'],
-  summary: 'Deprovision an instance',
-  description: `${DESCRIPTION} An operation in flight runs to its end and a recovery to its current step (it then ends \`failed\`, "deprovisioned", removing what it made) before the instance is \`destroying\`; a live CLI run is cancelled at once.`,
-  security: [{ adminToken: [] }],
-  request: { params: z.object({ id: Uuid }) },
-  responses: {
-    ...accepted,
-    ...commonProblems,
-    ...notFoundProblem,
-    409: problem('`instance-destroyed`: destroyed before deprovisions existed.'),
-  },
-});
+const adminDelete = idempotent(
+  createRoute({
+    method: 'delete',
+    path: '/instances/{id}',
+    tags: ['instances'],
+    summary: 'Deprovision an instance',
+    description: `${DESCRIPTION} An operation in flight runs to its end and a recovery to its current step (it then ends \`failed\`, "deprovisioned", removing what it made) before the instance is \`destroying\`; a live CLI run is cancelled at once.`,
+    security: [{ adminToken: [] }],
+    request: { params: z.object({ id: Uuid }) },
+    responses: {
+      ...accepted,
+      ...commonProblems,
+      ...notFoundProblem,
+      409: problem('`instance-destroyed`: destroyed before deprovisions existed.'),
+    },
+  }),
+);
 
 const adminGet = createRoute({
   method: 'get',
@@ -111,23 +114,25 @@ const adminGet = createRoute({
   },
 });
 
-const platformDelete = createRoute({
-  method: 'delete',
-  path: '/users/{userId}/instances/{id}',
-  tags: ['platform'],
-  summary: "Deprovision the user's own instance",
-  description: `${DESCRIPTION} The user's request does not preempt: while an operation, a recovery or a CLI run holds the instance it is 409 \`instance-busy\` naming the holder (\`holder: { kind, id }\`; a CLI run can be cancelled first). An instance of another user is 404.`,
-  security: [{ platformKey: [] }],
-  request: { params: z.object({ userId: Uuid, id: Uuid }) },
-  responses: {
-    ...accepted,
-    ...commonProblems,
-    ...notFoundProblem,
-    409: problem(
-      '`instance-busy`: an operation, a recovery or a CLI run holds the instance (`holder` names it); `instance-destroyed`.',
-    ),
-  },
-});
+const platformDelete = idempotent(
+  createRoute({
+    method: 'delete',
+    path: '/users/{userId}/instances/{id}',
+    tags: ['platform'],
+    summary: "Deprovision the user's own instance",
+    description: `${DESCRIPTION} The user's request does not preempt: while an operation, a recovery or a CLI run holds the instance it is 409 \`instance-busy\` naming the holder (\`holder: { kind, id }\`; a CLI run can be cancelled first). An instance of another user is 404.`,
+    security: [{ platformKey: [] }],
+    request: { params: z.object({ userId: Uuid, id: Uuid }) },
+    responses: {
+      ...accepted,
+      ...commonProblems,
+      ...notFoundProblem,
+      409: problem(
+        '`instance-busy`: an operation, a recovery or a CLI run holds the instance (`holder` names it); `instance-destroyed`.',
+      ),
+    },
+  }),
+);
 
 /** The admin's deprovision routes (mounted under /api/admin). */
 export function adminDeprovisionRoutes() {

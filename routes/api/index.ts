@@ -2,6 +2,7 @@ import { limitBody, MiB } from '../middleware/body-limit.ts';
 import { adminApi } from './admin/index.ts';
 import { apiApp } from './app.ts';
 import { DOCS_CSP, docsPage } from './docs.ts';
+import { IDEMPOTENCY_KEY_PARAMETER } from './idempotent.ts';
 import { platformApi } from './platform/index.ts';
 
 /**
@@ -23,6 +24,7 @@ export function apiRoutes() {
     description:
       "Platform API key (`fwp_…`), created under Settings in the console, with the user the request acts for in a `Fleetwarden-User: <user id>` header (routes under `/users/{userId}` take the path's); or a short-lived user token (`fwu_…`) minted with `POST /platform/users/{userId}/tokens`, which acts for its user only. Every platform route checks that the instance, CLI run, agent or push token it names belongs to that user and answers 404 otherwise; users never see admins' CLI runs. Without a user: 400 `user-required`.",
   });
+  api.openAPIRegistry.registerComponent('parameters', 'IdempotencyKey', IDEMPOTENCY_KEY_PARAMETER);
   api.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
     info: {

@@ -29,8 +29,9 @@ export function randomAlphanumeric(length: number): string {
   return out;
 }
 
-/** Lower-case hex SHA-256 of a UTF-8 string (WebCrypto). */
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(value));
+/** Lower-case hex SHA-256 of a UTF-8 string, or of bytes (WebCrypto). */
+export async function sha256Hex(value: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const bytes = typeof value === 'string' ? encoder.encode(value) : value;
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }

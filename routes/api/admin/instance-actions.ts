@@ -5,6 +5,7 @@ import { pinInstance, unpinInstance } from '../../../src/fleet/pins.ts';
 import { provisionInstance } from '../../../src/fleet/provision.ts';
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
+import { idempotent } from '../idempotent.ts';
 import {
   commonProblems,
   notFoundProblem,
@@ -59,36 +60,46 @@ const VersionBody = Override.extend({
   imageTag: Text().min(1).max(300).openapi({ example: 'registry.fly.io/fleetwarden-agent:1.6.0' }),
 });
 
-const restart = createRoute({
-  ...base,
-  path: '/instances/{id}/restart',
-  summary: 'Restart: redeploy the current image',
-  request: { params: Params },
-});
-const version = createRoute({
-  ...base,
-  path: '/instances/{id}/version',
-  summary: 'Change version to an available catalog image',
-  request: { params: Params, body: jsonBody(VersionBody) },
-});
-const upgrade = createRoute({
-  ...base,
-  path: '/instances/{id}/upgrade-to-latest',
-  summary: 'Upgrade to the latest image of its variant now',
-  request: { params: Params, body: jsonBody(Override) },
-});
-const stop = createRoute({
-  ...base,
-  path: '/instances/{id}/stop',
-  summary: 'Stop the machine',
-  request: { params: Params },
-});
-const start = createRoute({
-  ...base,
-  path: '/instances/{id}/start',
-  summary: 'Start the machine',
-  request: { params: Params },
-});
+const restart = idempotent(
+  createRoute({
+    ...base,
+    path: '/instances/{id}/restart',
+    summary: 'Restart: redeploy the current image',
+    request: { params: Params },
+  }),
+);
+const version = idempotent(
+  createRoute({
+    ...base,
+    path: '/instances/{id}/version',
+    summary: 'Change version to an available catalog image',
+    request: { params: Params, body: jsonBody(VersionBody) },
+  }),
+);
+const upgrade = idempotent(
+  createRoute({
+    ...base,
+    path: '/instances/{id}/upgrade-to-latest',
+    summary: 'Upgrade to the latest image of its variant now',
+    request: { params: Params, body: jsonBody(Override) },
+  }),
+);
+const stop = idempotent(
+  createRoute({
+    ...base,
+    path: '/instances/{id}/stop',
+    summary: 'Stop the machine',
+    request: { params: Params },
+  }),
+);
+const start = idempotent(
+  createRoute({
+    ...base,
+    path: '/instances/{id}/start',
+    summary: 'Start the machine',
+    request: { params: Params },
+  }),
+);
 
 const Provision = z
   .strictObject({
@@ -177,20 +188,24 @@ export function instanceActionRoutes() {
   });
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/instances',
-      tags: ['instances'],
-      summary: 'Provision an instance: a volume, then a machine with it mounted',
-      security: [{ adminToken: [] }],
-      request: { body: { required: true, content: { 'application/json': { schema: Provision } } } },
-      responses: {
-        ...accepted,
-        ...commonProblems,
-        409: problem('The name is taken.'),
-        ...unprocessable,
-      },
-    }),
+    idempotent(
+      createRoute({
+        method: 'post',
+        path: '/instances',
+        tags: ['instances'],
+        summary: 'Provision an instance: a volume, then a machine with it mounted',
+        security: [{ adminToken: [] }],
+        request: {
+          body: { required: true, content: { 'application/json': { schema: Provision } } },
+        },
+        responses: {
+          ...accepted,
+          ...commonProblems,
+          409: problem('The name is taken.'),
+          ...unprocessable,
+        },
+      }),
+    ),
     async (c) => {
       const { instance, operation } = await provisionInstance({
         ctx: ctxOf(c),

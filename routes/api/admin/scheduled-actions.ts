@@ -12,6 +12,7 @@ import { retryFailedTargets } from '../../../src/scheduler/retry.ts';
 import { previewSchedule, scheduleAction } from '../../../src/scheduler/schedule.ts';
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
+import { idempotent } from '../idempotent.ts';
 import {
   Cursor,
   commonProblems,
@@ -89,22 +90,24 @@ const statusList = <T extends string>(values: readonly [T, ...T[]]) =>
     .openapi({ type: 'string', description: `Comma-separated: ${values.join(', ')}` });
 
 const routes = {
-  schedule: createRoute({
-    method: 'post',
-    path: '/scheduled-actions',
-    tags,
-    security,
-    summary: 'Schedule a restart or version rollout of many instances',
-    request: body(ScheduleRequest),
-    responses: {
-      201: {
-        description: 'Scheduled, with what was left out.',
-        content: json(ActionJson.extend({ exclusions: Exclusions })),
+  schedule: idempotent(
+    createRoute({
+      method: 'post',
+      path: '/scheduled-actions',
+      tags,
+      security,
+      summary: 'Schedule a restart or version rollout of many instances',
+      request: body(ScheduleRequest),
+      responses: {
+        201: {
+          description: 'Scheduled, with what was left out.',
+          content: json(ActionJson.extend({ exclusions: Exclusions })),
+        },
+        ...commonProblems,
+        ...scheduleProblems,
       },
-      ...commonProblems,
-      ...scheduleProblems,
-    },
-  }),
+    }),
+  ),
   preview: createRoute({
     method: 'post',
     path: '/scheduled-actions/preview',

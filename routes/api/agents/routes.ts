@@ -16,6 +16,7 @@ import {
 import { ctxOf } from '../../env.ts';
 import { apiApp } from '../app.ts';
 import { ETAG_HEADER, etagOf, IfMatch, ifMatchHolds } from '../etag.ts';
+import { idempotent } from '../idempotent.ts';
 import { Cursor, commonProblems, Limit, notFoundProblem, problem, Text, Uuid } from '../schemas.ts';
 import {
   AdminAgentCreate,
@@ -67,18 +68,20 @@ export function agentRoutes(group: 'admin' | 'platform') {
     createRoute({ ...route, tags, security });
 
   const routes = {
-    create: r({
-      method: 'post',
-      path: base,
-      summary: 'Create an agent (its first fire time is computed and its doorbell rung)',
-      request: { params: Scope, ...body(group === 'admin' ? AdminAgentCreate : AgentCreate) },
-      responses: {
-        201: { description: 'The agent.', content: json(AgentJson) },
-        ...commonProblems,
-        ...notFoundProblem,
-        ...invalidSchedule,
-      },
-    }),
+    create: idempotent(
+      r({
+        method: 'post',
+        path: base,
+        summary: 'Create an agent (its first fire time is computed and its doorbell rung)',
+        request: { params: Scope, ...body(group === 'admin' ? AdminAgentCreate : AgentCreate) },
+        responses: {
+          201: { description: 'The agent.', content: json(AgentJson) },
+          ...commonProblems,
+          ...notFoundProblem,
+          ...invalidSchedule,
+        },
+      }),
+    ),
     list: r({
       method: 'get',
       path: base,
@@ -150,17 +153,19 @@ export function agentRoutes(group: 'admin' | 'platform') {
       request: { params: One },
       responses: { 204: { description: 'Deleted.' }, ...commonProblems, ...notFoundProblem },
     }),
-    run: r({
-      method: 'post',
-      path: `${base}/{id}/run`,
-      summary: 'Run now: a `manual` session, started at once; the next fire time stays',
-      request: { params: One },
-      responses: {
-        202: { description: 'The session, as the start left it.', content: json(SessionJson) },
-        ...commonProblems,
-        ...notFoundProblem,
-      },
-    }),
+    run: idempotent(
+      r({
+        method: 'post',
+        path: `${base}/{id}/run`,
+        summary: 'Run now: a `manual` session, started at once; the next fire time stays',
+        request: { params: One },
+        responses: {
+          202: { description: 'The session, as the start left it.', content: json(SessionJson) },
+          ...commonProblems,
+          ...notFoundProblem,
+        },
+      }),
+    ),
     pause: r({
       method: 'post',
       path: `${base}/{id}/pause`,
