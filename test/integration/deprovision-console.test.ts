@@ -4,6 +4,7 @@ import { settleDeprovisions } from '../helpers/deprovision.ts';
 import { adminSession, get, makeApiKey, postForm } from '../helpers/factories.ts';
 import { api, provisioned, seedCatalog } from '../helpers/fleet.ts';
 import { instanceRow } from '../helpers/recovery.ts';
+import { until } from '../helpers/sim-controller.ts';
 
 const decoded = (html: string) => html.replaceAll('&#39;', "'").replaceAll('&quot;', '"');
 
@@ -23,7 +24,12 @@ describe('the console deprovisions an instance after a confirmation naming what 
 
     const kept = await provisioned(t, call);
     await t.deps.fly.createSnapshot(app, kept.volumeId);
-    t.clock.advance(60_000);
+    // The simulator takes the snapshot in (scaled) real time: wait until Fly lists it created.
+    await until(
+      'the snapshot to be created',
+      () => t.deps.fly.listSnapshots(app, kept.volumeId),
+      (snapshots) => snapshots.some((s) => s.status === 'created'),
+    );
     html = decoded(await (await get(t, `/admin/instances/${kept.id}`, cookie)).text());
     const days = t.deps.config.recovery.retainDays;
     expect(html).toContain(`Volume ${kept.volumeId} has 1 snapshot: it is kept ${days} days`);
