@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { instanceNames } from '../../src/fleet/instances.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { actionNotices } from '../../src/notices/queries.ts';
 import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
@@ -56,7 +57,13 @@ async function renderDetail(c: Context<AppEnv>, id: string, q: TargetsQuery) {
   const action = await getAction(c.get('deps').db, id);
   const { table } = await targetsTable(c, action, q);
   const notices = await actionNotices(c.get('deps').db, id);
-  const panel = <ActionNoticesPanel actionId={id} notices={notices} zone={zoneOf(c)} />;
+  const names = await instanceNames(
+    c.get('deps').db,
+    notices.failed.map((f) => f.instanceId),
+  );
+  const panel = (
+    <ActionNoticesPanel actionId={id} notices={notices} instanceNames={names} zone={zoneOf(c)} />
+  );
   return c.render(
     <ActionDetailPage action={action} targets={table} notices={panel} zone={zoneOf(c)} />,
     {

@@ -14,6 +14,8 @@
  *   swapped away underneath it;
  * - relative times ("in 2 min", "3 h ago") beside every `<time data-relative>`, kept fresh;
  * - copy-to-clipboard buttons (`data-copy="#selector"`);
+ * - frames marked `data-fit-content` (the Outbox's email) as tall as their document, so
+ *   the message is shown whole instead of in the browser's default 300 × 150 box;
  * - a live CLI run's output (`<pre data-cli-stream="<events url>" data-cli-after="<bytes>">`):
  *   server-sent events append each chunk as it arrives; the page reloads once the run ends.
  */
@@ -196,6 +198,27 @@
       next.textContent = ` (${relative(at - now)})`;
     }
   }
+  /** Each `iframe[data-fit-content]` (same-origin, sandboxed) as tall as its document. */
+  function fitFrames() {
+    const frames = document.querySelectorAll('iframe[data-fit-content]');
+    for (let i = 0; i < frames.length; i++) {
+      const frame = /** @type {HTMLIFrameElement} */ (frames[i]);
+      const size = () => {
+        const root = frame.contentDocument?.documentElement;
+        if (!root) return;
+        // Measured at no height, so a frame taller than its email shrinks to it too.
+        frame.style.height = '0px';
+        // Its border-box height: the document's plus the frame's own borders.
+        const borders = frame.offsetHeight - frame.clientHeight;
+        frame.style.height = `${root.scrollHeight + borders}px`;
+      };
+      if (!frame.dataset.fitting) {
+        frame.dataset.fitting = 'yes';
+        frame.addEventListener('load', size);
+      }
+      size();
+    }
+  }
   function streamRuns() {
     const blocks = document.querySelectorAll('pre[data-cli-stream]');
     for (let i = 0; i < blocks.length; i++) follow(blocks[i]);
@@ -240,11 +263,14 @@
   relativeTimes();
   updateCounts();
   streamRuns();
+  fitFrames();
   setInterval(relativeTimes, 30000);
+  window.addEventListener('resize', fitFrames);
   document.addEventListener('htmx:afterSettle', () => {
     relativeTimes();
     updateCounts();
     streamRuns();
+    fitFrames();
   });
 
   document.addEventListener('click', (event) => {
