@@ -130,13 +130,17 @@ export function schedulerDetailRoutes() {
     );
   });
 
-  app.post('/:id/resume', htmlValidator('param', IdParam), (c) => {
+  // The words say what was resumed: a pause goes on where it stopped, a halt starts again.
+  app.post('/:id/resume', htmlValidator('param', IdParam), async (c) => {
     const { id } = c.req.valid('param');
+    const before = await getAction(c.get('deps').db, id);
     return act(
       c,
       id,
       () => resumeAction({ ctx: ctxOf(c), input: { actionId: id } }),
-      'Resumed: the halted stages run again from now.',
+      before.status === 'paused'
+        ? 'Resumed: the action goes on from where it was paused.'
+        : 'Resumed: the halted stages run again from now.',
     );
   });
 

@@ -89,6 +89,23 @@ describe('notices in the console', async () => {
     expect(after).not.toContain(`<code>${inst?.id.slice(0, 8)}</code>`);
   });
 
+  it('the lead is counted in words: "1 minute ahead", never "1 minutes"', async () => {
+    const [inst] = await fleetOf(t, 1);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: [inst?.id] },
+      runAt: new Date(t.clock.now().getTime() + 3_600_000).toISOString(),
+      reason: 'one minute',
+      leadMinutes: 1,
+      channels: ['email'],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const html = await (await get(t, `/admin/scheduler/${res.body.id}`, cookie)).text();
+    expect(html).toContain('1 minute ahead on Email');
+    expect(html).not.toContain('1 minutes');
+    await call('POST', `/scheduled-actions/${res.body.id}/cancel`);
+  });
+
   it('a push to a user with no device is "no device", not a failure, in the counts and the dispatch', async () => {
     const [inst] = await fleetOf(t, 1);
     const res = await call('POST', '/scheduled-actions', {

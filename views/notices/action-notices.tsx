@@ -2,6 +2,7 @@ import type { ActionNotices } from '../../src/notices/queries.ts';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Time } from '../components/time.tsx';
+import { count } from '../plural.ts';
 
 const CHANNEL_LABEL = { email: 'Email', push: 'Push', webapp: 'In-app banner' } as const;
 const STATUSES = ['pending', 'sending', 'sent', 'failed', 'skipped'] as const;
@@ -58,7 +59,7 @@ export function ActionNoticesPanel(p: {
   return (
     <div id="action-notices">
       <p class="small">
-        {settings.leadMinutes.toLocaleString('en')} minutes ahead on{' '}
+        {count(settings.leadMinutes, 'minute')} ahead on{' '}
         {settings.channels.map((c) => CHANNEL_LABEL[c]).join(', ') || 'no channel'}
         {settings.subject ? <> · subject “{settings.subject}”</> : null}
       </p>
