@@ -252,4 +252,48 @@ describe.skipIf(!hasChromium)('console interactions, in a real browser', async (
     expect(seeded).toBe(created);
     expect(errors).toEqual([]);
   });
+
+  it('says "18 hr. ago" for 02:00 earlier the same day, "yesterday" only for the day before (issue 21, 7)', async () => {
+    // The browser's clock at 20:00 in Berlin; the page's times relative to it.
+    const context = await browser.newContext({ timezoneId: 'Europe/Berlin' });
+    const berlin = await context.newPage();
+    await berlin.clock.install({ time: new Date('2026-12-08T19:00:00Z') });
+    await berlin.goto(`${t.origin}/admin/login`);
+    await berlin.fill('input[name=email]', admin.email);
+    await berlin.fill('input[name=password]', admin.password);
+    await berlin.click('button[type=submit]');
+    await berlin.waitForURL(/\/admin(\/|$)/);
+    await expect.poll(() => berlin.getAttribute('body', 'data-zone')).toBe('Europe/Berlin');
+    const shown = await berlin.evaluate(async () => {
+      const at = {
+        sameDay: '2026-12-08T01:00:00Z', // 02:00 in Berlin, 18 hours before
+        dayBefore: '2026-12-07T08:00:00Z', // 09:00 the day before, 35 hours before
+        nextDay: '2026-12-09T22:00:00Z', // 23:00 the next day, 27 hours after
+        inAnHour: '2026-12-08T20:00:00Z',
+      };
+      const main = document.querySelector('main') as HTMLElement;
+      for (const [name, datetime] of Object.entries(at)) {
+        const time = document.createElement('time');
+        time.dateTime = datetime;
+        time.dataset.relative = 'true';
+        time.id = `t-${name}`;
+        main.append(time);
+      }
+      // What htmx fires after a swap: app.js writes the relative times then.
+      document.dispatchEvent(new Event('htmx:afterSettle'));
+      return Object.fromEntries(
+        Object.keys(at).map((name) => [
+          name,
+          document.querySelector(`#t-${name} + .relative`)?.textContent,
+        ]),
+      );
+    });
+    expect(shown).toEqual({
+      sameDay: ' (18 hr. ago)',
+      dayBefore: ' (yesterday)',
+      nextDay: ' (tomorrow)',
+      inAnHour: ' (in 1 hr.)',
+    });
+    await context.close();
+  });
 });
