@@ -296,4 +296,48 @@ describe.skipIf(!hasChromium)('console interactions, in a real browser', async (
     });
     await context.close();
   });
+
+  it('wraps audit action names only after a dot, never mid-word, on a narrow window (issue 21, 7)', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const phone = await context.newPage();
+    await phone.goto(`${t.origin}/admin/login`);
+    await phone.fill('input[name=email]', admin.email);
+    await phone.fill('input[name=password]', admin.password);
+    await phone.click('button[type=submit]');
+    await phone.waitForURL(/\/admin(\/|$)/);
+    await phone.goto(`${t.origin}/admin/audit`);
+    const breaks = await phone.evaluate(() =>
+      // The Action column's names, found by its heading.
+      [...document.querySelectorAll('main table')]
+        .flatMap((table) => {
+          const column = [...table.querySelectorAll('thead th')].findIndex(
+            (th) => th.textContent?.trim() === 'Action',
+          );
+          if (column < 0) return [];
+          return [...table.querySelectorAll(`tbody td:nth-child(${column + 1}) code`)];
+        })
+        .map((code) => {
+          // Each character's line (its top); a line ends where the next character's top differs.
+          const text = code.textContent ?? '';
+          const range = document.createRange();
+          const tops: number[] = [];
+          let offset = 0;
+          for (const node of [...code.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE))
+            for (let i = 0; i < (node.textContent ?? '').length; i++) {
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              tops[offset++] = Math.round(range.getBoundingClientRect().top);
+            }
+          const after: string[] = [];
+          for (let i = 1; i < tops.length; i++)
+            if (tops[i] !== tops[i - 1]) after.push(text.slice(0, i));
+          return { text, after };
+        }),
+    );
+    expect(breaks.length).toBeGreaterThan(0);
+    // Something wrapped (so the check means something), and only ever after a dot.
+    expect(breaks.some((b) => b.after.length > 0)).toBe(true);
+    for (const b of breaks) for (const head of b.after) expect(head, b.text).toMatch(/\.$/);
+    await context.close();
+  });
 });

@@ -60,7 +60,9 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
       'scheduled_action.cancel_target',
       'scheduled_action.cancel',
     ])
-      expect(audit).toContain(`<code>${entry}</code>`);
+      expect(audit).toContain(
+        `<code class="action-name">${entry.replaceAll('.', '.<wbr/>')}</code>`,
+      );
     expect(audit).toContain(admin.email);
   });
 
@@ -105,7 +107,7 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     expect(refused.location).toBe(`/admin/scheduler/${id}`);
     expect(refused.html).toContain('Only a paused or halted action can be resumed');
     const audit = await (await get(t, `/admin/audit?subjectId=${id}`, cookie)).text();
-    expect(audit).toContain('<code>scheduled_action.resume</code>');
+    expect(audit).toContain('<code class="action-name">scheduled_action.<wbr/>resume</code>');
   });
 
   it('resuming a paused action says it goes on where it was paused, not that halted stages run', async () => {
