@@ -19,7 +19,11 @@ const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`
 
 export const NOTICE_KINDS = ['notice', 'cancelled'] as const;
 export const NOTICE_CHANNELS = ['email', 'push', 'webapp'] as const;
-export const NOTICE_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+/**
+ * `skipped`: there was nothing to send it to (a push to a user with no device: no push
+ * token registered), so nothing failed; `last_error` says why (`NO_DEVICE`).
+ */
+export const NOTICE_STATUSES = ['pending', 'sending', 'sent', 'failed', 'skipped'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export type NoticeChannel = (typeof NOTICE_CHANNELS)[number];
 export type NoticeStatus = (typeof NOTICE_STATUSES)[number];

@@ -25,6 +25,7 @@ import {
   CronPreview,
   type EditorValues,
   type PreviewView,
+  saveErrorText,
 } from '../../views/agents/editor.tsx';
 import { AgentsPage } from '../../views/agents/list.tsx';
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
@@ -168,6 +169,9 @@ export function agentConsoleRoutes() {
   const renderNew = async (c: Context<AppEnv>, values: EditorValues, error?: string) =>
     c.render(
       <>
+        <p class="small">
+          <a href="/admin/agents">← Agents</a>
+        </p>
         <h1>New agent</h1>
         <AgentEditor
           action="/admin/agents"
@@ -213,7 +217,7 @@ export function agentConsoleRoutes() {
     } catch (err) {
       if (err instanceof AppError && err.status === 422) {
         c.status(422);
-        return renderNew(c, valuesOf(f), err.message);
+        return renderNew(c, valuesOf(f), saveErrorText(err));
       }
       throw err;
     }
@@ -280,7 +284,7 @@ export function agentConsoleRoutes() {
     } catch (err) {
       if (err instanceof AppError && err.status === 422) {
         c.status(422);
-        return renderAgent(c, id, { values: valuesOf(f), error: err.message });
+        return renderAgent(c, id, { values: valuesOf(f), error: saveErrorText(err) });
       }
       throw err;
     }

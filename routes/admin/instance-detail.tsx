@@ -12,6 +12,7 @@ import { deleteRetainedVolumeNow } from '../../src/recovery/retained.ts';
 import { recoverNow } from '../../src/recovery/start.ts';
 import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
 import { upcomingForInstance } from '../../src/scheduler/queries.ts';
+import type { InstanceHolder } from '../../views/instance/actions.tsx';
 import { DeprovisionPanel, type DeprovisionPanelProps } from '../../views/instance/deprovision.tsx';
 import { LivePanel } from '../../views/instance/live.tsx';
 import { OperationPanel } from '../../views/instance/operation.tsx';
@@ -71,6 +72,38 @@ async function recoveryCardProps(
   };
 }
 
+const LIVE = ['pending', 'running'];
+const OPERATION_LABEL: Record<string, string> = {
+  provision: 'Provisioning',
+  restart: 'A restart',
+  version_change: 'A version change',
+  stop: 'A stop',
+  start: 'A start',
+};
+
+/**
+ * What holds the instance so that its actions would be refused now, in the order the
+ * refusals are checked (src/fleet/operations/request.ts): a live deprovision, a live CLI
+ * run, an action in progress, a recovery, then a busy status alone.
+ */
+function holderOf(s: {
+  status: string;
+  busy: boolean;
+  operation: { kind: string; status: string } | null;
+  cliRun: { id: string } | null;
+  recovery: { id: string; status: string } | null;
+  deprovision: { status: string } | null;
+}): InstanceHolder | null {
+  if (s.deprovision && LIVE.includes(s.deprovision.status)) return { kind: 'deprovision' };
+  if (s.cliRun) return { kind: 'cli_run', id: s.cliRun.id };
+  if (s.operation && LIVE.includes(s.operation.status))
+    return { kind: 'operation', label: OPERATION_LABEL[s.operation.kind] ?? 'An action' };
+  if (s.recovery && LIVE.includes(s.recovery.status))
+    return { kind: 'recovery', id: s.recovery.id };
+  if (s.busy) return { kind: 'status', status: s.status };
+  return null;
+}
+
 async function renderPage(c: Context<AppEnv>, id: string) {
   const deps = c.get('deps');
   const [data, upcoming] = await Promise.all([
@@ -78,11 +111,24 @@ async function renderPage(c: Context<AppEnv>, id: string) {
     upcomingForInstance(deps.db, id),
   ]);
   const live = data.live ? instanceDetailJson(data).live : null;
-  const [recovery, cliRuns, deprovision] = await Promise.all([
+  const [recoveryCard, cliRuns, deprovision] = await Promise.all([
     recoveryCardProps(c, data.instance),
     cliRunCardData(deps.db, id),
     deprovisionProps(c, data.instance, data.live && !data.live.error ? data.live.snapshots : null),
   ]);
+  const holder = holderOf({
+    status: data.instance.status,
+    busy: data.busy,
+    operation: data.operation,
+    cliRun: cliRuns.live,
+    recovery: recoveryCard.recovery,
+    deprovision: deprovision.deprovision,
+  });
+  // Recover now is refused while anything else holds the instance, as the actions are.
+  const recovery = {
+    ...recoveryCard,
+    canRecover: recoveryCard.canRecover && (!holder || holder.kind === 'recovery'),
+  };
   return c.render(
     <InstancePage
       instance={data.instance}
@@ -103,7 +149,7 @@ async function renderPage(c: Context<AppEnv>, id: string) {
         zone: zoneOf(c),
       }}
       actions={{
-        busy: data.busy,
+        holder,
         latestImageTag: data.latestImageTag,
         availableTags: data.availableTags,
       }}

@@ -71,7 +71,7 @@ export function outboxRoutes() {
       const run = await dispatchNow({ ctx: ctxOf(c) });
       return redirectWithFlash(c, c.req.valid('form').back ?? '/admin/outbox', {
         tone: 'ok',
-        text: `Due notices sent: ${run.sent} sent, ${run.failed} failed, ${run.retried} to retry.`,
+        text: `Due notices sent: ${run.sent} sent, ${run.failed} failed, ${run.retried} to retry${run.skipped ? `, ${run.skipped} skipped (no device)` : ''}.`,
       });
     },
   );

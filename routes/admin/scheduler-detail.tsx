@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { instanceNames } from '../../src/fleet/instances.ts';
 import { AppError } from '../../src/lib/errors.ts';
 import { actionNotices } from '../../src/notices/queries.ts';
 import { cancelAction, cancelTarget } from '../../src/scheduler/cancel.ts';
@@ -56,7 +57,13 @@ async function renderDetail(c: Context<AppEnv>, id: string, q: TargetsQuery) {
   const action = await getAction(c.get('deps').db, id);
   const { table } = await targetsTable(c, action, q);
   const notices = await actionNotices(c.get('deps').db, id);
-  const panel = <ActionNoticesPanel actionId={id} notices={notices} zone={zoneOf(c)} />;
+  const names = await instanceNames(
+    c.get('deps').db,
+    notices.failed.map((f) => f.instanceId),
+  );
+  const panel = (
+    <ActionNoticesPanel actionId={id} notices={notices} instanceNames={names} zone={zoneOf(c)} />
+  );
   return c.render(
     <ActionDetailPage action={action} targets={table} notices={panel} zone={zoneOf(c)} />,
     {
@@ -123,13 +130,17 @@ export function schedulerDetailRoutes() {
     );
   });
 
-  app.post('/:id/resume', htmlValidator('param', IdParam), (c) => {
+  // The words say what was resumed: a pause goes on where it stopped, a halt starts again.
+  app.post('/:id/resume', htmlValidator('param', IdParam), async (c) => {
     const { id } = c.req.valid('param');
+    const before = await getAction(c.get('deps').db, id);
     return act(
       c,
       id,
       () => resumeAction({ ctx: ctxOf(c), input: { actionId: id } }),
-      'Resumed: the halted stages run again from now.',
+      before.status === 'paused'
+        ? 'Resumed: the action goes on from where it was paused.'
+        : 'Resumed: the halted stages run again from now.',
     );
   });
 

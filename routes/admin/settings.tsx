@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { createAdmin, disableAdmin, listAdmins } from '../../src/auth/admins.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../src/auth/api-keys.ts';
@@ -14,6 +15,15 @@ import {
 import { type AppEnv, ctxOf, zoneOf } from '../env.ts';
 import { redirectWithFlash } from './flash.ts';
 import { htmlValidator } from './validate.ts';
+
+/**
+ * The browser's own zone, as app.js stores it in the `tz` cookie on every page (whatever
+ * zone the admin chose); null when unknown or not a zone.
+ */
+function browserZoneOf(c: Context<AppEnv>): string | null {
+  const zone = getCookie(c, 'tz');
+  return zone && (zone === 'UTC' || timeZones().includes(zone)) ? zone : null;
+}
 
 async function renderSettings(
   c: Context<AppEnv>,
@@ -39,6 +49,7 @@ async function renderSettings(
       zones={timeZones()}
       images={images}
       zone={zoneOf(c)}
+      browserZone={browserZoneOf(c)}
       revealed={extra.revealed ?? null}
       error={extra.error ?? null}
     />,

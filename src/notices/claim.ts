@@ -185,7 +185,7 @@ async function claimNewBatch(
 
 /**
  * What became of one claimed delivery — done, not done, or unknown:
- * - `sent` / `failed`: it ends so, and its notices with it.
+ * - `sent` / `failed` / `skipped` (nothing to send it to): it ends so, and its notices with it.
  * - `retry`: it was **not** sent (a rate limit, a refusal that may pass): back to `pending`
  *   with its notices, due at `nextAttemptAt`, its batch forgotten (the next claim makes a
  *   new batch and key: nothing of it was sent, so its members may change).
@@ -201,6 +201,8 @@ export type DeliveryOutcome =
       pushTickets?: Record<string, string>;
     }
   | { status: 'failed'; error: string }
+  /** Nothing to send it to (a push to a user with no device): not a failure. */
+  | { status: 'skipped'; error: string }
   | { status: 'retry'; error: string; nextAttemptAt: Date }
   | { status: 'unknown'; error: string; nextAttemptAt: Date };
 
@@ -249,7 +251,7 @@ export async function recordOutcomes(
           sent_at = d.sent_at
       from notice_deliveries d
       where d.id = any(${ids}) and n.delivery_id = d.id
-        and n.status = 'sending' and d.status in ('pending', 'sent', 'failed')`);
+        and n.status = 'sending' and d.status in ('pending', 'sent', 'failed', 'skipped')`);
     await tx.execute(sql`
       update notice_deliveries d set status = 'failed', last_error = ${CANCELLED_BEFORE_SENT}
       where d.id = any(${ids}) and d.status = 'pending' and not exists (

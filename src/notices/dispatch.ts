@@ -11,6 +11,12 @@ import type { NoticeChannel } from './model.ts';
 import { forgetPushTokens, pushTokensOf } from './push-tokens.ts';
 import { type Prepared, prepareMessages } from './render.ts';
 
+/**
+ * Why a push notice was `skipped`: its user has no device (no push token registered).
+ * Nothing failed; there was nothing to send it to.
+ */
+export const NO_DEVICE = 'no device: the user has no push token registered';
+
 /** Deliveries the webapp channel marks per statement (no provider: the row is the banner). */
 const WEBAPP_BATCH = 500;
 
@@ -18,6 +24,8 @@ export type DispatchResult = {
   claimed: number;
   sent: number;
   failed: number;
+  /** Not sent because there was nothing to send them to (push: the user has no device). */
+  skipped: number;
   retried: number;
   /** Due work was left when the budget ran out, or a rate limit said wait: ring again then. */
   continueAt: Date | null;
@@ -52,6 +60,7 @@ export async function dispatchDue(
     claimed: 0,
     sent: 0,
     failed: 0,
+    skipped: 0,
     retried: 0,
     continueAt: null,
     retryAt: null,
@@ -111,6 +120,7 @@ export async function dispatchDue(
             for (const { outcome } of outcomes) {
               if (outcome.status === 'sent') result.sent++;
               else if (outcome.status === 'failed') result.failed++;
+              else if (outcome.status === 'skipped') result.skipped++;
               else {
                 result.retried++;
                 if (!result.retryAt || outcome.nextAttemptAt < result.retryAt)
@@ -266,7 +276,7 @@ async function sendPushes(
     if (!mine.length) {
       out.push({
         delivery: p.delivery,
-        outcome: { status: 'failed', error: 'no push token registered for this user' },
+        outcome: { status: 'skipped', error: NO_DEVICE },
       });
       continue;
     }

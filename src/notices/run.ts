@@ -58,6 +58,7 @@ export async function dispatchNow({ ctx }: { ctx: Ctx }): Promise<DispatchResult
       claimed: run.claimed,
       sent: run.sent,
       failed: run.failed,
+      skipped: run.skipped,
       retried: run.retried,
     },
   });

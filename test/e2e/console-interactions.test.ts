@@ -263,4 +263,92 @@ describe.skipIf(!hasChromium)('console interactions, in a real browser', async (
     expect(seeded).toBe(created);
     expect(errors).toEqual([]);
   });
+
+  it('says "18 hr. ago" for 02:00 earlier the same day, "yesterday" only for the day before (issue 21, 7)', async () => {
+    // The browser's clock at 20:00 in Berlin; the page's times relative to it.
+    const context = await browser.newContext({ timezoneId: 'Europe/Berlin' });
+    const berlin = await context.newPage();
+    await berlin.clock.install({ time: new Date('2026-12-08T19:00:00Z') });
+    await berlin.goto(`${t.origin}/admin/login`);
+    await berlin.fill('input[name=email]', admin.email);
+    await berlin.fill('input[name=password]', admin.password);
+    await berlin.click('button[type=submit]');
+    await berlin.waitForURL(/\/admin(\/|$)/);
+    await expect.poll(() => berlin.getAttribute('body', 'data-zone')).toBe('Europe/Berlin');
+    const shown = await berlin.evaluate(async () => {
+      const at = {
+        sameDay: '2026-12-08T01:00:00Z', // 02:00 in Berlin, 18 hours before
+        dayBefore: '2026-12-07T08:00:00Z', // 09:00 the day before, 35 hours before
+        nextDay: '2026-12-09T22:00:00Z', // 23:00 the next day, 27 hours after
+        inAnHour: '2026-12-08T20:00:00Z',
+      };
+      const main = document.querySelector('main') as HTMLElement;
+      for (const [name, datetime] of Object.entries(at)) {
+        const time = document.createElement('time');
+        time.dateTime = datetime;
+        time.dataset.relative = 'true';
+        time.id = `t-${name}`;
+        main.append(time);
+      }
+      // What htmx fires after a swap: app.js writes the relative times then.
+      document.dispatchEvent(new Event('htmx:afterSettle'));
+      return Object.fromEntries(
+        Object.keys(at).map((name) => [
+          name,
+          document.querySelector(`#t-${name} + .relative`)?.textContent,
+        ]),
+      );
+    });
+    expect(shown).toEqual({
+      sameDay: ' (18 hr. ago)',
+      dayBefore: ' (yesterday)',
+      nextDay: ' (tomorrow)',
+      inAnHour: ' (in 1 hr.)',
+    });
+    await context.close();
+  });
+
+  it('wraps audit action names only after a dot, never mid-word, on a narrow window (issue 21, 7)', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const phone = await context.newPage();
+    await phone.goto(`${t.origin}/admin/login`);
+    await phone.fill('input[name=email]', admin.email);
+    await phone.fill('input[name=password]', admin.password);
+    await phone.click('button[type=submit]');
+    await phone.waitForURL(/\/admin(\/|$)/);
+    await phone.goto(`${t.origin}/admin/audit`);
+    const breaks = await phone.evaluate(() =>
+      // The Action column's names, found by its heading.
+      [...document.querySelectorAll('main table')]
+        .flatMap((table) => {
+          const column = [...table.querySelectorAll('thead th')].findIndex(
+            (th) => th.textContent?.trim() === 'Action',
+          );
+          if (column < 0) return [];
+          return [...table.querySelectorAll(`tbody td:nth-child(${column + 1}) code`)];
+        })
+        .map((code) => {
+          // Each character's line (its top); a line ends where the next character's top differs.
+          const text = code.textContent ?? '';
+          const range = document.createRange();
+          const tops: number[] = [];
+          let offset = 0;
+          for (const node of [...code.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE))
+            for (let i = 0; i < (node.textContent ?? '').length; i++) {
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              tops[offset++] = Math.round(range.getBoundingClientRect().top);
+            }
+          const after: string[] = [];
+          for (let i = 1; i < tops.length; i++)
+            if (tops[i] !== tops[i - 1]) after.push(text.slice(0, i));
+          return { text, after };
+        }),
+    );
+    expect(breaks.length).toBeGreaterThan(0);
+    // Something wrapped (so the check means something), and only ever after a dot.
+    expect(breaks.some((b) => b.after.length > 0)).toBe(true);
+    for (const b of breaks) for (const head of b.after) expect(head, b.text).toMatch(/\.$/);
+    await context.close();
+  });
 });

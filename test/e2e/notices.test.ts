@@ -91,6 +91,20 @@ describe.skipIf(!hasChromium)('notices in a real browser', async () => {
     await expect
       .poll(() => frame.locator('body').textContent())
       .toContain('Hello from the browser test');
+    // The email is shown whole: the frame is as tall as its document (not the browser's
+    // default 300 × 150) and as wide as its panel.
+    await expect
+      .poll(() =>
+        page.$eval('iframe.outbox-html', (f) => {
+          const frame = f as HTMLIFrameElement;
+          const root = frame.contentDocument?.documentElement;
+          return root ? root.scrollHeight - frame.clientHeight : null;
+        }),
+      )
+      .toBe(0);
+    const box = await page.locator('iframe.outbox-html').boundingBox();
+    expect(box?.height).toBeGreaterThan(154);
+    expect(box?.width).toBeGreaterThan(600);
     await page.request.post(`${t.origin}/admin/scheduler/${actionId}/cancel`, {
       headers: { Origin: t.origin },
     });

@@ -66,6 +66,7 @@ describe.skipIf(!hasChromium)('every console page, at two window sizes', async (
     { name: 'password', path: '/admin/account/password' },
     { name: 'cli-runs', path: '/admin/cli-runs' },
     { name: 'agents', path: '/admin/agents' },
+    { name: 'agent-new', path: '/admin/agents/new' },
     { name: 'not-found', path: '/admin/no-such-page', status: 404 },
   ];
 

@@ -68,7 +68,7 @@ describe('console: Agents', async () => {
     expect(ran.html).toContain('badge-muted">manual');
   });
 
-  it('a bad expression is refused with the field and the form kept', async () => {
+  it('a bad expression is refused naming the field as the form does, with the form kept', async () => {
     const res = await postForm(
       t,
       '/admin/agents',
@@ -77,8 +77,27 @@ describe('console: Agents', async () => {
     );
     expect(res.status).toBe(422);
     const html = await res.text();
-    expect(html).toContain('cronExpression: 6 fields given; expected 5');
+    expect(html).toContain('Cron expression: 6 fields given; expected 5');
+    expect(html).not.toContain('cronExpression:');
     expect(html).toContain('value="Broken"');
+    const zone = await postForm(t, '/admin/agents', cookie, form({ timeZone: 'Mars/Olympus' }));
+    expect(zone.status).toBe(422);
+    expect(await zone.text()).toMatch(/Time zone: [^<]+/);
+  });
+
+  it('the list says it is a snapshot in a sentence, and agent pages link back to the list', async () => {
+    const list = await (await get(t, '/admin/agents', cookie)).text();
+    expect(list).toMatch(/This list, as read at <time/);
+    expect(list).not.toContain('agents, as read at');
+    expect(await (await get(t, '/admin/agents/new', cookie)).text()).toContain(
+      '<a href="/admin/agents">← Agents</a>',
+    );
+    const created = await follow(
+      t,
+      await postForm(t, '/admin/agents', cookie, form({ name: 'Linked back' })),
+      cookie,
+    );
+    expect(created.html).toContain('<a href="/admin/agents">← Agents</a>');
   });
 
   it('pauses and resumes, and filters by state and zone', async () => {

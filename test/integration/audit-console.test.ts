@@ -88,5 +88,10 @@ describe('audit log and settings in the console', async () => {
     const html = await (await get(t, '/admin/settings', cookie)).text();
     expect(html).toContain('data-zone="America/New_York"');
     expect(html).toContain('data-zone-source="admin"');
+    // A Berlin browser (app.js keeps its zone in the tz cookie) is offered its own zone.
+    const berlin = await (await get(t, '/admin/settings', `${cookie}; tz=Europe/Berlin`)).text();
+    expect(berlin).toContain('My browser&#39;s zone (Europe/Berlin)');
+    expect(berlin).not.toContain('My browser&#39;s zone (America/New_York)');
+    expect(berlin).toContain('data-zone="America/New_York"');
   });
 });

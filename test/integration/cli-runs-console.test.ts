@@ -103,7 +103,7 @@ describe('CLI runs in the console', async () => {
     expect(detail).toContain('Started on the instance');
     expect(detail).toContain('Ended completed');
     expect(detail).toContain('[sim ');
-    expect(detail).toContain('cli_run.start');
+    expect(detail).toContain('cli_run.<wbr/>start');
   });
 
   it('cancel from the run page is confirmed and comes back with the outcome', async () => {
@@ -119,6 +119,6 @@ describe('CLI runs in the console', async () => {
     expect(page.location).toBe(`/admin/cli-runs/${run.body.id}`);
     expect(page.html).toContain('The CLI run was cancelled');
     expect(page.html).toContain('cancelled');
-    expect(page.html).toContain('cli_run.cancel');
+    expect(page.html).toContain('cli_run.<wbr/>cancel');
   });
 });

@@ -1,7 +1,17 @@
+import { eq } from 'drizzle-orm';
+import { parse } from 'node-html-parser';
 import { describe, expect, it } from 'vitest';
+import { instances } from '../../db/schema/index.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { adminSession, follow, get, makeApiKey, postForm } from '../helpers/factories.ts';
-import { api, IMAGES, provisioned, seedCatalog, settleOperations } from '../helpers/fleet.ts';
+import {
+  api,
+  fleetOf,
+  IMAGES,
+  provisioned,
+  seedCatalog,
+  settleOperations,
+} from '../helpers/fleet.ts';
 
 describe('instance actions in the console', async () => {
   const t = await createTestApp({ serve: true });
@@ -154,5 +164,45 @@ describe('instance actions in the console', async () => {
       (i: { imageTag: string }) => i.imageTag === tag,
     );
     expect(after).toMatchObject({ status: 'disabled', isLatest: false });
+  });
+
+  it('while a CLI run holds the instance, its actions are disabled with a sentence linking the run', async () => {
+    const [i] = await fleetOf(t, 1);
+    if (!i) throw new Error('no instance');
+    const started = await follow(
+      t,
+      await postForm(t, `/admin/instances/${i.id}/cli-runs`, cookie, {
+        prompt: '#sim duration=60s lines=10\nlook around',
+      }),
+      cookie,
+    );
+    expect(started.html).toContain('CLI run started.');
+    const runId = /\/admin\/cli-runs\/([0-9a-f-]{36})\/events/.exec(started.html)?.[1];
+    const actions = parse(started.html).querySelector('#actions');
+    const note = actions?.querySelector('[data-holder=cli_run]');
+    expect(note?.text).toContain('A CLI run is live on this instance');
+    expect(note?.querySelector('a')?.getAttribute('href')).toBe(`/admin/cli-runs/${runId}`);
+    const buttons = actions?.querySelectorAll('button') ?? [];
+    expect(buttons.map((b) => b.text.trim())).toEqual(
+      expect.arrayContaining(['Restart', 'Change version', 'Stop', 'Start']),
+    );
+    for (const b of buttons) expect(b.hasAttribute('disabled'), b.text).toBe(true);
+    // Recover now would be refused too: it is not offered.
+    expect(started.html).not.toContain('>Recover now<');
+  });
+
+  it('an instance with an error and no action says so without claiming an action failed', async () => {
+    const [i] = await fleetOf(t, 1);
+    if (!i) throw new Error('no instance');
+    await t.db.db
+      .update(instances)
+      .set({ status: 'stopped', lastError: 'the machine did not start: no capacity' })
+      .where(eq(instances.id, i.id));
+    const html = await (await get(t, `/admin/instances/${i.id}`, cookie)).text();
+    expect(html).toContain('No action has run on this instance yet.');
+    expect(html).not.toContain('The last action failed.');
+    expect(html).toContain('The instance is stopped: its last error.');
+    expect(html).toContain('the machine did not start: no capacity');
+    expect(parse(html).querySelector('#actions [data-holder]')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { parse } from 'node-html-parser';
 import { describe, expect, it } from 'vitest';
 import { auditLog, users } from '../../db/schema/index.ts';
 import { follow, get } from '../helpers/factories.ts';
@@ -82,6 +83,60 @@ describe('notices in the console', async () => {
     await call('POST', `/scheduled-actions/${id}/cancel`);
     const after = await (await get(t, `/admin/scheduler/${id}`, cookie)).text();
     expect(after).toContain('cancelled before the notice was sent');
+    // The failed rows name their instance, not an 8-character id.
+    const name = (await call('GET', `/instances/${inst?.id}`)).body.name as string;
+    expect(after).toContain(`<a href="/admin/instances/${inst?.id}">${name}</a>`);
+    expect(after).not.toContain(`<code>${inst?.id.slice(0, 8)}</code>`);
+  });
+
+  it('the lead is counted in words: "1 minute ahead", never "1 minutes"', async () => {
+    const [inst] = await fleetOf(t, 1);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: [inst?.id] },
+      runAt: new Date(t.clock.now().getTime() + 3_600_000).toISOString(),
+      reason: 'one minute',
+      leadMinutes: 1,
+      channels: ['email'],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const html = await (await get(t, `/admin/scheduler/${res.body.id}`, cookie)).text();
+    expect(html).toContain('1 minute ahead on Email');
+    expect(html).not.toContain('1 minutes');
+    await call('POST', `/scheduled-actions/${res.body.id}/cancel`);
+  });
+
+  it('a push to a user with no device is "no device", not a failure, in the counts and the dispatch', async () => {
+    const [inst] = await fleetOf(t, 1);
+    const res = await call('POST', '/scheduled-actions', {
+      actionType: 'restart',
+      instances: { ids: [inst?.id] },
+      runAt: new Date(t.clock.now().getTime() + 3_600_000).toISOString(),
+      reason: 'no device',
+      leadMinutes: 1440,
+      channels: ['push'],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const sent = await postFields(t, '/admin/notices/dispatch', cookie, {
+      back: `/admin/scheduler/${res.body.id}`,
+    });
+    const { html } = await follow(t, sent, cookie);
+    expect(html).toMatch(
+      /Due notices sent: \d+ sent, 0 failed, 0 to retry, 1 skipped \(no device\)\./,
+    );
+    const push = parse(html).querySelector(
+      '#action-notices tr[data-channel=push][data-kind=notice]',
+    );
+    expect(push?.querySelector('[data-status=failed]')?.text).toBe('0');
+    expect(push?.querySelector('[data-status=skipped]')?.text).toBe('1 (1 msg)');
+    expect(html).toContain('<th>no device</th>');
+    expect(html).toContain('No failed notices.');
+    const n = (await call('GET', `/scheduled-actions/${res.body.id}/notices`)).body;
+    expect(n.failed).toEqual([]);
+    expect(n.counts).toContainEqual(
+      expect.objectContaining({ channel: 'push', status: 'skipped', notices: 1 }),
+    );
+    await call('POST', `/scheduled-actions/${res.body.id}/cancel`);
   });
 
   it('"Send due notices now" is audited; the Outbox lists, filters and opens the message rendered', async () => {

@@ -1,3 +1,4 @@
+import { parse } from 'node-html-parser';
 import { describe, expect, it } from 'vitest';
 import { auditLog } from '../../db/schema/index.ts';
 import { createTestApp } from '../helpers/app.ts';
@@ -40,6 +41,17 @@ describe('recovery in the console', async () => {
     expect(detail).toContain('Start in place');
     expect(detail).toContain('started in place');
     expect(detail).toMatch(/\d+(\.\d)? (ms|s)/);
+    // A succeeded recovery's last note is no error: not in the Error column, not an alert.
+    expect(r?.status).toBe('succeeded');
+    const list = parse(await (await get(t, '/admin/recoveries', cookie)).text());
+    const headers = list.querySelectorAll('thead th').map((th) => th.text.trim());
+    const row = list
+      .querySelectorAll('tbody tr')
+      .find((tr) => tr.querySelector(`a[href="/admin/recoveries/${r?.id}"]`));
+    expect(row?.querySelectorAll('td')[headers.indexOf('Error')]?.text.trim()).toBe('');
+    expect(parse(detail).querySelector('[role=alert]')?.text ?? '').not.toContain(
+      'started in place',
+    );
   });
 
   it('Recover now asks first; a retained volume is listed with its deadline and can be deleted now', async () => {

@@ -60,7 +60,9 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
       'scheduled_action.cancel_target',
       'scheduled_action.cancel',
     ])
-      expect(audit).toContain(`<code>${entry}</code>`);
+      expect(audit).toContain(
+        `<code class="action-name">${entry.replaceAll('.', '.<wbr/>')}</code>`,
+      );
     expect(audit).toContain(admin.email);
   });
 
@@ -91,6 +93,9 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     expect(halted).toContain('Resume');
     const resume = await postForm(t, `/admin/scheduler/${id}/resume`, cookie, {});
     expect(resume.status).toBe(303);
+    expect((await follow(t, resume, cookie)).html).toContain(
+      'Resumed: the halted stages run again from now.',
+    );
     await settleScheduler(t);
     expect((await call('GET', `/scheduled-actions/${id}`)).body).toMatchObject({
       status: 'completed',
@@ -102,7 +107,30 @@ describe('a scheduled action in the console: progress, cancel, resume, the actio
     expect(refused.location).toBe(`/admin/scheduler/${id}`);
     expect(refused.html).toContain('Only a paused or halted action can be resumed');
     const audit = await (await get(t, `/admin/audit?subjectId=${id}`, cookie)).text();
-    expect(audit).toContain('<code>scheduled_action.resume</code>');
+    expect(audit).toContain('<code class="action-name">scheduled_action.<wbr/>resume</code>');
+  });
+
+  it('resuming a paused action says it goes on where it was paused, not that halted stages run', async () => {
+    const [f] = await fleetOf(t, 1);
+    const id = await scheduleFromConsole(
+      t,
+      cookie,
+      schedulerForm({ ids: f?.id ?? '', when: 'later', runAt: inAnHour() }),
+    );
+    const paused = await follow(
+      t,
+      await postForm(t, `/admin/scheduler/${id}/pause`, cookie, {}),
+      cookie,
+    );
+    expect(paused.html).toContain('Paused:');
+    const resumed = await follow(
+      t,
+      await postForm(t, `/admin/scheduler/${id}/resume`, cookie, {}),
+      cookie,
+    );
+    expect(resumed.html).toContain('Resumed: the action goes on from where it was paused.');
+    expect(resumed.html).not.toContain('halted stages');
+    await call('POST', `/scheduled-actions/${id}/cancel`);
   });
 
   it('the progress fragment polls while the action runs and sends HX-Refresh once it finished', async () => {

@@ -50,6 +50,9 @@ export function AgentPage(p: {
   const base = `/admin/agents/${a.id}`;
   return (
     <>
+      <p class="small">
+        <a href="/admin/agents">← Agents</a>
+      </p>
       <div class="page-head">
         <h1>{a.name}</h1>
         <div class="actions">

@@ -1,6 +1,37 @@
 import { MAX_CATCHUP_WINDOW_SECONDS } from '../../src/triggers/model.ts';
 import { formatDateTime, zoneLabel } from '../format.ts';
 
+/** The editor's fields as the form labels them, for messages that name a field. */
+const FIELD_LABELS: Record<string, string> = {
+  name: 'Name',
+  prompt: 'Prompt',
+  instance: 'Instance',
+  instanceId: 'Instance',
+  cronExpression: 'Cron expression',
+  timeZone: 'Time zone',
+  enabled: 'Enabled',
+  overlapPolicy: 'When a session is still live',
+  catchupPolicy: 'Fire times missed while down',
+  catchupWindowSeconds: 'Catch up at most',
+};
+
+/**
+ * A refused save in the form's words: each `extra.errors` entry (`{ path, message }`, as
+ * `scheduleError` in src/triggers/agents.ts gives) as "Cron expression: 6 fields given…".
+ * Without entries, the error's own message.
+ */
+export function saveErrorText(err: { message: string; extra: Record<string, unknown> }): string {
+  const errors = err.extra.errors;
+  if (!Array.isArray(errors) || errors.length === 0) return err.message;
+  return errors
+    .map((e: { path?: unknown; message?: unknown }) => {
+      const label = FIELD_LABELS[String(e.path)] ?? String(e.path);
+      const message = String(e.message ?? '');
+      return `${label}: ${message}${/[.!?]$/.test(message) ? '' : '.'}`;
+    })
+    .join(' ');
+}
+
 export type PreviewView =
   | { ok: true; description: string | null; times: Date[]; zone: string }
   | { ok: false; field: string; message: string }
@@ -28,7 +59,7 @@ export function CronPreview({
       {preview.ok === 'none' ? (
         <p class="muted">No schedule: the agent runs only when asked.</p>
       ) : preview.ok === false ? (
-        <p class="field-error" role="alert" data-preview-error>
+        <p class="error-text" role="alert" data-preview-error>
           {preview.field === 'timeZone' ? 'Time zone' : 'Cron expression'}: {preview.message}
         </p>
       ) : (
@@ -200,7 +231,7 @@ export function AgentEditor({
           <CronPreview preview={preview} viewerZone={viewerZone} />
         </div>
       </fieldset>
-      <label class="checkbox">
+      <label class="check">
         <input type="checkbox" name="enabled" value="on" checked={values.enabled} /> Enabled
       </label>
       <label>

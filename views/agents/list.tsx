@@ -57,7 +57,7 @@ export function AgentsPage(p: AgentsProps) {
           New agent
         </a>
       </div>
-      <form class="filters" method="get" action="/admin/agents">
+      <form class="toolbar" method="get" action="/admin/agents">
         <label>
           Search
           <input type="search" name="q" value={p.query.q ?? ''} placeholder="Agent name" />
@@ -102,7 +102,7 @@ export function AgentsPage(p: AgentsProps) {
         </button>
         {filtered ? <a href="/admin/agents">Clear</a> : null}
       </form>
-      <SnapshotNote at={p.readAt} zone={p.zone} href={href(p.query)} what="agents" />
+      <SnapshotNote at={p.readAt} zone={p.zone} href={href(p.query)} what="This list" />
       {p.rows.length === 0 ? (
         <div class="table-wrap">
           <EmptyState title={filtered ? 'No agents match' : 'No agents yet'}>

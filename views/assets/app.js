@@ -14,6 +14,8 @@
  *   swapped away underneath it;
  * - relative times ("in 2 min", "3 h ago") beside every `<time data-relative>`, kept fresh;
  * - copy-to-clipboard buttons (`data-copy="#selector"`);
+ * - frames marked `data-fit-content` (the Outbox's email) as tall as their document, so
+ *   the message is shown whole instead of in the browser's default 300 × 150 box;
  * - a live CLI run's output (`<pre data-cli-stream="<events url>" data-cli-after="<bytes>">`):
  *   server-sent events append each chunk as it arrives; the page reloads once the run ends.
  */
@@ -169,13 +171,33 @@
     typeof Intl.RelativeTimeFormat === 'function'
       ? new Intl.RelativeTimeFormat('en', { numeric: 'auto', style: 'short' })
       : null;
-  function relative(ms) {
-    const s = Math.round(ms / 1000),
+  /** "2026-12-08" for an instant, in the zone the page is shown in (the browser's if none). */
+  let dayFormat = null;
+  function calendarDay(ms) {
+    if (!dayFormat) {
+      /** @type {Intl.DateTimeFormatOptions} */
+      const options = { year: 'numeric', month: '2-digit', day: '2-digit' };
+      try {
+        dayFormat = new Intl.DateTimeFormat('en-CA', {
+          ...options,
+          timeZone: document.body?.dataset.zone || undefined,
+        });
+      } catch (_e) {
+        dayFormat = new Intl.DateTimeFormat('en-CA', options);
+      }
+    }
+    const [y, m, d] = dayFormat.format(new Date(ms)).split('-').map(Number);
+    return Date.UTC(y, m - 1, d) / 86400000;
+  }
+  // Under a day apart: seconds, minutes or hours (02:00 today is "18 hr. ago" at 20:00, never
+  // "yesterday"); from a day: calendar days in the page's zone ("yesterday" is the day before).
+  function relative(at, now) {
+    const s = Math.round((at - now) / 1000),
       a = Math.abs(s);
     if (a < 45) return rtf.format(s, 'second');
     if (a < 2700) return rtf.format(Math.round(s / 60), 'minute');
-    if (a < 64800) return rtf.format(Math.round(s / 3600), 'hour');
-    if (a < 2592000) return rtf.format(Math.round(s / 86400), 'day');
+    if (a < 86400) return rtf.format(Math.round(s / 3600), 'hour');
+    if (a < 2592000) return rtf.format(calendarDay(at) - calendarDay(now), 'day');
     if (a < 31536000) return rtf.format(Math.round(s / 2592000), 'month');
     return rtf.format(Math.round(s / 31536000), 'year');
   }
@@ -193,7 +215,28 @@
         next.className = 'relative';
         t.after(next);
       }
-      next.textContent = ` (${relative(at - now)})`;
+      next.textContent = ` (${relative(at, now)})`;
+    }
+  }
+  /** Each `iframe[data-fit-content]` (same-origin, sandboxed) as tall as its document. */
+  function fitFrames() {
+    const frames = document.querySelectorAll('iframe[data-fit-content]');
+    for (let i = 0; i < frames.length; i++) {
+      const frame = /** @type {HTMLIFrameElement} */ (frames[i]);
+      const size = () => {
+        const root = frame.contentDocument?.documentElement;
+        if (!root) return;
+        // Measured at no height, so a frame taller than its email shrinks to it too.
+        frame.style.height = '0px';
+        // Its border-box height: the document's plus the frame's own borders.
+        const borders = frame.offsetHeight - frame.clientHeight;
+        frame.style.height = `${root.scrollHeight + borders}px`;
+      };
+      if (!frame.dataset.fitting) {
+        frame.dataset.fitting = 'yes';
+        frame.addEventListener('load', size);
+      }
+      size();
     }
   }
   function streamRuns() {
@@ -243,11 +286,14 @@
   relativeTimes();
   updateCounts();
   streamRuns();
+  fitFrames();
   setInterval(relativeTimes, 30000);
+  window.addEventListener('resize', fitFrames);
   document.addEventListener('htmx:afterSettle', () => {
     relativeTimes();
     updateCounts();
     streamRuns();
+    fitFrames();
   });
 
   document.addEventListener('click', (event) => {

@@ -1,9 +1,58 @@
 import { confirmAttrs } from '../components/confirm.tsx';
 import { labelOf, Version } from '../components/version.tsx';
+
+/**
+ * What holds the instance now, so that its actions would be refused (docs/seams.md): a
+ * deprovision, a live CLI run, an action in progress, a recovery, or a busy status with
+ * none of these on record (`provisioning`, `destroying`, …).
+ */
+export type InstanceHolder =
+  | { kind: 'deprovision' }
+  | { kind: 'cli_run'; id: string }
+  | { kind: 'operation'; label: string }
+  | { kind: 'recovery'; id: string }
+  | { kind: 'status'; status: string };
+
+/** The sentence naming the holder, with a link to it (a page, or the card below). */
+export function HolderNote({ holder }: { holder: InstanceHolder }) {
+  const until = 'Its actions are available again when it ends.';
+  return (
+    <p class="flash flash-warn small" role="status" data-holder={holder.kind}>
+      {holder.kind === 'cli_run' ? (
+        <>
+          A CLI run is live on this instance (
+          <a href={`/admin/cli-runs/${holder.id}`}>open the run</a>
+          ). Its actions are available again when it ends or is cancelled.
+        </>
+      ) : holder.kind === 'operation' ? (
+        <>
+          {holder.label} is in progress (<a href="#operation">see Current action</a>). {until}
+        </>
+      ) : holder.kind === 'recovery' ? (
+        <>
+          The instance is being recovered (
+          <a href={`/admin/recoveries/${holder.id}`}>open the recovery</a>
+          ). {until}
+        </>
+      ) : holder.kind === 'deprovision' ? (
+        <>
+          The instance is being deprovisioned (<a href="#deprovision">see Deprovision</a>); it takes
+          no other action.
+        </>
+      ) : (
+        <>
+          The instance is {holder.status}. {until}
+        </>
+      )}
+    </p>
+  );
+}
+
 export type ActionsProps = {
   instanceId: string;
   status: string;
-  busy: boolean;
+  /** What holds the instance (its buttons are disabled, and the note names it); null: free. */
+  holder: InstanceHolder | null;
   imageTag: string | null;
   pinnedImageTag: string | null;
   latestImageTag: string | null;
@@ -11,22 +60,19 @@ export type ActionsProps = {
 };
 
 /**
- * Restart, change version, upgrade to latest, stop and start. Disabled while the instance
- * is busy; the destructive ones ask for confirmation first.
+ * Restart, change version, upgrade to latest, stop and start. Disabled, with a sentence
+ * naming the holder and a link to it, while something holds the instance (they would be
+ * refused); the destructive ones ask for confirmation first.
  */
 export function ActionsPanel(p: ActionsProps) {
   const base = `/admin/instances/${p.instanceId}/actions`;
-  const disabled = p.busy;
-  const canStop = !p.busy && (p.status === 'running' || p.status === 'failed');
-  const canStart = !p.busy && (p.status === 'stopped' || p.status === 'failed');
+  const disabled = p.holder !== null;
+  const canStop = !disabled && (p.status === 'running' || p.status === 'failed');
+  const canStart = !disabled && (p.status === 'stopped' || p.status === 'failed');
   const latestDiffers = p.latestImageTag && p.latestImageTag !== p.imageTag;
   return (
-    <div class="stack">
-      {p.busy ? (
-        <p class="muted small">
-          Another action is running; these are available again when it finishes.
-        </p>
-      ) : null}
+    <div class="stack" id="actions">
+      {p.holder ? <HolderNote holder={p.holder} /> : null}
       <form
         hx-boost="true"
         method="post"

@@ -2,9 +2,18 @@ import type { ActionNotices } from '../../src/notices/queries.ts';
 import { confirmAttrs } from '../components/confirm.tsx';
 import { EmptyState } from '../components/empty.tsx';
 import { Time } from '../components/time.tsx';
+import { count } from '../plural.ts';
 
 const CHANNEL_LABEL = { email: 'Email', push: 'Push', webapp: 'In-app banner' } as const;
-const STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+const STATUSES = ['pending', 'sending', 'sent', 'failed', 'skipped'] as const;
+/** Column headings: `skipped` is a push to a user with no device, which is not a failure. */
+const STATUS_LABEL: Record<(typeof STATUSES)[number], string> = {
+  pending: 'pending',
+  sending: 'sending',
+  sent: 'sent',
+  failed: 'failed',
+  skipped: 'no device',
+};
 
 /** "Send due notices now": one dispatch, audited; confirmed in the console's dialog. */
 export function DispatchButton({ back }: { back: string }) {
@@ -29,8 +38,17 @@ export function DispatchButton({ back }: { back: string }) {
   );
 }
 
-/** An action's notices: settings, counts by channel and status, and the failed ones with their errors. */
-export function ActionNoticesPanel(p: { actionId: string; notices: ActionNotices; zone: string }) {
+/**
+ * An action's notices: settings, counts by channel and status (a push to a user with no
+ * device counts under "no device", not "failed"), and the failed ones with their errors,
+ * each naming its instance by `instanceNames` (id → name; the id where a name is missing).
+ */
+export function ActionNoticesPanel(p: {
+  actionId: string;
+  notices: ActionNotices;
+  instanceNames: ReadonlyMap<string, string>;
+  zone: string;
+}) {
   const { settings, counts, failed } = p.notices;
   if (!settings?.notify) return <p class="muted">Users are not notified for this action.</p>;
   const cell = (channel: string, kind: string, status: string) => {
@@ -41,7 +59,7 @@ export function ActionNoticesPanel(p: { actionId: string; notices: ActionNotices
   return (
     <div id="action-notices">
       <p class="small">
-        {settings.leadMinutes.toLocaleString('en')} minutes ahead on{' '}
+        {count(settings.leadMinutes, 'minute')} ahead on{' '}
         {settings.channels.map((c) => CHANNEL_LABEL[c]).join(', ') || 'no channel'}
         {settings.subject ? <> · subject “{settings.subject}”</> : null}
       </p>
@@ -52,7 +70,7 @@ export function ActionNoticesPanel(p: { actionId: string; notices: ActionNotices
               <th>Channel</th>
               <th>Kind</th>
               {STATUSES.map((s) => (
-                <th>{s}</th>
+                <th>{STATUS_LABEL[s]}</th>
               ))}
             </tr>
           </thead>
@@ -71,7 +89,10 @@ export function ActionNoticesPanel(p: { actionId: string; notices: ActionNotices
           </tbody>
         </table>
       </div>
-      <p class="muted small">Per instance (messages: one per user, naming their instances).</p>
+      <p class="muted small">
+        Per instance (messages: one per user, naming their instances). No device: a push to a user
+        with no push token registered; nothing to send it to, so not a failure.
+      </p>
       <h3>Failed</h3>
       {failed.length ? (
         <div class="table-wrap">
@@ -90,7 +111,7 @@ export function ActionNoticesPanel(p: { actionId: string; notices: ActionNotices
                 <tr>
                   <td>
                     <a href={`/admin/instances/${f.instanceId}`}>
-                      <code>{f.instanceId.slice(0, 8)}</code>
+                      {p.instanceNames.get(f.instanceId) ?? <code>{f.instanceId}</code>}
                     </a>
                   </td>
                   <td>{CHANNEL_LABEL[f.channel]}</td>

@@ -150,7 +150,14 @@ export function OutboxMessagePage(p: { message: OutboxEntry; zone: string }) {
       {m.html ? (
         <section class="panel">
           <h2>As the user sees it</h2>
-          <iframe class="outbox-html" title="The email as sent" sandbox="" srcdoc={m.html} />
+          {/* Same origin (no scripts run in it) so app.js can size it to the email's height. */}
+          <iframe
+            class="outbox-html"
+            title="The email as sent"
+            sandbox="allow-same-origin"
+            data-fit-content
+            srcdoc={m.html}
+          />
         </section>
       ) : null}
       <section class="panel">

@@ -61,6 +61,19 @@ function Details({ payload }: { payload: Record<string, unknown> }) {
   );
 }
 
+/**
+ * An audit action name (`scheduled_action.cancel_target`) that may wrap only after a dot,
+ * never inside a word (its CSS rule keeps the parts whole).
+ */
+function ActionName({ action }: { action: string }) {
+  const parts = action.split('.');
+  return (
+    <code class="action-name">
+      {parts.map((part, i) => (i < parts.length - 1 ? [part, '.', <wbr />] : part))}
+    </code>
+  );
+}
+
 export function AuditTable({
   rows,
   zone,
@@ -103,7 +116,7 @@ export function AuditTable({
                   <div class="muted small">{r.actorType}</div>
                 </td>
                 <td>
-                  <code>{r.action}</code>
+                  <ActionName action={r.action} />
                 </td>
                 <td>
                   {r.subjectType ? (

@@ -60,7 +60,14 @@ export function InstancePage(p: InstancePageProps) {
       </h1>
       {i.lastError && (i.status === 'failed' || i.status === 'stopped') ? (
         <div class="flash flash-error" role="alert">
-          <strong>The last action failed.</strong> {i.lastError}
+          {/* Said of an action only when the last action did fail: the error may be a
+              recovery's or the provisioning's, and the panel below may say no action ran. */}
+          <strong>
+            {p.operation?.status === 'failed' && p.operation.error === i.lastError
+              ? 'The last action failed.'
+              : `The instance is ${i.status}: its last error.`}
+          </strong>{' '}
+          {i.lastError}
         </div>
       ) : null}
       <div class="grid2">

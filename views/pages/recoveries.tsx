@@ -12,7 +12,7 @@ import {
   type StepSpanView,
   StepTable,
 } from '../recovery/steps.tsx';
-import { WAIT_LABELS, WaitingNote } from '../recovery/waiting.tsx';
+import { errorOrNote, WAIT_LABELS, WaitingNote } from '../recovery/waiting.tsx';
 
 export type ReconcileRunView = {
   id: string;
@@ -64,6 +64,9 @@ function RecoveryRows({ rows, zone }: { rows: RecoveryView[]; zone: string }) {
           <td>
             <StatusBadge status={r.status} />
             {r.inPlace ? <span class="muted small"> in place</span> : null}
+            {errorOrNote(r).note && !r.inPlace ? (
+              <div class="small muted">{errorOrNote(r).note}</div>
+            ) : null}
             {r.waitingFor && (r.status === 'pending' || r.status === 'running') ? (
               <div class="small">{WAIT_LABELS[r.waitingFor] ?? r.waitingFor}</div>
             ) : null}
@@ -80,7 +83,7 @@ function RecoveryRows({ rows, zone }: { rows: RecoveryView[]; zone: string }) {
           <td>
             <Time at={r.endedAt} zone={zone} />
           </td>
-          <td class="small">{r.lastError ?? ''}</td>
+          <td class="small">{errorOrNote(r).error ?? ''}</td>
           <td>
             <a href={`/admin/recoveries/${r.id}`}>Details</a>
           </td>
@@ -279,10 +282,14 @@ export function RecoveryDetailPage({
       <h1>
         Recovery of {instanceLink(r)} <StatusBadge status={r.status} />
       </h1>
-      {r.lastError && !r.waitingFor ? (
+      {errorOrNote(r).error && !r.waitingFor ? (
         <div class={`flash ${r.status === 'failed' ? 'flash-error' : 'flash-warn'}`} role="alert">
           {r.lastError}
         </div>
+      ) : errorOrNote(r).note ? (
+        <p class="muted" data-note>
+          {errorOrNote(r).note}
+        </p>
       ) : null}
       <WaitingNote r={r} zone={zone} />
       <div class="grid2">

@@ -33,6 +33,8 @@ export type SettingsProps = {
   platformKeys: ApiKeyRowView[];
   zones: string[];
   zone: string;
+  /** The browser's own zone (its `tz` cookie), for the "My browser's zone" choice; null: unknown. */
+  browserZone: string | null;
   images: CatalogRow[];
   revealed?: RevealedSecret | null;
   error?: string | null;
@@ -217,7 +219,7 @@ export function SettingsPage(p: SettingsProps) {
             Show times in
             <select name="timeZone">
               <option value="" selected={p.me.timeZone === null}>
-                My browser's zone ({p.zone})
+                My browser's zone{p.browserZone ? ` (${p.browserZone})` : ''}
               </option>
               {p.zones.map((z) => (
                 <option value={z} selected={p.me.timeZone === z}>

@@ -8,7 +8,7 @@ import {
   type StepSpanView,
   StepTable,
 } from './steps.tsx';
-import { WaitingNote } from './waiting.tsx';
+import { errorOrNote, WaitingNote } from './waiting.tsx';
 
 /** The steps in order, with the short names the progress pills show. */
 const FLOW: [string, string][] = [
@@ -99,13 +99,17 @@ export function RecoveryCard(p: RecoveryCardProps) {
               {r.regionTried && r.regionTried !== r.oldRegion ? ` → ${r.regionTried}` : ''}
             </dd>
           </dl>
-          {r.lastError && !(active && r.waitingFor) ? (
+          {errorOrNote(r).error && !(active && r.waitingFor) ? (
             <div
               class={`flash ${r.status === 'failed' ? 'flash-error' : 'flash-warn'}`}
               role="alert"
             >
               {r.lastError}
             </div>
+          ) : errorOrNote(r).note && !r.inPlace ? (
+            <p class="small muted" data-note>
+              {errorOrNote(r).note}
+            </p>
           ) : null}
           <WaitingNote r={r} zone={p.zone} />
           <StepTable steps={p.steps} zone={p.zone} />

@@ -31,3 +31,16 @@ export function WaitingNote({ r, zone }: { r: RecoveryView; zone: string }) {
     );
   return null;
 }
+
+/**
+ * A recovery's `lastError` as what it is: on a succeeded recovery it holds the last step's
+ * note ("started in place", "old volume … not deleted: …"), which is no error.
+ */
+export function errorOrNote(r: { status: string; lastError: string | null }): {
+  error: string | null;
+  note: string | null;
+} {
+  return r.status === 'succeeded'
+    ? { error: null, note: r.lastError }
+    : { error: r.lastError, note: null };
+}

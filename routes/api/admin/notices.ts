@@ -17,6 +17,12 @@ const Dispatched = z
     claimed: z.number().int(),
     sent: z.number().int(),
     failed: z.number().int(),
+    skipped: z
+      .number()
+      .int()
+      .openapi({
+        description: 'Not sent: nothing to send them to (push: the user has no device).',
+      }),
     retried: z.number().int(),
     continueAt: z.string().nullable(),
     retryAt: z.string().nullable(),
@@ -159,6 +165,7 @@ export function noticeRoutes() {
         claimed: run.claimed,
         sent: run.sent,
         failed: run.failed,
+        skipped: run.skipped,
         retried: run.retried,
         continueAt: run.continueAt?.toISOString() ?? null,
         retryAt: run.retryAt?.toISOString() ?? null,
