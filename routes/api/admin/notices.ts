@@ -17,12 +17,9 @@ const Dispatched = z
     claimed: z.number().int(),
     sent: z.number().int(),
     failed: z.number().int(),
-    skipped: z
-      .number()
-      .int()
-      .openapi({
-        description: 'Not sent: nothing to send them to (push: the user has no device).',
-      }),
+    skipped: z.number().int().openapi({
+      description: 'Not sent: nothing to send them to (push: the user has no device).',
+    }),
     retried: z.number().int(),
     continueAt: z.string().nullable(),
     retryAt: z.string().nullable(),
