@@ -5,7 +5,7 @@ import { bearer, makeApiKey, makeInstance } from '../helpers/factories.ts';
 // Optimistic concurrency on PATCH (RFC 9110 §13.1.1): GET gives the agent's ETag; a PATCH
 // with If-Match applies only while the agent still has it, checked under its row lock.
 describe('an agent changed with If-Match', async () => {
-  const t = await createTestApp();
+  const t = await createTestApp({ serve: true });
   const { key } = await makeApiKey(t, 'admin');
   const request = (method: string, path: string, body?: unknown, headers = {}) =>
     t.app.request(t.url(`/api/admin${path}`), {

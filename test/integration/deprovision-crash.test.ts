@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { FlyClient } from '../../src/adapters/fly/api.ts';
 import { createTestApp } from '../helpers/app.ts';
+import { crashSwitch } from '../helpers/crash.ts';
 import { deprovisionsOf, settleDeprovisions } from '../helpers/deprovision.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
@@ -10,27 +10,11 @@ import { expectFlyMatchesRows } from '../helpers/recovery-world.ts';
 describe('deprovision crash safety: a crash after each Fly call, or its answer lost, resumes to one outcome', async () => {
   // Armed by a test: the next call of this Fly method is made, then the process "dies"
   // before the step can write what happened (a non-Fly error out of the handler).
-  let crashAfter: keyof FlyClient | null = null;
-  let crashes = 0;
+  const crash = crashSwitch();
   const t = await createTestApp({
     serve: true,
     env: { FLY_REQUEST_TIMEOUT_SECONDS: '1' },
-    wrapFly: (fly) =>
-      new Proxy(fly, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver);
-          if (typeof value !== 'function') return value;
-          return async (...args: unknown[]) => {
-            const result = await (value as (...a: unknown[]) => unknown).apply(target, args);
-            if (crashAfter === key) {
-              crashAfter = null;
-              crashes++;
-              throw new Error(`the process died after ${String(key)}`);
-            }
-            return result;
-          };
-        },
-      }),
+    wrapFly: crash.wrap,
   });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -58,14 +42,14 @@ describe('deprovision crash safety: a crash after each Fly call, or its answer l
   ] as const)
     it(`a crash after ${method}`, async () => {
       const i = await provisioned(t, call);
-      const before = crashes;
-      crashAfter = method;
+      const before = crash.crashes;
+      crash.arm(method);
       onTestFinished(() => {
-        crashAfter = null;
+        crash.arm(null);
       });
       expect((await call('DELETE', `/instances/${i.id}`)).status).toBe(202);
       await settleDeprovisions(t, { stepMs: 20_000 });
-      expect(crashes).toBe(before + 1);
+      expect(crash.crashes).toBe(before + 1);
       await expectDestroyedOnce(i.id, i.volumeId);
     });
 

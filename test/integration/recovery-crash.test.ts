@@ -1,9 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { FlyClient } from '../../src/adapters/fly/api.ts';
 import { DELETED_VOLUME_STATES } from '../../src/adapters/fly/create-volume.ts';
 import { INSTANCE_METADATA_KEY } from '../../src/fleet/machine-config.ts';
 import { createTestApp } from '../helpers/app.ts';
 import { sweepNow } from '../helpers/callbacks.ts';
+import { crashSwitch } from '../helpers/crash.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { api, flyFaults, provisioned, seedCatalog } from '../helpers/fleet.ts';
 import {
@@ -16,26 +16,10 @@ import {
 describe('recovery crash safety: a crash after every step between its Fly call and its outcome write', async () => {
   // Armed by a test: the next call of this Fly method is made, then the process "dies"
   // before the step can write what happened (a non-Fly error out of the handler).
-  let crashAfter: keyof FlyClient | null = null;
-  let crashes = 0;
+  const crash = crashSwitch();
   const t = await createTestApp({
     serve: true,
-    wrapFly: (fly) =>
-      new Proxy(fly, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver);
-          if (typeof value !== 'function') return value;
-          return async (...args: unknown[]) => {
-            const result = await (value as (...a: unknown[]) => unknown).apply(target, args);
-            if (crashAfter === key) {
-              crashAfter = null;
-              crashes++;
-              throw new Error(`the process died after ${String(key)}`);
-            }
-            return result;
-          };
-        },
-      }),
+    wrapFly: crash.wrap,
   });
   await seedCatalog(t);
   const call = api(t, (await makeApiKey(t, 'admin')).key);
@@ -76,15 +60,15 @@ describe('recovery crash safety: a crash after every step between its Fly call a
   ] as const)
     it(`relocation survives a crash after ${method}`, async () => {
       const instance = await provisioned(t, call);
-      const before = crashes;
-      crashAfter = method;
+      const before = crash.crashes;
+      crash.arm(method);
       onTestFinished(() => {
-        crashAfter = null;
+        crash.arm(null);
       });
       const begun = await call('POST', `/instances/${instance.id}/recover`, { relocate: true });
       expect(begun.status).toBe(202);
       await settle(instance.id);
-      expect(crashes).toBe(before + 1);
+      expect(crash.crashes).toBe(before + 1);
       const [r] = await recoveriesOfInstance(t, instance.id);
       expect(r, JSON.stringify(r)).toMatchObject({ status: 'succeeded', volumeSource: 'fork' });
       expect(await instanceRow(t, instance.id)).toMatchObject({
@@ -99,12 +83,12 @@ describe('recovery crash safety: a crash after every step between its Fly call a
 
   it('an in-place start survives a crash after startMachine', async () => {
     const instance = await provisioned(t, call);
-    const before = crashes;
+    const before = crash.crashes;
     await flyFaults(t, { stop_machines: [{ machine_id: instance.machineId }] });
-    crashAfter = 'startMachine';
+    crash.arm('startMachine');
     expect((await ringReconcile(t)).body.recoveriesStarted).toBe(1);
     await settle(instance.id);
-    expect(crashes).toBe(before + 1);
+    expect(crash.crashes).toBe(before + 1);
     const [r] = await recoveriesOfInstance(t, instance.id);
     expect(r).toMatchObject({ status: 'succeeded', inPlace: true });
     expect(await instanceRow(t, instance.id)).toMatchObject({
@@ -120,15 +104,15 @@ describe('recovery crash safety: a crash after every step between its Fly call a
     await flyFaults(t, { slow_start_ms: 3_600_000 });
     const begun = await call('POST', `/instances/${instance.id}/recover`, { relocate: true });
     expect(begun.status).toBe(202);
-    const before = crashes;
-    crashAfter = 'deleteVolume';
+    const before = crash.crashes;
+    crash.arm('deleteVolume');
     await settleRecoveries(t, {
       stepMs: 60_000,
       maxRounds: 80,
       each: volumeAlwaysThere(instance.id),
     });
     await flyFaults(t, null);
-    expect(crashes).toBe(before + 1);
+    expect(crash.crashes).toBe(before + 1);
     const [r] = await recoveriesOfInstance(t, instance.id);
     expect(r).toMatchObject({ status: 'failed', failedStep: 'machine_created' });
     expect(r?.lastError).toContain('did not reach started');

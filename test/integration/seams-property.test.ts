@@ -24,6 +24,7 @@ import type { Endpoint } from '../../src/dev-servers/fly-simulator/index.ts';
 import { createTestApp, testClock } from '../helpers/app.ts';
 import { deliver, sweepNow, userUpdates } from '../helpers/callbacks.ts';
 import { caller } from '../helpers/cli-runs.ts';
+import { crashSwitch } from '../helpers/crash.ts';
 import { makeApiKey } from '../helpers/factories.ts';
 import { fleetOf, flyFaults, seedCatalog } from '../helpers/fleet.ts';
 import { ringReconcile } from '../helpers/recovery.ts';
@@ -54,23 +55,8 @@ type Scenario = {
 };
 
 describe('the jobs together under one fault: nothing doubled, untracked or lost', async () => {
-  /** `crash after`: the process "dies" once right after this client verb returned. */
-  let crashAfter: string | null = null;
-  const crashing = <T extends object>(client: T): T =>
-    new Proxy(client, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          const result = await value.apply(target, args);
-          if (crashAfter === key) {
-            crashAfter = null;
-            throw new Error(`crash after ${String(key)}: the process died before recording`);
-          }
-          return result;
-        };
-      },
-    });
+  /** `crash after`: the process "dies" once right after a client verb returned. */
+  const crash = crashSwitch();
   /** The email provider's next request: lost before or after it is sent, or a crash after. */
   let emailFault: 'before' | 'after' | 'crash' | null = null;
   const faultyMailer = (mailer: Mailer): Mailer => ({
@@ -96,8 +82,8 @@ describe('the jobs together under one fault: nothing doubled, untracked or lost'
     clock: testClock(new Date('2026-12-08T09:00:30Z')),
     controllerTimeoutMs: 1_000,
     env: { FLY_REQUEST_TIMEOUT_SECONDS: '1' },
-    wrapFly: crashing,
-    wrapController: crashing,
+    wrapFly: crash.wrap,
+    wrapController: crash.wrap,
   });
   await seedCatalog(t);
   const admin = caller(t, 'admin', (await makeApiKey(t, 'admin')).key);
@@ -106,7 +92,7 @@ describe('the jobs together under one fault: nothing doubled, untracked or lost'
     if (s.endpoint === EMAIL)
       emailFault =
         s.kind === 'crash after' ? 'crash' : s.kind === '503 before' ? 'before' : 'after';
-    else if (s.kind === 'crash after') crashAfter = CALLS[s.endpoint] ?? null;
+    else if (s.kind === 'crash after') crash.arm(CALLS[s.endpoint] ?? null);
     else if (s.kind === 'timeout')
       // 150 s of simulated latency after the effect is 1.5 s here, past both clients' 1 s.
       await flyFaults(t, { latency: [{ endpoint: s.endpoint, ms: 150_000, phase: 'after' }] });
@@ -225,7 +211,7 @@ describe('the jobs together under one fault: nothing doubled, untracked or lost'
 
   const world = async (s: Scenario) => {
     await flyFaults(t, null);
-    crashAfter = null;
+    crash.arm(null);
     emailFault = null;
     const [a, b, c] = await fleetOf(t, 3);
     if (!a || !b || !c) throw new Error('no fleet');
